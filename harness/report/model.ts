@@ -1,0 +1,91 @@
+// The one result model. Every output format (JSON, KTAP, JUnit, KCIDB, HTML/Markdown) is an export of
+// a RunResult; nothing else is read by the exporters. results.json is this object, serialized.
+
+/** The closed set of outcomes (see STYLE.md). error = harness/VM/setup broke; fail = expectation false. */
+export type Outcome = "pass" | "fail" | "skip" | "xfail" | "xpass" | "error" | "timeout";
+export const OUTCOMES: readonly Outcome[] = ["pass", "fail", "skip", "xfail", "xpass", "error", "timeout"];
+
+/** A measured figure. Always a number with its unit ("B", "KiB", "pages", "ms", "s", "%", "count"). */
+export interface Measurement {
+  name: string;
+  value: number;
+  unit: string;
+  /** Optional label of the series it belongs to (e.g. "shared" vs "plain" in a scale chart). */
+  series?: string;
+  /** Optional x coordinate for charts (e.g. number of mounts N). */
+  x?: number;
+}
+
+/** One checked expectation, as kselftest's EXPECT_* / ASSERT_* print it. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  expected?: string;
+  seen?: string;
+}
+
+/** A kernel crash/warning found on the console, with the excerpt that shows it. */
+export interface CrashReport {
+  kind: string; // panic | oops | bug | warning | kasan | kfence | lockdep | rcu_stall | hung_task | soft_lockup | busy_inodes
+  title: string; // first line, e.g. "BUG: KASAN: slab-use-after-free in erofs_..."
+  excerpt: string; // console lines around it
+}
+
+export interface CaseResult {
+  id: string; // e.g. "F1"
+  name: string; // e.g. "same-domain-shares-frames"
+  groups: string[]; // e.g. ["F"]
+  tags: string[];
+  concern?: string;
+  outcome: Outcome;
+  /** One-line reason for skip/fail/error/timeout/xfail. */
+  reason?: string;
+  durationMs: number;
+  /** Guest-side time of the steps (excludes boot and harness overhead), ms. */
+  guestMs?: number;
+  checks: Check[];
+  measurements: Measurement[];
+  crashes: CrashReport[];
+  /** Known, documented behaviour difference observed (reported under "findings"). */
+  findings: string[];
+  /** Console excerpt for failures/errors. */
+  consoleExcerpt?: string;
+  /** Paths of per-case artifacts relative to the results dir (console log, qemu.cmd, dmesg). */
+  artifacts: Record<string, string>;
+  /** Which repetition this was (0-based) when --repeat was used. */
+  repeat?: number;
+  /** True if the case's verdict needs a debug kernel to mean much. */
+  needsDebugKernel?: boolean;
+}
+
+export interface KernelInfo {
+  /** Where it came from: "debian:sid", "path:/x/bzImage", "tree:/src+series". */
+  source: string;
+  /** uname -r as recorded from the package or build. */
+  release: string;
+  /** Package version or git describe. */
+  version: string;
+  /** sha256 of the files that make the kernel (vmlinuz, packages). */
+  hashes: Record<string, string>;
+  /** Relevant config options, e.g. { CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "y" }. */
+  config: Record<string, string>;
+}
+
+export interface RunResult {
+  schema: "pcshare-results/1";
+  startedAt: string; // ISO time
+  finishedAt: string;
+  host: { hostname: string; accel: string; cpus: number; qemu: string; node: string };
+  kernel: KernelInfo;
+  tools: Record<string, string>; // e.g. { "mkfs.erofs": "1.9.4", busybox: "1.35.0" }
+  cases: CaseResult[];
+}
+
+/** Outcomes that make a run (and `npm run suite`) exit non-zero. */
+export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "error", "timeout", "xpass"]);
+
+export function summarize(run: RunResult): Record<Outcome, number> {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  for (const c of run.cases) counts[c.outcome]++;
+  return counts;
+}
