@@ -1,0 +1,139 @@
+// JUnit XML export (the Jenkins/GitLab flavour): one <testsuite> per case group, <testcase> per case
+// with classname = group and time in seconds. Built with fast-xml-parser's XMLBuilder; all text goes
+// through cleanText so characters XML 1.0 forbids never reach the file.
+import { XMLBuilder } from "fast-xml-parser";
+import type { CaseResult, Outcome, RunResult } from "./model.ts";
+import { caseTitle, cleanText, failedChecks, formatNumber, measurementLabel, oneLine } from "./common.ts";
+
+/** Outcome -> the child element of <testcase> (none = passed) and the counter it adds to. */
+export const JUNIT_STATUS: Readonly<Record<Outcome, { element?: "failure" | "error" | "skipped"; counter?: "failures" | "errors" | "skipped" }>> = {
+  pass: {},
+  xfail: {}, // passed, with a <system-out> note
+  fail: { element: "failure", counter: "failures" },
+  xpass: { element: "failure", counter: "failures" },
+  error: { element: "error", counter: "errors" },
+  timeout: { element: "error", counter: "errors" },
+  skip: { element: "skipped", counter: "skipped" },
+};
+
+type Node = Record<string, unknown>;
+type Counts = { tests: number; failures: number; errors: number; skipped: number; time: number };
+
+const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(3) : "0.000");
+const prop = (name: string, value: string): Node => ({ "@_name": oneLine(name), "@_value": oneLine(value) });
+
+/** Group a case is filed under (first of its groups). */
+export function junitGroup(c: CaseResult): string {
+  return c.groups[0] ?? "ungrouped";
+}
+
+function runProperties(run: RunResult): Node[] {
+  const k = run.kernel;
+  const props = [
+    prop("kernel.source", k.source),
+    prop("kernel.release", k.release),
+    prop("kernel.version", k.version),
+    ...Object.entries(k.hashes).map(([f, h]) => prop(`kernel.sha256.${f}`, h)),
+    ...Object.entries(k.config).map(([o, v]) => prop(`kernel.config.${o}`, v)),
+    ...Object.entries(run.tools).map(([t, v]) => prop(`tool.${t}`, v)),
+    prop("host.hostname", run.host.hostname),
+    prop("host.accel", run.host.accel),
+    prop("host.cpus", String(run.host.cpus)),
+    prop("host.qemu", run.host.qemu),
+    prop("host.node", run.host.node),
+  ];
+  return props;
+}
+
+/** Body text of <failure>/<error>: reason, failed checks, crash titles. */
+function problemText(c: CaseResult): string {
+  const lines: string[] = [];
+  if (c.reason) lines.push(c.reason);
+  if (c.outcome === "xpass") lines.push("expected to fail (xfail) but passed");
+  for (const k of failedChecks(c))
+    lines.push(`check failed: ${k.name}` + (k.expected !== undefined ? `\n  expected: ${k.expected}` : "") + (k.seen !== undefined ? `\n  seen:     ${k.seen}` : ""));
+  for (const cr of c.crashes) lines.push(`crash (${cr.kind}): ${cr.title}`);
+  return cleanText(lines.join("\n"));
+}
+
+function systemOut(c: CaseResult): string | undefined {
+  const parts: string[] = [];
+  if (c.outcome === "xfail") parts.push(`expected failure (xfail)${c.reason ? `: ${c.reason}` : ""}`);
+  for (const f of c.findings) parts.push(`finding: ${f}`);
+  for (const cr of c.crashes) parts.push(`--- crash (${cr.kind}): ${cr.title}\n${cr.excerpt}`);
+  if (c.consoleExcerpt) parts.push(`--- console excerpt\n${c.consoleExcerpt}`);
+  return parts.length ? cleanText(parts.join("\n")) : undefined;
+}
+
+function testcase(c: CaseResult): Node {
+  const st = JUNIT_STATUS[c.outcome];
+  const node: Node = {
+    "@_name": oneLine(caseTitle(c)),
+    "@_classname": oneLine(junitGroup(c)),
+    "@_time": seconds(c.durationMs),
+  };
+  if (c.measurements.length)
+    node.properties = {
+      property: c.measurements.map((m) => prop(`measure.${measurementLabel(m)}`, `${formatNumber(m.value)} ${m.unit}`)),
+    };
+  if (st.element === "skipped") node.skipped = { "@_message": oneLine(c.reason ?? "skipped") };
+  else if (st.element) {
+    const first = c.reason ?? failedChecks(c)[0]?.name ?? c.crashes[0]?.title ?? c.outcome;
+    node[st.element] = { "@_message": oneLine(first), "@_type": c.outcome, "#text": problemText(c) };
+  }
+  const out = systemOut(c);
+  if (out) node["system-out"] = out;
+  return node;
+}
+
+function counts(cases: CaseResult[]): Counts {
+  const n: Counts = { tests: cases.length, failures: 0, errors: 0, skipped: 0, time: 0 };
+  for (const c of cases) {
+    const counter = JUNIT_STATUS[c.outcome].counter;
+    if (counter) n[counter]++;
+    n.time += Number.isFinite(c.durationMs) ? c.durationMs : 0;
+  }
+  return n;
+}
+
+const countAttrs = (n: Counts): Node => ({
+  "@_tests": n.tests,
+  "@_failures": n.failures,
+  "@_errors": n.errors,
+  "@_skipped": n.skipped,
+  "@_time": seconds(n.time),
+});
+
+/** The JUnit XML document. */
+export function renderJunit(run: RunResult): string {
+  const groups = new Map<string, CaseResult[]>();
+  for (const c of run.cases) {
+    const g = junitGroup(c);
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(c);
+  }
+  const suites = [...groups].map(([g, cases]) => ({
+    "@_name": oneLine(g),
+    ...countAttrs(counts(cases)),
+    "@_timestamp": oneLine(run.startedAt),
+    "@_hostname": oneLine(run.host.hostname),
+    properties: { property: runProperties(run) },
+    testcase: cases.map(testcase),
+  }));
+  const doc = {
+    "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
+    testsuites: {
+      "@_name": "pcshare",
+      ...countAttrs(counts(run.cases)),
+      "@_timestamp": oneLine(run.startedAt),
+      testsuite: suites,
+    },
+  };
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    format: true,
+    suppressEmptyNode: true,
+  });
+  return builder.build(doc) as string;
+}

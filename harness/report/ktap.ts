@@ -1,0 +1,73 @@
+// KTAP v1 export (Documentation/dev-tools/ktap.rst), printed the way kselftest does: version line,
+// plan, "# " diagnostic lines before each result line, and kselftest's "# Totals:" line at the end.
+// The outcome -> KTAP mapping lives in KTAP_STATUS and nowhere else.
+import type { CaseResult, Outcome, RunResult } from "./model.ts";
+import { caseSlug, cleanText, failedChecks, formatNumber, oneLine } from "./common.ts";
+
+type TotalsKey = "pass" | "fail" | "xfail" | "xpass" | "skip" | "error";
+
+/**
+ * Outcome -> result line. `directive` is printed as "# DIRECTIVE reason" after the name; `totals`
+ * is the kselftest counter the case adds to. XPASS is not a ktap.rst directive: parsers that do not
+ * know it fall back to "not ok" (= failed), which is what pcshare means by xpass.
+ */
+export const KTAP_STATUS: Readonly<Record<Outcome, { ok: boolean; directive?: string; totals: TotalsKey }>> = {
+  pass: { ok: true, totals: "pass" },
+  fail: { ok: false, totals: "fail" },
+  skip: { ok: true, directive: "SKIP", totals: "skip" },
+  xfail: { ok: true, directive: "XFAIL", totals: "xfail" },
+  xpass: { ok: false, directive: "XPASS", totals: "xpass" },
+  error: { ok: false, directive: "ERROR", totals: "error" },
+  timeout: { ok: false, directive: "TIMEOUT", totals: "error" },
+};
+
+/** Diagnostic lines ("# ...") printed before a case's result line. */
+export function ktapDiagnostics(c: CaseResult): string[] {
+  const out: string[] = [];
+  const diag = (s: string) => {
+    for (const line of cleanText(s).split("\n")) out.push(line.trim() ? `# ${line.trimEnd()}` : "#");
+  };
+  if (c.outcome === "fail" && c.reason) diag(`reason: ${oneLine(c.reason)}`);
+  for (const k of failedChecks(c)) {
+    const detail = [
+      k.expected !== undefined ? `expected ${oneLine(k.expected)}` : undefined,
+      k.seen !== undefined ? `seen ${oneLine(k.seen)}` : undefined,
+    ].filter(Boolean);
+    diag(`check failed: ${oneLine(k.name)}${detail.length ? `: ${detail.join(", ")}` : ""}`);
+  }
+  for (const cr of c.crashes) diag(`crash ${oneLine(cr.kind)}: ${oneLine(cr.title)}`);
+  for (const m of c.measurements) {
+    const where = [m.series !== undefined ? `series=${m.series}` : "", m.x !== undefined ? `x=${m.x}` : ""];
+    diag(["measure", `${oneLine(m.name).replace(/\s+/g, "_")}=${formatNumber(m.value)}`, m.unit, ...where].filter(Boolean).join(" "));
+  }
+  for (const f of c.findings) diag(`finding: ${oneLine(f)}`);
+  return out;
+}
+
+/** The result line: "ok 3 F1_name # SKIP reason". */
+export function ktapResultLine(c: CaseResult, n: number): string {
+  const st = KTAP_STATUS[c.outcome];
+  let line = `${st.ok ? "ok" : "not ok"} ${n} ${caseSlug(c)}`;
+  if (st.directive) {
+    const reason = c.reason ? oneLine(c.reason) : "";
+    line += ` # ${st.directive}${reason ? ` ${reason}` : ""}`;
+  }
+  return line;
+}
+
+/** kselftest's totals line. Timeouts count as errors (kselftest has no timeout counter). */
+export function ktapTotals(run: RunResult): string {
+  const t: Record<TotalsKey, number> = { pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 };
+  for (const c of run.cases) t[KTAP_STATUS[c.outcome].totals]++;
+  return `# Totals: pass:${t.pass} fail:${t.fail} xfail:${t.xfail} xpass:${t.xpass} skip:${t.skip} error:${t.error}`;
+}
+
+/** The whole KTAP document, newline-terminated. */
+export function renderKtap(run: RunResult): string {
+  const lines = ["KTAP version 1", `1..${run.cases.length}`];
+  run.cases.forEach((c, i) => {
+    lines.push(...ktapDiagnostics(c), ktapResultLine(c, i + 1));
+  });
+  lines.push(ktapTotals(run));
+  return lines.join("\n") + "\n";
+}

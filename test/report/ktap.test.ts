@@ -1,0 +1,102 @@
+// Tests of the KTAP reporter: a golden document for a small run, plan/result counts and the
+// directive of every outcome, and sanitizing of names and diagnostics.
+import { describe, expect, it } from "vitest";
+import { OUTCOMES } from "../../harness/report/model.ts";
+import { KTAP_STATUS, renderKtap } from "../../harness/report/ktap.ts";
+import { fullRun, makeCase, makeRun } from "./fixtures.ts";
+
+describe("ktap", () => {
+  it("prints a small run exactly (golden)", () => {
+    const run = makeRun([
+      makeCase({
+        id: "F1",
+        name: "same-domain",
+        outcome: "pass",
+        checks: [{ name: "same pfn", ok: true }],
+        measurements: [{ name: "shared_pages", value: 256, unit: "pages" }],
+      }),
+      makeCase({
+        id: "F2",
+        name: "other domain # isolated",
+        outcome: "fail",
+        reason: "frames shared",
+        checks: [{ name: "pfn differs", ok: false, expected: "A != B", seen: "A == B" }],
+      }),
+      makeCase({ id: "F3", name: "needs-debug", outcome: "skip", reason: "CONFIG_KASAN not set" }),
+      makeCase({ id: "B1", name: "known-bug", outcome: "xfail", reason: "known leak" }),
+      makeCase({
+        id: "S1",
+        name: "race",
+        outcome: "timeout",
+        reason: "300 seconds",
+        crashes: [{ kind: "warning", title: "WARNING: CPU: 0 PID: 1 at fs/erofs/x.c:1", excerpt: "..." }],
+        findings: ["slow\nunder TCG"],
+      }),
+    ]);
+    expect(renderKtap(run)).toBe(
+      [
+        "KTAP version 1",
+        "1..5",
+        "# measure shared_pages=256 pages",
+        "ok 1 F1_same-domain",
+        "# reason: frames shared",
+        "# check failed: pfn differs: expected A != B, seen A == B",
+        "not ok 2 F2_other_domain_isolated",
+        "ok 3 F3_needs-debug # SKIP CONFIG_KASAN not set",
+        "ok 4 B1_known-bug # XFAIL known leak",
+        "# crash warning: WARNING: CPU: 0 PID: 1 at fs/erofs/x.c:1",
+        "# finding: slow under TCG",
+        "not ok 5 S1_race # TIMEOUT 300 seconds",
+        "# Totals: pass:1 fail:1 xfail:1 xpass:0 skip:1 error:1",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("has a plan equal to the number of cases and one result line each, numbered 1..N", () => {
+    const run = fullRun();
+    const lines = renderKtap(run).trimEnd().split("\n");
+    expect(lines[0]).toBe("KTAP version 1");
+    expect(lines[1]).toBe(`1..${run.cases.length}`);
+    const results = lines.filter((l) => /^(not )?ok \d+ /.test(l));
+    expect(results).toHaveLength(run.cases.length);
+    results.forEach((l, i) => expect(l).toMatch(new RegExp(`^(not )?ok ${i + 1} `)));
+    // every other line is a diagnostic (or the header)
+    for (const l of lines.slice(2)) expect(l === "#" || l.startsWith("# ") || /^(not )?ok \d+ /.test(l)).toBe(true);
+    expect(lines.at(-1)).toBe("# Totals: pass:1 fail:1 xfail:1 xpass:1 skip:1 error:2");
+  });
+
+  it("maps every outcome to the expected ok/not ok and directive", () => {
+    const expected: Record<string, RegExp> = {
+      pass: /^ok 1 X1_c$/,
+      fail: /^not ok 1 X1_c$/,
+      skip: /^ok 1 X1_c # SKIP why$/,
+      xfail: /^ok 1 X1_c # XFAIL why$/,
+      xpass: /^not ok 1 X1_c # XPASS why$/,
+      error: /^not ok 1 X1_c # ERROR why$/,
+      timeout: /^not ok 1 X1_c # TIMEOUT why$/,
+    };
+    for (const o of OUTCOMES) {
+      expect(KTAP_STATUS[o]).toBeDefined();
+      const reason = o === "pass" || o === "fail" ? undefined : "why";
+      const text = renderKtap(makeRun([makeCase({ id: "X1", name: "c", outcome: o, reason })]));
+      const line = text.split("\n").find((l) => /^(not )?ok 1/.test(l));
+      expect(line, o).toMatch(expected[o]);
+    }
+  });
+
+  it("keeps control characters and newlines out of every line", () => {
+    const run = makeRun([
+      makeCase({ id: "E1", name: "multi\nline\tname", outcome: "error", reason: "boom\x00\nsecond line", findings: ["a\x1b[31mred"] }),
+    ]);
+    const text = renderKtap(run);
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(text).toContain("not ok 1 E1_multi_line_name # ERROR boom second line");
+    expect(text).toContain("# finding: ared");
+  });
+
+  it("names repeated cases apart", () => {
+    const run = makeRun([0, 1].map((repeat) => makeCase({ id: "F1", name: "x", outcome: "pass", repeat })));
+    expect(renderKtap(run)).toContain("ok 1 F1_x_r0\nok 2 F1_x_r1\n");
+  });
+});

@@ -1,0 +1,167 @@
+// Tests of the readable reports (Markdown, HTML) and the SVG chart generator: sections, one verdict
+// row per case, escaping of console text, charts for series data, human units.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { renderMarkdown } from "../../harness/report/markdown.ts";
+import { renderHtml } from "../../harness/report/html.ts";
+import { measurementCharts, niceTicks, renderChart } from "../../harness/report/svg-chart.ts";
+import { humanValue } from "../../harness/report/common.ts";
+import { fullRun, makeCase, makeRun } from "./fixtures.ts";
+
+/** Lines of the Markdown section starting at "## <title>" up to the next "## ". */
+function section(md: string, title: string): string[] {
+  const lines = md.split("\n");
+  const start = lines.indexOf(`## ${title}`);
+  expect(start, title).toBeGreaterThanOrEqual(0);
+  const end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
+  return lines.slice(start + 1, end < 0 ? undefined : end);
+}
+
+describe("markdown", () => {
+  const run = fullRun();
+  const md = renderMarkdown(run);
+
+  it("has one verdict table row per case, in order", () => {
+    const rows = section(md, "Verdicts").filter((l) => l.startsWith("| "));
+    expect(rows[0]).toBe("| ID | Name | Groups | Outcome | Reason | Duration |");
+    const body = rows.slice(1);
+    expect(body).toHaveLength(run.cases.length);
+    body.forEach((r, i) => expect(r.startsWith(`| ${run.cases[i].id} |`)).toBe(true));
+    // each row has exactly 6 cells: unescaped pipes only as separators
+    for (const r of body) expect(r.split(/(?<!\\)\|/).length - 2).toBe(6);
+  });
+
+  it("has header, failures, measurements, findings and the totals", () => {
+    expect(md).toContain("6.16.0-1-amd64");
+    expect(md).toContain("`CONFIG_EROFS_FS_PAGE_CACHE_SHARE=y`");
+    expect(md).toContain("mkfs.erofs 1.9.4");
+    expect(md).toContain("2 min 11 s");
+    const failures = section(md, "Failures and errors").join("\n");
+    for (const t of ["F2 other domain # isolated — FAIL", "B2 fixed-bug — XPASS", "S1 umount-race — ERROR", "M4 scale with mounts — TIMEOUT"])
+      expect(failures).toContain(t);
+    expect(failures).not.toContain("F1 same");
+    expect(failures).toContain("| pfn differs | pfn A != pfn B | both 0x1234 &lt;same&gt; |");
+    expect(failures).toContain("BUG: KASAN: slab\\-use\\-after\\-free".replace(/\\/g, "")); // crash title
+    const measures = section(md, "Sharing measurements").join("\n");
+    expect(measures).toContain("| mount\\_time |  |  | 12.5 ms | 12.5 ms |");
+    expect(measures).toContain("| x | shared | plain | ideal |");
+    expect(measures).toContain("| 8 | 5 | 8 | 1 |"); // MiB
+    const findings = section(md, "Findings").filter((l) => l.startsWith("- "));
+    expect(findings).toHaveLength(2);
+    expect(md.trimEnd().split("\n").at(-1)).toBe(
+      "**Summary:** FAIL — 7 cases: 1 pass, 1 fail, 1 skip, 1 xfail, 1 xpass, 1 error, 1 timeout",
+    );
+  });
+
+  it("fences console text so it cannot break out, without control characters", () => {
+    const failures = section(md, "Failures and errors").join("\n");
+    expect(failures).toContain("````text\n[    1.0] erofs: mounted ✓ 日本語 🐧\nrednulbelvtlone\n<script>");
+    expect(md).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+});
+
+describe("html", () => {
+  const html = renderHtml(fullRun());
+
+  it("is self-contained: no scripts, no external resources", () => {
+    expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/\b(src|href)=/i);
+    expect(html).toContain("Content-Security-Policy");
+    expect(html).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+
+  it("escapes console text", () => {
+    expect(html).toContain("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; ]]&gt;");
+    expect(html).toContain("mounted ✓ 日本語 🐧");
+  });
+
+  it("has an SVG chart for series data, and one verdict row per case with outcome colours", () => {
+    const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    expect(svgs).toHaveLength(1);
+    expect(svgs[0]).toContain("MiB");
+    for (const s of ["shared", "plain", "ideal"]) expect(svgs[0]).toContain(`>${s}</text>`);
+    const verdicts = html.split('<table class="verdicts">')[1].split("</table>")[0];
+    expect(verdicts.match(/<tr>/g)).toHaveLength(1 + 7);
+    for (const o of ["pass", "fail", "skip", "xfail", "xpass", "error", "timeout"]) expect(verdicts).toContain(`o-${o}`);
+    expect(html).toMatch(/\.o-fail\{background:#/);
+  });
+
+  it("omits charts when no measurement has a series", () => {
+    const plain = renderHtml(makeRun([makeCase({ id: "F1", name: "x", outcome: "pass", measurements: [{ name: "a", value: 1, unit: "B" }] })]));
+    expect(plain).not.toContain("<svg");
+  });
+});
+
+/** A headless Chromium on PATH, if any (nothing is installed for this check). */
+function findChromium(): string | undefined {
+  for (const name of ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"])
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter))
+      if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
+  return undefined;
+}
+
+describe("html in a browser", () => {
+  const chromium = findChromium();
+  it.skipIf(!chromium)("renders with headless Chromium", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "pcshare-html-"));
+    try {
+      const page = path.join(dir, "report.html");
+      const shot = path.join(dir, "shot.png");
+      writeFileSync(page, renderHtml(fullRun()));
+      execFileSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", `--screenshot=${shot}`, "--window-size=1200,2400", `file://${page}`], {
+        stdio: "ignore",
+        timeout: 60_000,
+      });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("svg chart", () => {
+  it("produces well-formed standalone SVG with axes, ticks and legend", () => {
+    const svg = renderChart(
+      [
+        { name: "a<b", points: [{ x: 1, y: 1048576 }, { x: 2, y: 3 * 1048576 }] },
+        { name: "c", points: [{ x: 1, y: 0 }, { x: 2, y: 1048576 }] },
+      ],
+      { title: "t & t", yUnit: "B", xLabel: "mounts" },
+    );
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
+    expect(svg).toContain(">MiB</text>");
+    expect(svg).toContain(">mounts</text>");
+    expect(svg).toContain("a&#60;b");
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+  });
+
+  it("draws bars for series without x", () => {
+    const charts = measurementCharts([
+      { name: "read", value: 5, unit: "ms", series: "shared" },
+      { name: "read", value: 9, unit: "ms", series: "plain" },
+    ]);
+    expect(charts).toHaveLength(1);
+    expect(charts[0].kind).toBe("bar");
+    const svg = renderChart(charts[0].series, { kind: "bar", yUnit: "ms" });
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(2);
+  });
+
+  it("chooses round ticks and human units", () => {
+    expect(niceTicks(0, 8)).toEqual([0, 2, 4, 6, 8]);
+    expect(niceTicks(0, 9.5)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(niceTicks(0, 3 * 1048576 / 1048576 + 0.2)).toEqual([0, 1, 2, 3, 4]);
+    expect(humanValue(3 * 1048576, "B")).toBe("3 MiB");
+    expect(humanValue(1536, "B")).toBe("1.5 KiB");
+    expect(humanValue(100, "B")).toBe("100 B");
+    expect(humanValue(2048, "KiB")).toBe("2 MiB");
+    expect(humanValue(12.5, "ms")).toBe("12.5 ms");
+    expect(humanValue(25000, "ms")).toBe("25 s");
+  });
+});
