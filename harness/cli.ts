@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The `pcshare` command. Each subcommand lives in harness/cli/; this file only wires them.
+import { Command } from "commander";
+import { addGuestOptions } from "./cli/kernel-options.ts";
+import { doctorCommand } from "./cli/doctor.ts";
+import { shellCommand, execCommand } from "./cli/guest-commands.ts";
+
+const program = new Command();
+program
+  .name("pcshare")
+  .description(
+    "Integration test suite for Linux EROFS page-cache sharing: builds fixture images, boots kernels\n" +
+      "under QEMU, drives the guest case by case and measures whether mounts really share pages.",
+  )
+  .showHelpAfterError();
+
+program
+  .command("doctor")
+  .description("check the host: tools, KVM, the default kernel and whether it has page-cache sharing")
+  .option("--kernel <spec>", "kernel to check instead of the default")
+  .option("--json", "machine-readable output")
+  .action(async (opts) => exit(await doctorCommand(opts)));
+
+addGuestOptions(
+  program
+    .command("shell")
+    .description("boot a guest with an interactive shell on the serial console (for debugging)")
+    .option("--show-command", "print the QEMU command line and exit"),
+).action(async (opts) => exit(await shellCommand(opts)));
+
+addGuestOptions(
+  program
+    .command("exec")
+    .description("run one command in a fresh guest and pass through its output and exit status")
+    .argument("<command...>", "command and arguments (use -- before it)")
+    .option("--timeout <s>", "seconds before the command is killed", "60")
+    .option("--show-command", "print the QEMU command line on stderr"),
+).action(async (argv: string[], opts) => exit(await execCommand(argv, opts)));
+
+function exit(code: number): void {
+  process.exitCode = code;
+}
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`pcshare: ${err.message}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,67 @@
+// `pcshare doctor`: what is installed, what is missing (with the command that installs it), whether
+// KVM works here, and which kernel is the default and whether it has page-cache sharing.
+import { execa } from "execa";
+import { REQUIREMENTS, which, findBusybox } from "../util/host-tools.ts";
+import { cacheRoot } from "../util/cache.ts";
+import { resolveKernel, DEFAULT_KERNEL } from "../kernel/resolve.ts";
+import { hasPageCacheShare } from "../kernel/kernel.ts";
+import { prepareGuest } from "../vm/launch.ts";
+import { erofsTools } from "../images/erofs-utils.ts";
+
+interface Line {
+  ok: boolean;
+  what: string;
+  detail: string;
+}
+
+async function version(cmd: string, args = ["--version"]): Promise<string> {
+  const r = await execa(cmd, args, { reject: false, all: true });
+  return (r.all ?? "").split("\n")[0].trim();
+}
+
+async function attempt(what: string, fn: () => Promise<string>): Promise<Line> {
+  try {
+    return { ok: true, what, detail: await fn() };
+  } catch (err) {
+    return { ok: false, what, detail: (err as Error).message.split("\n")[0] };
+  }
+}
+
+export async function doctorCommand(opts: { kernel?: string; json?: boolean }): Promise<number> {
+  const lines: Line[] = [];
+  lines.push({ ok: true, what: "node", detail: process.version });
+  lines.push({ ok: true, what: "cache", detail: cacheRoot() });
+  const missingPkgs: string[] = [];
+  for (const r of REQUIREMENTS) {
+    const p = await which(r.command);
+    if (!p) missingPkgs.push(r.pkg);
+    lines.push({ ok: !!p, what: r.command, detail: p ? `${p} ${r.command.startsWith("qemu") ? await version(p) : ""}`.trim() : `missing (${r.why}): apt-get install ${r.pkg}` });
+  }
+  lines.push(await attempt("busybox (static)", findBusybox));
+  lines.push(await attempt("erofs-utils >= 1.9", async () => {
+    const t = await erofsTools();
+    return `${t.version} (${t.source})`;
+  }));
+  const kernelLine = await attempt(`kernel ${opts.kernel ?? DEFAULT_KERNEL}`, async () => {
+    const k = await resolveKernel({ kernel: opts.kernel });
+    const share = hasPageCacheShare(k);
+    lines.push({
+      ok: true,
+      what: "CONFIG_EROFS_FS_PAGE_CACHE_SHARE",
+      detail: `${k.config.CONFIG_EROFS_FS_PAGE_CACHE_SHARE ?? "not set"}${share ? "" : " (feature absent: sharing cases will SKIP)"}`,
+    });
+    if (!missingPkgs.length) {
+      const g = await prepareGuest(k);
+      lines.push({ ok: true, what: "accelerator", detail: `${g.accel.accel} (${g.accel.reason})` });
+    }
+    return `${k.info.release} (${k.info.version}, ${k.info.source})`;
+  });
+  lines.splice(lines.length - (lines.at(-1)?.what === "accelerator" ? 2 : 1), 0, kernelLine);
+  if (opts.json) {
+    console.log(JSON.stringify(lines, null, 2));
+  } else {
+    for (const l of lines) console.log(`${l.ok ? " ok " : "MISS"}  ${l.what.padEnd(34)} ${l.detail}`);
+    if (missingPkgs.length) console.log(`\nInstall what is missing:  sudo apt-get install ${[...new Set(missingPkgs)].join(" ")}`);
+  }
+  return lines.every((l) => l.ok) ? 0 : 1;
+}

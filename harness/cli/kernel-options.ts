@@ -1,0 +1,48 @@
+// The options every guest-booting command shares (--kernel, --modules, --kernel-config, --image,
+// --memory, --cpus) and their conversion to a Kernel and drives.
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { resolveKernel, DEFAULT_KERNEL } from "../kernel/resolve.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import type { Drive } from "../vm/qemu-args.ts";
+
+export interface GuestCliOptions {
+  kernel?: string;
+  modules?: string;
+  kernelConfig?: string;
+  image?: string[];
+  memory: string;
+  cpus: string;
+}
+
+export function addGuestOptions(cmd: Command): Command {
+  return cmd
+    .option("--kernel <spec>", `kernel to boot: debian:<suite|version> or a bzImage path (default ${DEFAULT_KERNEL})`)
+    .option("--modules <dir>", "modules tree for a --kernel bzImage (a modules_install output)")
+    .option("--kernel-config <file>", "config of a --kernel bzImage (default: .config beside it)")
+    .option("--image <name=path...>", "attach an image file read-only as /dev/disk/pcshare/<name>", collect, [])
+    .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
+    .addOption(new Option("--cpus <n>", "guest CPUs").default("2"));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function kernelFrom(opts: GuestCliOptions): Promise<Kernel> {
+  return resolveKernel({ kernel: opts.kernel, modules: opts.modules, kernelConfig: opts.kernelConfig });
+}
+
+export function drivesFrom(opts: GuestCliOptions): Drive[] {
+  return (opts.image ?? []).map((spec) => {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new Error(`--image ${spec}: expected NAME=PATH, e.g. --image a=out/share-a.erofs`);
+    return { name: spec.slice(0, eq), path: path.resolve(spec.slice(eq + 1)), readOnly: true };
+  });
+}
+
+export function intOption(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,88 @@
+// Kernel modules for the guest: find the ones asked for in an unpacked modules tree, resolve their
+// dependencies (the `depends=` field of each module's .modinfo, the data depmod writes to modules.dep),
+// and copy them uncompressed in load order, so busybox insmod can load them without kmod.
+import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+
+/** Modules the guest needs when the kernel has them as modules (built-in ones are skipped). */
+export const GUEST_MODULES = ["virtio_blk", "erofs", "loop", "overlay"];
+
+async function listModuleFiles(dir: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  async function walk(d: string) {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (/\.ko(\.xz|\.zst|\.gz)?$/.test(e.name)) {
+        found.set(e.name.replace(/\.ko(\.xz|\.zst|\.gz)?$/, "").replace(/-/g, "_"), p);
+      }
+    }
+  }
+  await walk(dir);
+  return found;
+}
+
+async function decompressed(file: string): Promise<Buffer> {
+  if (file.endsWith(".ko")) return readFile(file);
+  const tool = file.endsWith(".xz") ? "xz" : file.endsWith(".zst") ? "zstd" : "gzip";
+  const r = await execa(tool, ["-dc", file], { encoding: "buffer", maxBuffer: 512 * 1024 * 1024 });
+  return Buffer.from(r.stdout);
+}
+
+/** The `depends=` list from a module's .modinfo strings. */
+export function moduleDepends(ko: Buffer): string[] {
+  const i = ko.indexOf("\0depends=");
+  if (i < 0) return [];
+  const end = ko.indexOf(0, i + 1);
+  const list = ko.subarray(i + 9, end).toString("latin1");
+  return list ? list.split(",").map((m) => m.replace(/-/g, "_")) : [];
+}
+
+/**
+ * Copy `wanted` modules (names with _ or -) and their dependencies from `modulesDir` into `destDir`
+ * uncompressed; return their file names in load order. Names listed in `builtin` are skipped.
+ */
+export async function collectModules(
+  modulesDir: string,
+  wanted: string[],
+  destDir: string,
+  builtin: Set<string>,
+): Promise<{ order: string[]; deps: Record<string, string[]> }> {
+  const files = await listModuleFiles(modulesDir);
+  const order: string[] = [];
+  const deps: Record<string, string[]> = {};
+  const visiting = new Set<string>();
+  await mkdir(destDir, { recursive: true });
+
+  async function visit(name: string, optional: boolean): Promise<void> {
+    if (deps[name] || builtin.has(name)) return;
+    const file = files.get(name);
+    if (!file) {
+      if (optional) return;
+      throw new Error(`kernel module "${name}" is neither built in nor present under ${modulesDir}`);
+    }
+    if (visiting.has(name)) throw new Error(`module dependency cycle at ${name}`);
+    visiting.add(name);
+    const ko = await decompressed(file);
+    deps[name] = moduleDepends(ko);
+    for (const d of deps[name]) await visit(d, false);
+    await writeFile(path.join(destDir, `${name}.ko`), ko);
+    order.push(`${name}.ko`);
+    visiting.delete(name);
+  }
+  // Wanted modules are optional (a kernel without erofs is reported by the capability check, not
+  // here); a dependency that is missing is an error.
+  for (const w of wanted) await visit(w.replace(/-/g, "_"), true);
+  return { order, deps };
+}
+
+/** Names of built-in modules from a modules.builtin file ("kernel/fs/erofs/erofs.ko" lines). */
+export function parseBuiltin(text: string): Set<string> {
+  return new Set(
+    text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => path.basename(l).replace(/\.ko$/, "").replace(/-/g, "_")),
+  );
+}

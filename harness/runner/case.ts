@@ -1,0 +1,45 @@
+// The case API: what a case declares (id, purpose, requirements, images) and the function that runs
+// it in the guest. Cases live in cases/*.ts, one file per group, and read like a specification.
+import type { CaseContext } from "./context.ts";
+
+/** Requirements are data, checked before booting; an unmet one makes the case SKIP with its reason. */
+export type Requirement =
+  | "erofs" // erofs available (built in or module)
+  | "page-cache-share" // CONFIG_EROFS_FS_PAGE_CACHE_SHARE=y
+  | "file-backed" // CONFIG_EROFS_FS_BACKED_BY_FILE=y
+  | "compression" // CONFIG_EROFS_FS_ZIP=y
+  | "memcg" // CONFIG_MEMCG=y
+  | "cachestat" // CONFIG_CACHESTAT_SYSCALL=y
+  | "overlay"; // overlayfs available
+
+export interface CaseDef {
+  /** Catalog id, e.g. "F1". */
+  id: string;
+  /** What it checks, kebab-case, e.g. "same-domain-shares-frames". */
+  name: string;
+  /** Catalog groups (F, I, L, M, D, A, O, V, X). */
+  groups: string[];
+  tags?: string[];
+  /** One sentence: what a correct kernel does. */
+  expect: string;
+  /** The review concern this case reproduces, when it reproduces one. */
+  concern?: string;
+  requires?: Requirement[];
+  /** Image names (from the image specs) this case mounts; they are attached to the guest. */
+  images?: string[];
+  /** The verdict means much only on a debug kernel (KASAN, lockdep, CONFIG_EROFS_FS_DEBUG). */
+  debug?: boolean;
+  /** Guest-side time limit for the whole case (default 60 s). */
+  timeoutMs?: number;
+  run(t: CaseContext): Promise<void>;
+}
+
+export function defineCase(def: CaseDef): CaseDef {
+  if (!/^[A-Z]\d+[a-z]?$/.test(def.id)) throw new Error(`case id "${def.id}" must look like F1, I3, M4b`);
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(def.name)) throw new Error(`case ${def.id}: name "${def.name}" must be kebab-case`);
+  return def;
+}
+
+export function caseLabel(c: Pick<CaseDef, "id" | "name">): string {
+  return `${c.id} ${c.name}`;
+}

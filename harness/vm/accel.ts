@@ -1,0 +1,59 @@
+// Which accelerator to use: TCG unless a probe proves KVM boots a kernel to userspace here.
+// A /dev/kvm node alone proves nothing (some hosts expose one that cannot run a normal guest).
+// The probe result is cached per host boot (boot_id) and QEMU binary; PCSHARE_ACCEL overrides.
+import { access, readFile, writeFile, mkdir, constants } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { cacheRoot } from "../util/cache.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { qemuArgs, guestCmdline, type HostCaps } from "./qemu-args.ts";
+
+export interface AccelDecision {
+  accel: "kvm" | "tcg";
+  reason: string;
+}
+
+const PROBE_TIMEOUT_MS = 20_000;
+
+async function kvmAccessible(): Promise<boolean> {
+  try {
+    await access("/dev/kvm", constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Boot `kernel` + `initrd` under KVM with pcshare.probe=1; true if init reports it reached userspace. */
+export async function probeKvmBoot(qemu: string, kernel: string, initrd: string): Promise<{ ok: boolean; detail: string }> {
+  const argv = qemuArgs(
+    { kernel, initrd, cmdline: guestCmdline({ extra: ["pcshare.probe=1"] }), memoryMiB: 256, cpus: 1, drives: [], console: "pipe" },
+    { qemu, accel: "kvm" },
+  );
+  const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: PROBE_TIMEOUT_MS, stdin: "pipe", all: true });
+  const out = r.all ?? "";
+  if (out.includes("pcshare-init: probe ok")) return { ok: true, detail: "KVM booted the kernel to userspace" };
+  const why = r.timedOut ? `no userspace within ${PROBE_TIMEOUT_MS / 1000} s` : `QEMU exit ${r.exitCode}`;
+  const lastLine = out.trim().split("\n").slice(-1)[0] ?? "";
+  return { ok: false, detail: `KVM probe failed: ${why}${lastLine ? ` (last output: ${lastLine.slice(0, 160)})` : ""}` };
+}
+
+export async function chooseAccel(qemu: string, kernel: string, initrd: string): Promise<AccelDecision> {
+  const forced = process.env.PCSHARE_ACCEL;
+  if (forced === "tcg" || forced === "kvm") return { accel: forced, reason: `PCSHARE_ACCEL=${forced}` };
+  if (!(await kvmAccessible())) return { accel: "tcg", reason: "/dev/kvm missing or not accessible" };
+  const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "unknown")).trim();
+  const file = path.join(cacheRoot(), "probes", `kvm-${bootId}-${sha256Hex(kernel + "\0" + qemu).slice(0, 16)}.json`);
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as AccelDecision;
+  } catch {
+    /* not probed yet in this host boot */
+  }
+  const probe = await probeKvmBoot(qemu, kernel, initrd);
+  const decision: AccelDecision = probe.ok ? { accel: "kvm", reason: probe.detail } : { accel: "tcg", reason: probe.detail };
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(decision));
+  return decision;
+}
+
+export type { HostCaps };

@@ -1,0 +1,98 @@
+// The QEMU command line, built by one pure function: VM spec + probed host capabilities -> argv.
+// Nothing else in pcshare assembles QEMU arguments, so `--show-command` and each case's qemu.cmd
+// show exactly what ran.
+
+export interface Drive {
+  /** Name the guest resolves as /dev/disk/pcshare/<name> (virtio-blk serial, <= 20 chars). */
+  name: string;
+  path: string;
+  readOnly: boolean;
+}
+
+export interface VmSpec {
+  kernel: string;
+  initrd: string;
+  cmdline: string[];
+  memoryMiB: number;
+  cpus: number;
+  drives: Drive[];
+  /** Unix socket QEMU serves the agent's virtio-serial port on (absent in interactive mode). */
+  agentSocket?: string;
+  /** "pipe": console on QEMU's stdout for the harness to read; "terminal": serial + monitor on the user's tty. */
+  console: "pipe" | "terminal";
+}
+
+export interface HostCaps {
+  qemu: string;
+  accel: "kvm" | "tcg";
+}
+
+/** QEMU's option syntax doubles a comma inside a value. */
+export function escapeOpt(v: string): string {
+  return v.replace(/,/g, ",,");
+}
+
+export const AGENT_PORT_NAME = "pcshare.agent";
+
+export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
+  for (const d of spec.drives) {
+    if (!/^[A-Za-z0-9._-]{1,20}$/.test(d.name)) {
+      throw new Error(`drive name "${d.name}" must be 1-20 characters of [A-Za-z0-9._-] (it becomes the virtio-blk serial)`);
+    }
+  }
+  const args = [
+    host.qemu,
+    "-nodefaults",
+    "-no-user-config",
+    "-display", "none",
+    "-nic", "none",
+    "-no-reboot",
+    "-machine", "pc",
+    "-accel", host.accel === "kvm" ? "kvm" : "tcg,thread=multi",
+    "-cpu", host.accel === "kvm" ? "host" : "max",
+    "-smp", String(spec.cpus),
+    "-m", `${spec.memoryMiB}M`,
+    "-kernel", spec.kernel,
+    "-initrd", spec.initrd,
+    "-append", spec.cmdline.join(" "),
+  ];
+  args.push(...(spec.console === "pipe" ? ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0"] : ["-serial", "mon:stdio"]));
+  if (spec.agentSocket) {
+    args.push(
+      "-device", "virtio-serial-pci,id=vser0",
+      "-chardev", `socket,id=agent0,path=${escapeOpt(spec.agentSocket)},server=on,wait=off`,
+      "-device", `virtserialport,bus=vser0.0,chardev=agent0,name=${AGENT_PORT_NAME}`,
+    );
+  }
+  spec.drives.forEach((d, i) => {
+    const ro = d.readOnly ? ",readonly=on" : "";
+    args.push(
+      "-drive", `file=${escapeOpt(d.path)},if=none,id=drive${i},format=raw${ro}`,
+      "-device", `virtio-blk-pci,drive=drive${i},serial=${d.name}`,
+    );
+  });
+  return args;
+}
+
+/** Kernel command line for a guest: serial console, panic reboots (QEMU then exits), warnings on the console. */
+export function guestCmdline(opts: { interactive?: boolean; extra?: string[] } = {}): string[] {
+  return [
+    "console=ttyS0",
+    "loglevel=5",
+    "panic=-1",
+    "rdinit=/init",
+    "i8042.noaux",
+    "i8042.nomux",
+    "i8042.nopnp",
+    "i8042.dumbkbd",
+    "tsc=reliable",
+    "no_timer_check",
+    ...(opts.interactive ? ["pcshare.shell=1"] : []),
+    ...(opts.extra ?? []),
+  ];
+}
+
+/** A shell-quoted rendering of argv, for --show-command and qemu.cmd files. */
+export function shellQuote(argv: string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_./:=,+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}

@@ -1,0 +1,235 @@
+// One running guest: starts QEMU from a VmSpec, captures the console, connects the agent channel,
+// and tears everything down (poweroff, then SIGKILL) whatever happens. Steps run through `step()`,
+// which turns a hang into StepTimeout and a dead guest into GuestExited, with crash reports attached.
+import { mkdtemp, writeFile, rm, mkdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { AgentClient } from "../guest/agent-client.ts";
+import { qemuArgs, guestCmdline, shellQuote, type Drive, type HostCaps } from "./qemu-args.ts";
+import { ConsoleLog } from "./console.ts";
+import { classifyConsole } from "./crash.ts";
+import { trackProcess, trackDir, releaseDir } from "./reaper.ts";
+import { GuestExited, BootTimeout, StepTimeout, QemuStartError } from "./errors.ts";
+import type { CrashReport } from "../report/model.ts";
+
+export interface BootOptions {
+  kernelImage: string;
+  initrd: string;
+  host: HostCaps;
+  drives?: Drive[];
+  memoryMiB?: number;
+  cpus?: number;
+  extraCmdline?: string[];
+  /** Directory for console.log and qemu.cmd; when absent a temporary one is used and removed. */
+  artifactsDir?: string;
+  /** Boot must reach the agent within this time (default: 120 s under TCG, 40 s under KVM). */
+  readyTimeoutMs?: number;
+  /** Boot fails early if the console stays silent this long before the agent is ready. */
+  silenceTimeoutMs?: number;
+}
+
+export interface BootTiming {
+  /** Guest uptime when the agent answered its first request, ms. */
+  guestUptimeMs: number;
+  /** Host wall clock from spawning QEMU to the agent's first answer, ms. */
+  hostWallMs: number;
+}
+
+interface Exit {
+  code: number | null;
+  signal: string | null;
+}
+
+export class Vm {
+  readonly console: ConsoleLog;
+  readonly argv: string[];
+  agent!: AgentClient;
+  timing!: BootTiming;
+  private socket?: net.Socket;
+  private exitInfo?: Exit;
+  private stopping = false;
+
+  private constructor(
+    private readonly proc: ResultPromise,
+    argv: string[],
+    console: ConsoleLog,
+    private readonly workDir: string,
+    readonly exited: Promise<Exit>,
+  ) {
+    this.argv = argv;
+    this.console = console;
+  }
+
+  static async boot(opts: BootOptions): Promise<Vm> {
+    const tcg = opts.host.accel === "tcg";
+    const readyTimeoutMs = opts.readyTimeoutMs ?? (tcg ? 120_000 : 40_000);
+    const silenceTimeoutMs = opts.silenceTimeoutMs ?? (tcg ? 60_000 : 20_000);
+    const workDir = await mkdtemp(path.join(os.tmpdir(), "pcshare-vm-"));
+    trackDir(workDir);
+    if (opts.artifactsDir) await mkdir(opts.artifactsDir, { recursive: true });
+    const artifacts = opts.artifactsDir ?? workDir;
+    const argv = qemuArgs(
+      {
+        kernel: opts.kernelImage,
+        initrd: opts.initrd,
+        cmdline: guestCmdline({ extra: opts.extraCmdline }),
+        memoryMiB: opts.memoryMiB ?? 1024,
+        cpus: opts.cpus ?? 2,
+        drives: opts.drives ?? [],
+        agentSocket: path.join(workDir, "agent.sock"),
+        console: "pipe",
+      },
+      opts.host,
+    );
+    await writeFile(path.join(artifacts, "qemu.cmd"), shellQuote(argv) + "\n");
+    const consoleLog = new ConsoleLog(path.join(artifacts, "console.log"));
+    const started = Date.now();
+    const proc = execa(argv[0], argv.slice(1), {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      reject: false,
+      buffer: false,
+      cleanup: true,
+    });
+    trackProcess(proc);
+    proc.stdout?.setEncoding("utf8");
+    proc.stdout?.on("data", (c: string) => consoleLog.append(c));
+    let stderr = "";
+    proc.stderr?.setEncoding("utf8");
+    proc.stderr?.on("data", (c: string) => (stderr += c));
+    const exited = proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
+    const vm = new Vm(proc, argv, consoleLog, workDir, exited);
+    exited.then((e) => {
+      vm.exitInfo = e;
+      if (stderr.trim()) consoleLog.append(`\n[qemu stderr] ${stderr.trim()}\n`);
+    });
+    try {
+      await vm.connect(readyTimeoutMs, silenceTimeoutMs, () => stderr);
+    } catch (err) {
+      await vm.kill();
+      throw err;
+    }
+    const hello = (await vm.agent.call("hello", {}, { timeoutMs: 10_000 })) as { uptime_ms: number };
+    vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started };
+    return vm;
+  }
+
+  private async connect(readyTimeoutMs: number, silenceTimeoutMs: number, stderr: () => string): Promise<void> {
+    const sockPath = path.join(this.workDir, "agent.sock");
+    const deadline = Date.now() + readyTimeoutMs;
+    while (!existsSync(sockPath)) {
+      if (this.exitInfo) throw new QemuStartError(`QEMU exited at start (${fmtExit(this.exitInfo)}): ${stderr().trim()}`, this.console.tail());
+      if (Date.now() > deadline) throw new BootTimeout("QEMU never created the agent socket", this.console.tail());
+      await sleep(20);
+    }
+    const socket = net.createConnection(sockPath);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    socket.on("error", () => {});
+    this.socket = socket;
+    this.agent = new AgentClient(socket);
+    // The first request waits in the channel until the agent opens its port; it answers when ready.
+    const ready = this.agent.call("hello", {}, { timeoutMs: readyTimeoutMs });
+    ready.catch(() => {});
+    const watchdog = new Promise<never>((_, reject) => {
+      const timer = setInterval(() => {
+        if (this.exitInfo) {
+          clearInterval(timer);
+          const crashes = classifyConsole(this.console.all());
+          reject(new GuestExited(`guest exited during boot (${fmtExit(this.exitInfo)})`, this.console.tail(), crashes));
+        } else if (this.console.silentForMs() > silenceTimeoutMs) {
+          clearInterval(timer);
+          reject(new BootTimeout(`console silent for ${silenceTimeoutMs / 1000} s during boot`, this.console.tail()));
+        } else if (Date.now() > deadline) {
+          clearInterval(timer);
+          reject(new BootTimeout(`agent not ready after ${readyTimeoutMs / 1000} s`, this.console.tail()));
+        }
+      }, 100);
+      ready.finally(() => clearInterval(timer)).catch(() => {});
+    });
+    await Promise.race([ready, watchdog]);
+  }
+
+  /** Crash reports in the console since `mark` (default: whole log). */
+  crashes(mark = 0): CrashReport[] {
+    return classifyConsole(this.console.since(mark));
+  }
+
+  get alive(): boolean {
+    return !this.exitInfo;
+  }
+
+  /**
+   * Run one step against the guest. A step that outlives `timeoutMs` raises StepTimeout; a guest
+   * that dies raises GuestExited. Both carry the crash reports printed since the step began.
+   */
+  async step<T>(name: string, timeoutMs: number, fn: (agent: AgentClient) => Promise<T>): Promise<T> {
+    const mark = this.console.mark();
+    if (this.exitInfo) throw new GuestExited(`guest already exited before step "${name}"`, this.console.tail(), this.crashes(mark));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StepTimeout(`step "${name}" did not finish within ${timeoutMs / 1000} s`, this.console.tail(), this.crashes(mark))),
+        timeoutMs,
+      );
+    });
+    const died = this.exited.then((e) => {
+      throw new GuestExited(`guest exited during step "${name}" (${fmtExit(e)})`, this.console.tail(), this.crashes(mark));
+    });
+    died.catch(() => {});
+    try {
+      return await Promise.race([fn(this.agent), timeout, died]);
+    } catch (err) {
+      // An agent error caused by the guest dying is reported as the death, not as a channel error.
+      if (!(err instanceof StepTimeout) && !(err instanceof GuestExited)) {
+        const e = await Promise.race([this.exited, sleep(300).then(() => undefined)]);
+        if (e) throw new GuestExited(`guest exited during step "${name}" (${fmtExit(e)})`, this.console.tail(), this.crashes(mark));
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Power the guest off through the agent; SIGKILL QEMU if it has not exited within `graceMs`. */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    if (this.stopping) return this.exited.then(() => undefined);
+    this.stopping = true;
+    if (!this.exitInfo) {
+      this.agent?.call("poweroff", {}, { timeoutMs: graceMs }).catch(() => {});
+      const done = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
+      if (!done) this.proc.kill("SIGKILL");
+    }
+    await this.cleanup();
+  }
+
+  /** Kill QEMU at once (after a hang or crash) and clean up. */
+  async kill(): Promise<void> {
+    this.stopping = true;
+    if (!this.exitInfo) this.proc.kill("SIGKILL");
+    await this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    await this.exited;
+    this.socket?.destroy();
+    await this.console.close();
+    // The work dir holds the agent socket (and the console log when no artifacts dir was given).
+    await rm(this.workDir, { recursive: true, force: true });
+    releaseDir(this.workDir);
+  }
+}
+
+function fmtExit(e: Exit): string {
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
