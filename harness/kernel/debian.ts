@@ -1,7 +1,7 @@
 // Debian's prebuilt kernels: `debian:<suite>` (default sid) or `debian:<version>`. Downloads the
 // kernel packages through a private apt configuration, verifies them against the archive's
 // checksums, and keeps only vmlinuz, the config, System.map and the guest's modules in the cache.
-import { readFile, writeFile, rm, readdir, stat, mkdtemp, copyFile } from "node:fs/promises";
+import { readFile, writeFile, rm, readdir, stat, mkdtemp, copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { DebianArchive, extractDeb, type PackageRecord } from "../util/debian-archive.ts";
 import { cachedDir, cacheRoot } from "../util/cache.ts";
@@ -21,8 +21,39 @@ interface Resolved {
   version: string; // package version, e.g. 7.2.13-1
 }
 
-/** Find the kernel release that `debian:<spec>` names: a suite's linux-image-amd64, or a version. */
+/** How long a resolved `debian:<spec>` -> release answer is reused without asking the archive. */
+const RESOLVE_MAX_AGE_MS = 6 * 3600 * 1000;
+
+interface ResolvedRecord {
+  suite: string;
+  release: string;
+  version: string;
+  at: number;
+}
+
+function resolvedFile(spec: string): string {
+  return path.join(cacheRoot(), "apt", `resolved-${spec.replace(/[^A-Za-z0-9.+_-]/g, "_")}.json`);
+}
+
+/**
+ * Find the kernel release that `debian:<spec>` names: a suite's linux-image-amd64, or a version.
+ * The answer is remembered for a few hours so that a run with a cached kernel asks apt nothing.
+ */
 export async function resolveDebianKernel(spec: string): Promise<Resolved> {
+  try {
+    const rec = JSON.parse(await readFile(resolvedFile(spec), "utf8")) as ResolvedRecord;
+    if (Date.now() - rec.at < RESOLVE_MAX_AGE_MS) return { archive: new DebianArchive(rec.suite), release: rec.release, version: rec.version };
+  } catch {
+    /* not resolved recently */
+  }
+  const r = await resolveFromArchive(spec);
+  const rec: ResolvedRecord = { suite: r.archive.suite, release: r.release, version: r.version, at: Date.now() };
+  await mkdir(path.dirname(resolvedFile(spec)), { recursive: true });
+  await writeFile(resolvedFile(spec), JSON.stringify(rec));
+  return r;
+}
+
+async function resolveFromArchive(spec: string): Promise<Resolved> {
   const suites = /^\d/.test(spec) ? SUITES_SEARCHED_FOR_VERSION : [spec];
   for (const suite of suites) {
     const archive = new DebianArchive(suite);

@@ -33,7 +33,7 @@ export async function probeKvmBoot(qemu: string, kernel: string, initrd: string)
   const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: PROBE_TIMEOUT_MS, stdin: "pipe", all: true });
   const out = r.all ?? "";
   if (out.includes("pcshare-init: probe ok")) return { ok: true, detail: "KVM booted the kernel to userspace" };
-  const why = r.timedOut ? `no userspace within ${PROBE_TIMEOUT_MS / 1000} s` : `QEMU exit ${r.exitCode}`;
+  const why = r.timedOut ? `no userspace within ${PROBE_TIMEOUT_MS / 1000} s` : r.signal ? `QEMU killed by ${r.signal}` : `QEMU exit ${r.exitCode}`;
   const lastLine = out.trim().split("\n").slice(-1)[0] ?? "";
   return { ok: false, detail: `KVM probe failed: ${why}${lastLine ? ` (last output: ${lastLine.slice(0, 160)})` : ""}` };
 }

@@ -32,7 +32,8 @@ export function escapeOpt(v: string): string {
   return v.replace(/,/g, ",,");
 }
 
-export const AGENT_PORT_NAME = "pcshare.agent";
+export { AGENT_PORT_NAME } from "../guest/protocol.ts";
+import { AGENT_PORT_NAME } from "../guest/protocol.ts";
 
 export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
   for (const d of spec.drives) {

@@ -1,0 +1,318 @@
+// Host side of the pcshare-agent protocol: JSON-line requests over any Duplex (QEMU chardev socket in
+// production, the agent's stdio in tests), replies matched by id, typed wrappers for every op.
+import type { Duplex } from "node:stream";
+import type {
+  AgentOp,
+  AgentOps,
+  AgentReply,
+  CachestatReply,
+  FadviseAdvice,
+  HelloReply,
+  KmsgRecord,
+  MincoreReply,
+  MountArgs,
+  OpenFlag,
+  PageFramesFile,
+  RangeArgs,
+  ReadHashReply,
+  UmountFlag,
+} from "./protocol.ts";
+
+export type AgentErrorCode = "timeout" | "closed" | "remote";
+
+export class AgentError extends Error {
+  readonly op: string;
+  readonly code: AgentErrorCode;
+  /** Set for "remote" errors caused by a failed syscall. */
+  readonly errno?: number;
+  readonly errname?: string;
+
+  constructor(op: string, code: AgentErrorCode, message: string, errno?: number, errname?: string) {
+    super(message);
+    this.name = "AgentError";
+    this.op = op;
+    this.code = code;
+    this.errno = errno;
+    this.errname = errname;
+  }
+}
+
+export interface CallOptions {
+  /** How long to wait for the reply (default: the client's defaultTimeoutMs, 30 s). */
+  timeoutMs?: number;
+}
+
+export interface AgentClientOptions {
+  defaultTimeoutMs?: number;
+  /** Replies that match no waiting call (id null, or the call already timed out). */
+  onStrayReply?: (reply: Record<string, unknown>) => void;
+}
+
+export interface ExecOptions {
+  /** Agent-side limit: the process group is SIGKILLed when it runs longer. */
+  timeoutMs: number;
+  stdin?: string | Uint8Array;
+  /** Added to the agent's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: number | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+  stderrBytes: Buffer;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  durationMs: number;
+}
+
+export interface ReadFileResult {
+  data: Buffer;
+  /** The file had more than maxBytes. */
+  truncated: boolean;
+}
+
+/** writeFile sends bigger payloads as several appends so each request line stays under the agent's limit. */
+const WRITE_CHUNK = 512 * 1024;
+/** Slack on top of exec's own timeout for the agent to kill, collect and reply. */
+const EXEC_REPLY_SLACK_MS = 10_000;
+
+interface Pending {
+  op: string;
+  resolve: (reply: Record<string, unknown>) => void;
+  reject: (err: AgentError) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class AgentClient {
+  private readonly stream: Duplex;
+  private readonly defaultTimeoutMs: number;
+  private readonly onStrayReply?: (reply: Record<string, unknown>) => void;
+  private readonly pending = new Map<number, Pending>();
+  private partial: Buffer[] = [];
+  private nextId = 1;
+  private closedReason: string | undefined;
+
+  constructor(stream: Duplex, options: AgentClientOptions = {}) {
+    this.stream = stream;
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.onStrayReply = options.onStrayReply;
+    stream.on("data", (chunk: Buffer | string) => this.onData(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+    stream.on("end", () => this.shutdown("agent stream ended"));
+    stream.on("close", () => this.shutdown("agent stream closed"));
+    stream.on("error", (err: Error) => this.shutdown(`agent stream error: ${err.message}`));
+  }
+
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  /** Send one typed request and wait for its reply. */
+  call<K extends AgentOp>(op: K, args: AgentOps[K]["args"], options: CallOptions = {}): Promise<AgentOps[K]["reply"]> {
+    return this.callRaw(op, args as Record<string, unknown>, options) as Promise<AgentOps[K]["reply"]>;
+  }
+
+  /** Untyped escape hatch: any op name, any arguments; resolves with the reply minus id/ok. */
+  callRaw(op: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    if (this.closedReason !== undefined) {
+      return Promise.reject(new AgentError(op, "closed", `agent op "${op}": ${this.closedReason}`));
+    }
+    const id = this.nextId++;
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new AgentError(op, "timeout", `agent op "${op}" got no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { op, resolve, reject, timer });
+      this.stream.write(JSON.stringify({ id, op, ...args }) + "\n");
+    });
+  }
+
+  /** Stop: fail waiting calls with "closed" and end our side of the stream (the --stdio agent then exits). */
+  close(): void {
+    this.shutdown("agent client closed");
+    this.stream.end();
+  }
+
+  // ---- typed wrappers ----
+
+  hello(options?: CallOptions): Promise<HelloReply> {
+    return this.call("hello", {}, options);
+  }
+
+  async exec(argv: string[], options: ExecOptions): Promise<ExecResult> {
+    const r = await this.call(
+      "exec",
+      {
+        argv,
+        timeout_ms: options.timeoutMs,
+        ...(options.stdin !== undefined && { stdin_b64: Buffer.from(options.stdin).toString("base64") }),
+        ...(options.env && { env: options.env }),
+        ...(options.cwd !== undefined && { cwd: options.cwd }),
+      },
+      { timeoutMs: options.timeoutMs + EXEC_REPLY_SLACK_MS },
+    );
+    const stdoutBytes = Buffer.from(r.stdout_b64, "base64");
+    const stderrBytes = Buffer.from(r.stderr_b64, "base64");
+    return {
+      exitCode: r.exit_code,
+      signal: r.signal,
+      timedOut: r.timed_out,
+      stdout: stdoutBytes.toString("utf8"),
+      stderr: stderrBytes.toString("utf8"),
+      stdoutBytes,
+      stderrBytes,
+      stdoutTruncated: r.stdout_truncated,
+      stderrTruncated: r.stderr_truncated,
+      durationMs: r.duration_ms,
+    };
+  }
+
+  async readFile(path: string, options: { maxBytes?: number } & CallOptions = {}): Promise<ReadFileResult> {
+    const r = await this.call(
+      "read_file",
+      { path, ...(options.maxBytes !== undefined && { max_bytes: options.maxBytes }) },
+      options,
+    );
+    return { data: Buffer.from(r.data_b64, "base64"), truncated: r.truncated };
+  }
+
+  /** Returns bytes written. Payloads over 512 KiB go as several appends (not one write(2)). */
+  async writeFile(
+    path: string,
+    data: string | Uint8Array,
+    options: { append?: boolean } & CallOptions = {},
+  ): Promise<number> {
+    const bytes = Buffer.from(data);
+    let written = 0;
+    let append = options.append ?? false;
+    do {
+      const chunk = bytes.subarray(written, written + WRITE_CHUNK);
+      const r = await this.call("write_file", { path, data_b64: chunk.toString("base64"), append }, options);
+      written += r.bytes;
+      append = true;
+      if (r.bytes < chunk.length) break; // short write to a special file: report what happened
+    } while (written < bytes.length);
+    return written;
+  }
+
+  readHash(path: string, options: { blockSize?: number } & CallOptions = {}): Promise<ReadHashReply> {
+    return this.call("read_hash", { path, ...(options.blockSize !== undefined && { block_size: options.blockSize }) }, options);
+  }
+
+  async pageFrames(paths: string[], options: RangeArgs & CallOptions = {}): Promise<PageFramesFile[]> {
+    const r = await this.call("page_frames", { paths, ...range(options) }, options);
+    return r.files;
+  }
+
+  mincore(path: string, options: RangeArgs & CallOptions = {}): Promise<MincoreReply> {
+    return this.call("mincore", { path, ...range(options) }, options);
+  }
+
+  async fadvise(path: string, advice: FadviseAdvice, options: RangeArgs & CallOptions = {}): Promise<void> {
+    await this.call("fadvise", { path, advice, ...range(options) }, options);
+  }
+
+  /** Resolves when open(2) with these flags succeeds; rejects with AgentError (errname e.g. "EINVAL") otherwise. */
+  async openProbe(path: string, flags: OpenFlag[], options?: CallOptions): Promise<void> {
+    await this.call("open_probe", { path, flags }, options);
+  }
+
+  cachestat(path: string, options: RangeArgs & CallOptions = {}): Promise<CachestatReply> {
+    return this.call("cachestat", { path, ...range(options) }, options);
+  }
+
+  async mount(args: MountArgs, options?: CallOptions): Promise<void> {
+    await this.call("mount", args, options);
+  }
+
+  async umount(target: string, flags: UmountFlag[] = [], options?: CallOptions): Promise<void> {
+    await this.call("umount", { target, flags }, options);
+  }
+
+  async meminfo(options?: CallOptions): Promise<Record<string, number>> {
+    return (await this.call("meminfo", {}, options)).fields;
+  }
+
+  /** Kernel log records newer than the previous kmsg() call (the first call returns all buffered). */
+  async kmsg(options?: CallOptions): Promise<KmsgRecord[]> {
+    return (await this.call("kmsg", {}, options)).records;
+  }
+
+  async sync(options?: CallOptions): Promise<void> {
+    await this.call("sync", {}, options);
+  }
+
+  /** The agent replies, then syncs and powers the guest off (in --stdio mode it just exits). */
+  async poweroff(options?: CallOptions): Promise<void> {
+    await this.call("poweroff", {}, options);
+  }
+
+  // ---- plumbing ----
+
+  private onData(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.partial.push(chunk.subarray(start, nl));
+      const line = Buffer.concat(this.partial).toString("utf8");
+      this.partial = [];
+      start = nl + 1;
+      this.onLine(line);
+    }
+    if (start < chunk.length) this.partial.push(chunk.subarray(start));
+  }
+
+  private onLine(line: string): void {
+    if (!line.trim()) return;
+    let reply: AgentReply & Record<string, unknown>;
+    try {
+      reply = JSON.parse(line);
+    } catch {
+      this.onStrayReply?.({ unparsed: line });
+      return;
+    }
+    const waiter = typeof reply.id === "number" ? this.pending.get(reply.id) : undefined;
+    if (!waiter || typeof reply.id !== "number") {
+      this.onStrayReply?.(reply);
+      return;
+    }
+    this.pending.delete(reply.id);
+    clearTimeout(waiter.timer);
+    if (reply.ok === true) {
+      const { id: _id, ok: _ok, ...result } = reply;
+      waiter.resolve(result);
+    } else {
+      const err = reply as { error?: unknown; errno?: unknown; errname?: unknown };
+      waiter.reject(
+        new AgentError(
+          waiter.op,
+          "remote",
+          typeof err.error === "string" ? err.error : `agent op "${waiter.op}" failed`,
+          typeof err.errno === "number" ? err.errno : undefined,
+          typeof err.errname === "string" ? err.errname : undefined,
+        ),
+      );
+    }
+  }
+
+  private shutdown(reason: string): void {
+    if (this.closedReason === undefined) this.closedReason = reason;
+    for (const [id, waiter] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.reject(new AgentError(waiter.op, "closed", `agent op "${waiter.op}": ${reason}`));
+    }
+  }
+}
+
+function range(r: RangeArgs): RangeArgs {
+  return {
+    ...(r.offset !== undefined && { offset: r.offset }),
+    ...(r.length !== undefined && { length: r.length }),
+  };
+}

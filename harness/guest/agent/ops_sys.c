@@ -1,0 +1,163 @@
+/* pcshare-agent: system ops — hello, mount, umount, kmsg, sync, poweroff. */
+#define _GNU_SOURCE
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+int op_hello(ctx *c, jwriter *w)
+{
+    (void)c;
+    struct utsname u;
+    struct timespec ts;
+    long long uptime_ms = -1;
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0) uptime_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    jw_key(w, "version"); jw_int(w, AGENT_PROTOCOL_VERSION);
+    jw_key(w, "agent"); jw_str(w, AGENT_NAME);
+    jw_key(w, "uptime_ms"); jw_int(w, uptime_ms);
+    jw_key(w, "kernel_release"); jw_str(w, uname(&u) == 0 ? u.release : "");
+    return 0;
+}
+
+/* ---------------- mount / umount ---------------- */
+
+static const flag_name MOUNT_FLAGS[] = {
+    { "ro", MS_RDONLY }, { "rw", 0 }, { "remount", MS_REMOUNT }, { "bind", MS_BIND }, { "rec", MS_REC },
+    { "move", MS_MOVE }, { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV }, { "noexec", MS_NOEXEC },
+    { "sync", MS_SYNCHRONOUS }, { "dirsync", MS_DIRSYNC }, { "mandlock", MS_MANDLOCK },
+    { "noatime", MS_NOATIME }, { "nodiratime", MS_NODIRATIME }, { "relatime", MS_RELATIME },
+    { "strictatime", MS_STRICTATIME }, { "lazytime", MS_LAZYTIME }, { "silent", MS_SILENT },
+    { "private", MS_PRIVATE }, { "shared", MS_SHARED }, { "slave", MS_SLAVE },
+    { "unbindable", MS_UNBINDABLE },
+    { NULL, 0 },
+};
+
+static const flag_name UMOUNT_FLAGS[] = {
+    { "detach", MNT_DETACH }, { "force", MNT_FORCE }, { "expire", MNT_EXPIRE },
+    { "nofollow", UMOUNT_NOFOLLOW },
+    { NULL, 0 },
+};
+
+/* mkdir -p; 0 or -1 with errno. */
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, n + 1);
+    for (size_t k = 1; k <= n; k++) {
+        if (buf[k] != '/' && buf[k] != '\0') continue;
+        char saved = buf[k];
+        buf[k] = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+        buf[k] = saved;
+    }
+    struct stat st;
+    if (stat(path, &st) < 0) return -1;
+    if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+    return 0;
+}
+
+int op_mount(ctx *c, jwriter *w)
+{
+    (void)w;
+    const char *source = NULL, *target, *fstype = NULL, *data = NULL;
+    const jval *flags = NULL;
+    unsigned long mf = 0;
+    if (arg_str(c, "source", &source, 0) < 0 || arg_str(c, "target", &target, 1) < 0 ||
+        arg_str(c, "fstype", &fstype, 0) < 0 || arg_str(c, "data", &data, 0) < 0 ||
+        arg_arr(c, "flags", &flags, 0) < 0 || flags_from_array(c, flags, "mount flag", MOUNT_FLAGS, &mf) < 0)
+        return -1;
+    struct stat st;
+    if (stat(target, &st) < 0 && mkdir_p(target) < 0) return fail_errno(c, errno, "mount: mkdir -p %s", target);
+    if (mount(source, target, fstype, mf, data) < 0)
+        return fail_errno(c, errno, "mount %s on %s (type %s, data \"%s\")", source ? source : "none", target,
+                          fstype ? fstype : "none", data ? data : "");
+    return 0;
+}
+
+int op_umount(ctx *c, jwriter *w)
+{
+    (void)w;
+    const char *target;
+    const jval *flags = NULL;
+    unsigned long uf = 0;
+    if (arg_str(c, "target", &target, 1) < 0 || arg_arr(c, "flags", &flags, 0) < 0 ||
+        flags_from_array(c, flags, "umount flag", UMOUNT_FLAGS, &uf) < 0)
+        return -1;
+    if (umount2(target, (int)uf) < 0) return fail_errno(c, errno, "umount %s", target);
+    return 0;
+}
+
+/* ---------------- kmsg ---------------- */
+
+static int kmsg_fd = -1;
+static int kmsg_open_errno;
+
+void kmsg_open(void)
+{
+    kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (kmsg_fd < 0) kmsg_open_errno = errno;
+}
+
+/* Parse "prio,seq,ts_us,flags[,...];text\n[ continuation lines]" and emit one record. */
+static void emit_record(jwriter *w, char *rec, size_t n)
+{
+    rec[n] = '\0';
+    char *semi = memchr(rec, ';', n);
+    if (!semi) return;
+    *semi = '\0';
+    long long prio = 0, seq = 0, ts = 0;
+    if (sscanf(rec, "%lld,%lld,%lld", &prio, &seq, &ts) != 3) return;
+    char *text = semi + 1;
+    char *nl = strchr(text, '\n'); /* dictionary lines follow the first newline */
+    size_t tl = nl ? (size_t)(nl - text) : strlen(text);
+    jw_obj(w);
+    jw_key(w, "seq"); jw_int(w, seq);
+    jw_key(w, "level"); jw_int(w, prio & 7);
+    jw_key(w, "ts_us"); jw_int(w, ts);
+    jw_key(w, "text"); jw_strn(w, text, tl);
+    jw_obj_end(w);
+}
+
+int op_kmsg(ctx *c, jwriter *w)
+{
+    if (kmsg_fd < 0) return fail_errno(c, kmsg_open_errno ? kmsg_open_errno : EBADF, "kmsg: open /dev/kmsg");
+    static char rec[8193];
+    jw_key(w, "records");
+    jw_arr(w);
+    for (;;) {
+        ssize_t r = read(kmsg_fd, rec, sizeof rec - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == EPIPE) continue; /* overwritten records: the next read resumes at the oldest kept */
+        if (r <= 0) break;                      /* EAGAIN: batch done (other errors end it too) */
+        emit_record(w, rec, (size_t)r);
+    }
+    jw_arr_end(w);
+    return 0;
+}
+
+/* ---------------- sync / poweroff ---------------- */
+
+int op_sync(ctx *c, jwriter *w)
+{
+    (void)c;
+    (void)w;
+    sync();
+    return 0;
+}
+
+int op_poweroff(ctx *c, jwriter *w)
+{
+    (void)w;
+    c->after = AFTER_POWEROFF; /* main replies first, then powers off */
+    return 0;
+}

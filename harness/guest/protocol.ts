@@ -1,0 +1,204 @@
+// Wire protocol of pcshare-agent (version 1): JSON lines, one request -> one reply, matched by `id`.
+// Field names are exactly what travels on the wire (snake_case); binary data is base64 (`*_b64`).
+// The C side lives in ./agent/; keep both in step and bump AGENT_PROTOCOL_VERSION on breaking changes.
+
+export const AGENT_PROTOCOL_VERSION = 1;
+export const AGENT_NAME = "pcshare-agent";
+/** Name of the virtio-serial port the agent looks for in the guest. */
+export const AGENT_PORT_NAME = "pcshare.agent";
+/** Longest request line the agent accepts (bytes, without the newline). */
+export const AGENT_MAX_LINE = 1024 * 1024;
+/** Cap on each of exec's stdout/stderr (bytes); beyond it `*_truncated` is true. */
+export const AGENT_EXEC_OUTPUT_CAP = 4 * 1024 * 1024;
+
+export type OpenFlag =
+  | "O_RDONLY" | "O_WRONLY" | "O_RDWR" | "O_DIRECT" | "O_NOATIME" | "O_PATH" | "O_DIRECTORY"
+  | "O_NOFOLLOW" | "O_SYNC" | "O_DSYNC" | "O_NONBLOCK" | "O_LARGEFILE" | "O_CREAT" | "O_EXCL"
+  | "O_TRUNC" | "O_APPEND" | "O_TMPFILE" | "O_NOCTTY" | "O_CLOEXEC";
+
+export type MountFlag =
+  | "ro" | "rw" | "remount" | "bind" | "rec" | "move" | "nosuid" | "nodev" | "noexec" | "sync"
+  | "dirsync" | "mandlock" | "noatime" | "nodiratime" | "relatime" | "strictatime" | "lazytime"
+  | "silent" | "private" | "shared" | "slave" | "unbindable";
+
+export type UmountFlag = "detach" | "force" | "expire" | "nofollow";
+
+export type FadviseAdvice = "normal" | "random" | "sequential" | "willneed" | "dontneed" | "noreuse";
+
+/** A byte range of a file; `length` omitted = to end of file. */
+export interface RangeArgs {
+  offset?: number;
+  length?: number;
+}
+
+export interface HelloReply {
+  version: number;
+  agent: string;
+  uptime_ms: number;
+  kernel_release: string;
+}
+
+export interface ExecArgs {
+  argv: string[];
+  timeout_ms: number;
+  stdin_b64?: string;
+  /** Added to (overriding) the agent's own environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+export interface ExecReply {
+  exit_code: number | null;
+  signal: number | null;
+  timed_out: boolean;
+  stdout_b64: string;
+  stderr_b64: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  duration_ms: number;
+}
+
+export interface ReadFileArgs {
+  path: string;
+  /** Default 1 MiB, at most 64 MiB. */
+  max_bytes?: number;
+}
+export interface ReadFileReply {
+  data_b64: string;
+  /** Bytes returned. */
+  size: number;
+  /** The file had more than max_bytes. */
+  truncated: boolean;
+}
+
+export interface WriteFileArgs {
+  path: string;
+  data_b64: string;
+  append?: boolean;
+}
+export interface WriteFileReply {
+  bytes: number;
+}
+
+export interface ReadHashArgs {
+  path: string;
+  /** read(2) size; default 1 MiB. */
+  block_size?: number;
+}
+export interface ReadHashReply {
+  size: number;
+  sha256: string;
+  duration_ms: number;
+}
+
+export interface PageFramesArgs extends RangeArgs {
+  paths: string[];
+}
+export interface PageFramesFile {
+  path: string;
+  size: number;
+  pages: number;
+  present: number;
+  /** One entry per page of the range; null when not present. PFNs read 0 without CAP_SYS_ADMIN. */
+  pfns: (number | null)[];
+}
+export interface PageFramesReply {
+  files: PageFramesFile[];
+}
+
+export interface MincoreArgs extends RangeArgs {
+  path: string;
+}
+export interface MincoreReply {
+  pages: number;
+  resident: number;
+}
+
+export interface FadviseArgs extends RangeArgs {
+  path: string;
+  advice: FadviseAdvice;
+}
+
+export interface OpenProbeArgs {
+  path: string;
+  flags: OpenFlag[];
+}
+
+export interface CachestatArgs extends RangeArgs {
+  path: string;
+}
+export interface CachestatReply {
+  cache: number;
+  dirty: number;
+  writeback: number;
+  evicted: number;
+  recently_evicted: number;
+}
+
+export interface MountArgs {
+  source?: string;
+  target: string;
+  fstype?: string;
+  flags?: MountFlag[];
+  /** Passed to mount(2) untouched, e.g. "inode_share,domain_id=x". */
+  data?: string;
+}
+
+export interface UmountArgs {
+  target: string;
+  flags?: UmountFlag[];
+}
+
+export interface MeminfoReply {
+  /** /proc/meminfo: values in kB, HugePages_* counts as plain numbers. */
+  fields: Record<string, number>;
+}
+
+export interface KmsgRecord {
+  seq: number;
+  level: number;
+  ts_us: number;
+  text: string;
+}
+export interface KmsgReply {
+  records: KmsgRecord[];
+}
+
+export type Empty = Record<string, never>;
+
+/** Every op: its request arguments and its reply (beyond id/ok). */
+export interface AgentOps {
+  hello: { args: Empty; reply: HelloReply };
+  exec: { args: ExecArgs; reply: ExecReply };
+  read_file: { args: ReadFileArgs; reply: ReadFileReply };
+  write_file: { args: WriteFileArgs; reply: WriteFileReply };
+  read_hash: { args: ReadHashArgs; reply: ReadHashReply };
+  page_frames: { args: PageFramesArgs; reply: PageFramesReply };
+  mincore: { args: MincoreArgs; reply: MincoreReply };
+  fadvise: { args: FadviseArgs; reply: Empty };
+  open_probe: { args: OpenProbeArgs; reply: Empty };
+  cachestat: { args: CachestatArgs; reply: CachestatReply };
+  mount: { args: MountArgs; reply: Empty };
+  umount: { args: UmountArgs; reply: Empty };
+  meminfo: { args: Empty; reply: MeminfoReply };
+  kmsg: { args: Empty; reply: KmsgReply };
+  sync: { args: Empty; reply: Empty };
+  poweroff: { args: Empty; reply: Empty };
+}
+
+export type AgentOp = keyof AgentOps;
+
+export type AgentRequest<K extends AgentOp = AgentOp> = { id: number; op: K } & AgentOps[K]["args"];
+
+export type AgentOkReply<K extends AgentOp = AgentOp> = { id: number; ok: true } & AgentOps[K]["reply"];
+
+export interface AgentErrorReply {
+  /** null when the agent could not tell which request failed (e.g. unparseable line without an id). */
+  id: number | null;
+  ok: false;
+  error: string;
+  /** Present when a syscall failed. */
+  errno?: number;
+  errname?: string;
+}
+
+export type AgentReply<K extends AgentOp = AgentOp> = AgentOkReply<K> | AgentErrorReply;

@@ -1,0 +1,193 @@
+// What a case sees while it runs: the guest agent, its images, mount helpers that track what they
+// mounted (so the runner can reset between cases), and the recording side: checks (expect continues,
+// assert stops, both keep expected and seen), measurements with units, findings, skip.
+import type { AgentClient, ExecResult } from "../guest/agent-client.ts";
+import { AgentError } from "../guest/agent-client.ts";
+import type { Manifest, FileRecord } from "../images/manifest.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import type { Check, Measurement } from "../report/model.ts";
+import type { MountFlag } from "../guest/protocol.ts";
+
+/** Thrown by assert*: stops the case, which fails. */
+export class AssertionStop extends Error {}
+/** Thrown by skip(): the case is skipped with the reason. */
+export class CaseSkip extends Error {}
+
+export interface ImageHandle {
+  name: string;
+  manifest: Manifest;
+  /** Guest block device, /dev/disk/pcshare/<name>. */
+  device: string;
+}
+
+export interface MountOptions {
+  /** Share page cache in this domain (`inode_share,domain_id=<domain>`); false/absent: plain mount. */
+  domain?: string | false;
+  /** "bdev": the virtio disk; "file": a copy of the image on ramfs, mounted file-backed by raw mount(2). */
+  backing?: "bdev" | "file";
+  /** Extra mount data appended after the share options (e.g. "cache_strategy=disabled"). */
+  extra?: string;
+  /** Exact data string, overriding domain/extra (for option-parsing cases). */
+  data?: string;
+  at?: string;
+  flags?: MountFlag[];
+}
+
+export interface Mounted {
+  image: ImageHandle;
+  dir: string;
+  source: string;
+  data: string;
+  /** Guest path of a file of the image, e.g. m.path("/data/big.bin"). */
+  path(p: string): string;
+}
+
+const FILE_BACKING_DIR = "/run/pcshare-backing";
+
+export class CaseContext {
+  readonly checks: Check[] = [];
+  readonly measurements: Measurement[] = [];
+  readonly findings: string[] = [];
+  private readonly mounts: string[] = [];
+  private readonly cgroups: string[] = [];
+  private mountSeq = 0;
+
+  constructor(
+    readonly agent: AgentClient,
+    readonly kernel: Kernel,
+    private readonly images: Map<string, ImageHandle>,
+    readonly caseId: string,
+  ) {}
+
+  // ---- recording ----
+
+  /** Record a check and continue (kselftest EXPECT_*). Returns `ok` so callers can branch. */
+  expect(name: string, ok: boolean, detail: { expected?: unknown; seen?: unknown } = {}): boolean {
+    this.checks.push({ name, ok, expected: show(detail.expected), seen: show(detail.seen) });
+    return ok;
+  }
+
+  expectEqual<T>(name: string, seen: T, expected: T): boolean {
+    return this.expect(name, JSON.stringify(seen) === JSON.stringify(expected), { expected, seen });
+  }
+
+  /** Record a check and stop the case when it does not hold (kselftest ASSERT_*). */
+  assert(name: string, ok: boolean, detail: { expected?: unknown; seen?: unknown } = {}): void {
+    if (!this.expect(name, ok, detail)) throw new AssertionStop(`${name}: expected ${show(detail.expected)}, seen ${show(detail.seen)}`);
+  }
+
+  assertEqual<T>(name: string, seen: T, expected: T): void {
+    this.assert(name, JSON.stringify(seen) === JSON.stringify(expected), { expected, seen });
+  }
+
+  measure(name: string, value: number, unit: string, extra: Pick<Measurement, "series" | "x"> = {}): void {
+    this.measurements.push({ name, value, unit, ...extra });
+  }
+
+  /** A documented behaviour difference observed on this kernel (reported, not a failure). */
+  finding(text: string): void {
+    this.findings.push(text);
+  }
+
+  skip(reason: string): never {
+    throw new CaseSkip(reason);
+  }
+
+  // ---- images and mounts ----
+
+  image(name: string): ImageHandle {
+    const img = this.images.get(name);
+    if (!img) throw new Error(`case ${this.caseId} uses image "${name}" but did not declare it in images:`);
+    return img;
+  }
+
+  /** The manifest record of a file in an image (throws when the spec has no such file). */
+  file(imageName: string, p: string): FileRecord {
+    const f = this.image(imageName).manifest.files.find((r) => r.path === p);
+    if (!f) throw new Error(`image ${imageName} has no file ${p}`);
+    return f;
+  }
+
+  /** Data string for a mount: share options, then extras. */
+  static mountData(opts: MountOptions): string {
+    if (opts.data !== undefined) return opts.data;
+    const parts = opts.domain ? ["inode_share", `domain_id=${opts.domain}`] : [];
+    if (opts.extra) parts.push(opts.extra);
+    return parts.join(",");
+  }
+
+  /** Mount an image read-only; errors from mount(2) propagate as AgentError (errname e.g. EINVAL). */
+  async mount(imageName: string, opts: MountOptions = {}): Promise<Mounted> {
+    const image = this.image(imageName);
+    const dir = opts.at ?? `/mnt/${imageName}-${++this.mountSeq}`;
+    const source = opts.backing === "file" ? await this.fileCopy(image) : image.device;
+    const data = CaseContext.mountData(opts);
+    await this.agent.mount({ source, target: dir, fstype: "erofs", flags: opts.flags ?? ["ro"], data });
+    this.mounts.push(dir);
+    return { image, dir, source, data, path: (p: string) => `${dir}${p.startsWith("/") ? p : `/${p}`}` };
+  }
+
+  /** Try a mount expected to fail; returns the errno name ("EINVAL") or "ok" when it mounted. */
+  async tryMount(imageName: string, opts: MountOptions = {}): Promise<string> {
+    try {
+      await this.mount(imageName, opts);
+      return "ok";
+    } catch (err) {
+      if (err instanceof AgentError && err.code === "remote") return err.errname ?? `errno ${err.errno}`;
+      throw err;
+    }
+  }
+
+  async umount(m: Mounted | string, flags: ("detach" | "force")[] = []): Promise<void> {
+    const dir = typeof m === "string" ? m : m.dir;
+    await this.agent.umount(dir, flags);
+    const i = this.mounts.lastIndexOf(dir);
+    if (i >= 0) this.mounts.splice(i, 1);
+  }
+
+  private async fileCopy(image: ImageHandle): Promise<string> {
+    const dest = `${FILE_BACKING_DIR}/${image.name}.erofs`;
+    await this.sh(
+      `mkdir -p ${FILE_BACKING_DIR}; grep -q ' ${FILE_BACKING_DIR} ramfs' /proc/mounts || mount -t ramfs ramfs ${FILE_BACKING_DIR}; ` +
+        `[ -f ${dest} ] || dd if=${image.device} of=${dest} bs=1M 2>/dev/null`,
+    );
+    return dest;
+  }
+
+  // ---- commands ----
+
+  /** Run a shell script in the guest; a non-zero exit stops the case unless allowFail. */
+  async sh(script: string, opts: { timeoutMs?: number; allowFail?: boolean } = {}): Promise<ExecResult> {
+    const r = await this.agent.exec(["sh", "-c", script], { timeoutMs: opts.timeoutMs ?? 30_000 });
+    if (!opts.allowFail && (r.exitCode !== 0 || r.timedOut)) {
+      throw new Error(`guest command failed (${r.timedOut ? "timed out" : `exit ${r.exitCode}`}): ${script}\n${r.stderr.trim()}`);
+    }
+    return r;
+  }
+
+  /** Create a cgroup v2 group with the memory controller enabled; removed at reset. */
+  async cgroup(name: string, settings: Record<string, string> = {}): Promise<string> {
+    await this.sh(`echo +memory > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p /sys/fs/cgroup/${name}`);
+    for (const [k, v] of Object.entries(settings)) await this.agent.writeFile(`/sys/fs/cgroup/${name}/${k}`, v);
+    this.cgroups.push(name);
+    return name;
+  }
+
+  // ---- reset (runner) ----
+
+  /** Undo what the case set up: unmount in reverse (lazily if busy), remove cgroups, drop caches. */
+  async reset(): Promise<void> {
+    for (const dir of [...this.mounts].reverse()) {
+      await this.agent.umount(dir).catch(() => this.agent.umount(dir, ["detach"]).catch(() => {}));
+    }
+    this.mounts.length = 0;
+    for (const cg of this.cgroups.reverse()) await this.sh(`rmdir /sys/fs/cgroup/${cg}`, { allowFail: true });
+    this.cgroups.length = 0;
+    await this.sh(`umount ${FILE_BACKING_DIR} 2>/dev/null; sync; echo 3 > /proc/sys/vm/drop_caches`, { allowFail: true });
+  }
+}
+
+function show(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
