@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { addGuestOptions } from "./cli/kernel-options.ts";
 import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
+import { VmError } from "./vm/errors.ts";
 
 const program = new Command();
 program
@@ -42,6 +43,6 @@ function exit(code: number): void {
 }
 
 program.parseAsync().catch((err: Error) => {
-  process.stderr.write(`pcshare: ${err.message}\n`);
+  process.stderr.write(`pcshare: ${err instanceof VmError ? err.details() : err.message}\n`);
   process.exitCode = 2;
 });

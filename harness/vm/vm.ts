@@ -7,7 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { AgentClient } from "../guest/agent-client.ts";
+import { AgentClient, AgentError } from "../guest/agent-client.ts";
 import { qemuArgs, guestCmdline, shellQuote, type Drive, type HostCaps } from "./qemu-args.ts";
 import { ConsoleLog } from "./console.ts";
 import { classifyConsole } from "./crash.ts";
@@ -126,11 +126,16 @@ export class Vm {
       if (Date.now() > deadline) throw new BootTimeout("QEMU never created the agent socket", this.console.tail());
       await sleep(20);
     }
-    const socket = net.createConnection(sockPath);
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("error", reject);
-    });
+    // QEMU binds the socket before it listens: retry a refused connection briefly.
+    let socket: net.Socket | undefined;
+    while (!socket) {
+      try {
+        socket = await connectUnix(sockPath);
+      } catch (err) {
+        if (this.exitInfo || Date.now() > deadline) throw new QemuStartError(`cannot connect to the agent socket: ${(err as Error).message}`, this.console.tail());
+        await sleep(20);
+      }
+    }
     socket.on("error", () => {});
     this.socket = socket;
     this.agent = new AgentClient(socket);
@@ -153,7 +158,17 @@ export class Vm {
       }, 100);
       ready.finally(() => clearInterval(timer)).catch(() => {});
     });
-    await Promise.race([ready, watchdog]);
+    try {
+      await Promise.race([ready, watchdog]);
+    } catch (err) {
+      if (err instanceof AgentError) {
+        // The channel closed under us: that is QEMU going away; report the exit with its console.
+        const e = await Promise.race([this.exited, sleep(2000).then(() => undefined)]);
+        const how = e ? fmtExit(e) : "QEMU still running";
+        throw new GuestExited(`agent channel lost during boot (${err.message}; ${how})`, this.console.tail(), classifyConsole(this.console.all()));
+      }
+      throw err;
+    }
   }
 
   /** Crash reports in the console since `mark` (default: whole log). */
@@ -226,10 +241,22 @@ export class Vm {
   }
 }
 
+function connectUnix(p: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection(p);
+    s.once("connect", () => resolve(s));
+    s.once("error", (err) => {
+      s.destroy();
+      reject(err);
+    });
+  });
+}
+
 function fmtExit(e: Exit): string {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
+/** A delay that does not keep the process alive (races against QEMU's exit must not hold the CLI). */
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
