@@ -5,8 +5,8 @@ import { readFile, writeFile, rm, readdir, stat, mkdtemp, copyFile, mkdir } from
 import path from "node:path";
 import { DebianArchive, extractDeb, type PackageRecord } from "../util/debian-archive.ts";
 import { cachedDir, cacheRoot } from "../util/cache.ts";
-import { sha256File } from "../util/hash.ts";
-import { collectModules, parseBuiltin, GUEST_MODULES } from "./modules.ts";
+import { sha256File, sha256Hex } from "../util/hash.ts";
+import { collectModules, parseBuiltin, guestModules, GUEST_MODULES } from "./modules.ts";
 import { parseConfig, recordedOptions, type Kernel } from "./kernel.ts";
 import type { KernelInfo } from "../report/model.ts";
 
@@ -96,7 +96,9 @@ async function findFile(root: string, test: (rel: string) => boolean): Promise<s
 /** Fetch (or reuse from cache) Debian's kernel named by `spec` ("sid", "trixie", "7.2.13"). */
 export async function debianKernel(spec = DEFAULT_DEBIAN_SUITE): Promise<Kernel> {
   const { archive, release, version } = await resolveDebianKernel(spec);
-  const key = `debian-${release}-${version}-v${LAYOUT}`.replace(/[^A-Za-z0-9.+_-]/g, "_");
+  const mods = guestModules();
+  const modsTag = mods.join(",") === GUEST_MODULES.join(",") ? "" : `-m${sha256Hex(mods.join(",")).slice(0, 8)}`;
+  const key = `debian-${release}-${version}-v${LAYOUT}${modsTag}`.replace(/[^A-Za-z0-9.+_-]/g, "_");
   const dir = await cachedDir("kernels", key, async (tmp) => {
     const work = await mkdtemp(path.join(cacheRoot(), "kernels", ".unpack-"));
     try {
@@ -119,7 +121,7 @@ export async function debianKernel(spec = DEFAULT_DEBIAN_SUITE): Promise<Kernel>
       const modDir = modRoot ? path.dirname(modRoot) : path.join(root, "lib", "modules", release);
       const builtinFile = (await findFile(root, (r) => /modules\/[^/]+\/modules\.builtin$/.test(r))) ?? "";
       const builtin = builtinFile ? parseBuiltin(await readFile(builtinFile, "utf8")) : new Set<string>();
-      const mods = await collectModules(modDir, GUEST_MODULES, path.join(tmp, "modules"), builtin);
+      const collected = await collectModules(modDir, mods, path.join(tmp, "modules"), builtin);
       const hashes: Record<string, string> = { vmlinuz: await sha256File(path.join(tmp, "vmlinuz")) };
       for (const r of records) hashes[path.basename(r.filename)] = r.sha256;
       const info: KernelInfo = {
@@ -129,7 +131,7 @@ export async function debianKernel(spec = DEFAULT_DEBIAN_SUITE): Promise<Kernel>
         hashes,
         config: recordedOptions(parseConfig(await readFile(path.join(tmp, "config"), "utf8"))),
       };
-      await writeFile(path.join(tmp, "kernel.json"), JSON.stringify({ info, modules: mods.order, deps: mods.deps }, null, 2));
+      await writeFile(path.join(tmp, "kernel.json"), JSON.stringify({ info, modules: collected.order, deps: collected.deps }, null, 2));
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { cachedDir } from "../util/cache.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
-import { collectModules, parseBuiltin, GUEST_MODULES } from "./modules.ts";
+import { collectModules, parseBuiltin, guestModules } from "./modules.ts";
 import { parseConfig, recordedOptions, type Kernel } from "./kernel.ts";
 
 async function firstExisting(paths: string[]): Promise<string | undefined> {
@@ -44,11 +44,11 @@ export async function givenKernel(image: string, opts: { modulesDir?: string; co
   let modules: string[] = [];
   if (opts.modulesDir) {
     const modDir = path.resolve(opts.modulesDir);
-    const key = `given-${sha256Hex(imageHash + "\0" + modDir).slice(0, 24)}`;
+    const key = `given-${sha256Hex(imageHash + "\0" + modDir + "\0" + guestModules().join(",")).slice(0, 24)}`;
     const cached = await cachedDir("kernels", key, async (tmp) => {
       const builtinFile = await firstExisting([path.join(modDir, "modules.builtin")]);
       const builtin = builtinFile ? parseBuiltin(await readFile(builtinFile, "utf8")) : new Set<string>();
-      const mods = await collectModules(modDir, GUEST_MODULES, path.join(tmp, "modules"), builtin);
+      const mods = await collectModules(modDir, guestModules(), path.join(tmp, "modules"), builtin);
       await writeFile(path.join(tmp, "modules.json"), JSON.stringify(mods));
     });
     const meta = JSON.parse(await readFile(path.join(cached, "modules.json"), "utf8")) as { order: string[] };

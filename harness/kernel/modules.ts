@@ -8,6 +8,12 @@ import { execa } from "execa";
 /** Modules the guest needs when the kernel has them as modules (built-in ones are skipped). */
 export const GUEST_MODULES = ["virtio_blk", "erofs", "loop", "overlay"];
 
+/** GUEST_MODULES plus any named in PCSHARE_EXTRA_MODULES (comma-separated, e.g. "ext4,xfs"). */
+export function guestModules(): string[] {
+  const extra = (process.env.PCSHARE_EXTRA_MODULES ?? "").split(",").map((m) => m.trim()).filter(Boolean);
+  return [...new Set([...GUEST_MODULES, ...extra])];
+}
+
 async function listModuleFiles(dir: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   async function walk(d: string) {

@@ -1,0 +1,85 @@
+// Owns: describing an existing EROFS image (superblock, features, files, fingerprints) as data and as
+// text, read with the EROFS reader alone (no tools), for `pcshare images inspect`.
+import { readFile } from "node:fs/promises";
+import { ErofsImage } from "./erofs/reader.ts";
+import { INCOMPAT } from "./erofs/format.ts";
+import { fingerprintText } from "./verify.ts";
+
+export interface InspectedImage {
+  path: string;
+  size: number;
+  blockSize: number;
+  uuid: string;
+  volumeName: string;
+  inodeCount: number;
+  blocks: number;
+  buildTime: number;
+  checksumValid: boolean | undefined;
+  features: string[];
+  fingerprintXattr: string | null;
+  extraDevices: number;
+  files: { path: string; type: string; size: number; mode: string; nid: number; layout: string; nlink: number; fingerprint: string | null }[];
+}
+
+function incompatNames(bits: number): string[] {
+  const names = new Map<number, string>();
+  for (const [k, v] of Object.entries(INCOMPAT)) if (!names.has(v)) names.set(v, k.toLowerCase());
+  const out: string[] = [];
+  for (let i = 0; i < 32; i++) if (bits & (2 ** i)) out.push(names.get(2 ** i) ?? `incompat:0x${(2 ** i).toString(16)}`);
+  return out;
+}
+
+export async function inspectImage(path: string): Promise<InspectedImage> {
+  const bytes = new Uint8Array(await readFile(path));
+  const img = ErofsImage.open(bytes);
+  const sb = img.superblock;
+  const files: InspectedImage["files"] = [];
+  for (const e of img.walk()) {
+    const fp = e.inode.type === "file" ? img.fingerprint(e.nid) : undefined;
+    files.push({
+      path: e.path,
+      type: e.inode.type,
+      size: e.inode.size,
+      mode: (e.inode.mode & 0o7777).toString(8).padStart(4, "0"),
+      nid: e.nid,
+      layout: e.inode.layout,
+      nlink: e.inode.nlink,
+      fingerprint: fp ? fingerprintText(fp) : null,
+    });
+  }
+  return {
+    path,
+    size: bytes.length,
+    blockSize: sb.blockSize,
+    uuid: sb.uuid,
+    volumeName: sb.volumeName,
+    inodeCount: sb.inodeCount,
+    blocks: sb.blocks,
+    buildTime: sb.buildTime,
+    checksumValid: sb.checksumValid,
+    features: [...sb.compatNames, ...incompatNames(sb.featureIncompat)],
+    fingerprintXattr: sb.ishareXattrName ?? null,
+    extraDevices: sb.extraDevices,
+    files,
+  };
+}
+
+export function formatInspection(r: InspectedImage): string {
+  const lines = [
+    `image        ${r.path} (${r.size} bytes)`,
+    `block size   ${r.blockSize}, ${r.blocks} blocks, ${r.inodeCount} inodes${r.extraDevices ? `, ${r.extraDevices} extra device(s)` : ""}`,
+    `uuid         ${r.uuid}${r.volumeName ? `  label ${r.volumeName}` : ""}`,
+    `checksum     ${r.checksumValid === undefined ? "none" : r.checksumValid ? "valid" : "INVALID"}`,
+    `features     ${r.features.join(" ") || "(none)"}`,
+    `fingerprints ${r.fingerprintXattr ? `xattr ${r.fingerprintXattr}` : "none (no ishare_xattrs)"}`,
+    "",
+  ];
+  const w = Math.max(4, ...r.files.map((f) => f.path.length));
+  lines.push(`${"path".padEnd(w)}  type     mode        size    nid  layout              fingerprint`);
+  for (const f of r.files) {
+    lines.push(
+      `${f.path.padEnd(w)}  ${f.type.padEnd(7)}  ${f.mode}  ${String(f.size).padStart(10)}  ${String(f.nid).padStart(5)}  ${f.layout.padEnd(18)}  ${f.fingerprint ?? "-"}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,124 @@
+// Owns: the image manifest (manifest.json beside each built image): its type, the scan of the source
+// tree that fills the per-file part (type, size, mode, sha256, expected fingerprint), and reading/writing.
+// nid and layout are filled later from the image itself (harness/images/verify.ts).
+import { createReadStream } from "node:fs";
+import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+
+export const MANIFEST_FORMAT = 1;
+
+export interface FileRecord {
+  /** absolute path inside the image, e.g. "/data/big.bin" */
+  path: string;
+  type: "file" | "dir" | "symlink";
+  /** bytes of content (regular files), of the target string (symlinks), 0 for directories */
+  size: number;
+  mode: number;
+  /** hex sha256 of the content (regular files only) */
+  sha256: string | null;
+  /** symlink target */
+  target?: string;
+  /** for the second and later names of a hardlinked inode: the first name (sorted order) */
+  linkOf?: string;
+  /** "sha256:<hex>" the image must carry for this file, or null (empty, non-regular, no fingerprints) */
+  fingerprint: string | null;
+  /** filled from the image by the reader */
+  nid: number | null;
+  layout: string | null;
+}
+
+export interface ImageFile {
+  /** file name inside the image's cache directory */
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  format: number;
+  name: string;
+  /** spec file the image came from (as given) */
+  spec: string;
+  /** sha256 of the canonical spec + tool version + builder version: the cache key */
+  key: string;
+  builder: string;
+  image: ImageFile;
+  /** extra devices (blobdev), in mkfs --blobdev order */
+  devices: ImageFile[];
+  mkfs: {
+    version: string;
+    toolSource: string;
+    /** arguments after the mkfs.erofs program; IMAGE / SOURCE / BLOB stand for the build paths */
+    argv: string[];
+    /** options added automatically, with why */
+    autoOptions: { option: string; reason: string }[];
+  };
+  uuid: string;
+  blockSize: number;
+  compress: string;
+  /** fingerprint xattr name ("" = mkfs.erofs's default), null when the image has none */
+  fingerprintXattr: string | null;
+  /** superblock feature names, from the image */
+  features: string[];
+  /** whether nid/layout/fingerprints were checked against the image with the EROFS reader */
+  verified: boolean;
+  files: FileRecord[];
+}
+
+/** Hex sha256 of a file's content, streamed. */
+export async function fileSha256(file: string): Promise<string> {
+  const h = sha256.create();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Uint8Array);
+  return bytesToHex(h.digest());
+}
+
+/** "sha256:<hex>" as the image's fingerprint xattr should read, or null when it has none. */
+export function expectedFingerprint(type: FileRecord["type"], size: number, digest: string | null, fingerprints: boolean): string | null {
+  return fingerprints && type === "file" && size > 0 && digest ? `sha256:${digest}` : null;
+}
+
+/** Walk a source tree (sorted, byte order) into file records; the root itself is recorded as "/". */
+export async function scanTree(root: string, fingerprints: boolean): Promise<FileRecord[]> {
+  const out: FileRecord[] = [];
+  const inodes = new Map<string, FileRecord>();
+  const visit = async (rel: string) => {
+    const host = path.join(root, rel);
+    const st = await lstat(host);
+    const mode = st.mode & 0o7777;
+    const base = { path: rel, mode, nid: null, layout: null };
+    if (st.isDirectory()) {
+      out.push({ ...base, type: "dir", size: 0, sha256: null, fingerprint: null });
+      const names = (await readdir(host)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      for (const n of names) await visit(rel === "/" ? `/${n}` : `${rel}/${n}`);
+    } else if (st.isSymbolicLink()) {
+      const target = await readlink(host);
+      out.push({ ...base, type: "symlink", size: Buffer.byteLength(target), sha256: null, target, fingerprint: null });
+    } else if (st.isFile()) {
+      const first = st.nlink > 1 ? inodes.get(`${st.dev}:${st.ino}`) : undefined;
+      const digest = first ? first.sha256 : await fileSha256(host);
+      const rec: FileRecord = {
+        ...base, type: "file", size: st.size, sha256: digest,
+        fingerprint: expectedFingerprint("file", st.size, digest, fingerprints),
+      };
+      if (first) rec.linkOf = first.path;
+      else if (st.nlink > 1) inodes.set(`${st.dev}:${st.ino}`, rec);
+      out.push(rec);
+    } else {
+      throw new Error(`${host}: unsupported file type (only files, directories and symlinks)`);
+    }
+  };
+  await visit("/");
+  return out;
+}
+
+export async function writeManifest(file: string, m: Manifest): Promise<void> {
+  await writeFile(file, `${JSON.stringify(m, null, 1)}\n`);
+}
+
+export async function readManifest(file: string): Promise<Manifest> {
+  const m = JSON.parse(await readFile(file, "utf8")) as Manifest;
+  if (m.format !== MANIFEST_FORMAT) throw new Error(`${file}: manifest format ${m.format}, expected ${MANIFEST_FORMAT}; rebuild the image`);
+  return m;
+}

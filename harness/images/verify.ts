@@ -1,0 +1,63 @@
+// Owns: checking a freshly built image against its manifest with the EROFS reader
+// (harness/images/erofs/reader.ts), and filling what only the image knows: superblock features, nid and
+// layout of each file. Every path must exist with the right type and size, and every fingerprint read from
+// the image must be "sha256:" + the content digest (none where none is expected); otherwise VerifyError.
+import { readFile } from "node:fs/promises";
+import { execa } from "execa";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { ErofsImage } from "./erofs/reader.ts";
+import type { ErofsTools } from "./erofs-utils.ts";
+import type { Manifest } from "./manifest.ts";
+
+export class VerifyError extends Error {
+  override name = "VerifyError";
+}
+
+/** Superblock feature names as dump.erofs -s prints them (compat then incompat). */
+export async function dumpFeatures(tools: ErofsTools, image: string): Promise<string[]> {
+  const r = await execa(tools.dump[0], [...tools.dump.slice(1), "-s", image], { env: { LC_ALL: "C" } });
+  const feats: string[] = [];
+  for (const m of r.stdout.matchAll(/^Filesystem (?:in)?compatible features:[ \t]*(.*)$/gm)) {
+    feats.push(...m[1].trim().split(/\s+/).filter(Boolean));
+  }
+  return feats;
+}
+
+/** A fingerprint xattr value as text: "sha256:<hex>" when it has that shape, else hex of the raw bytes. */
+export function fingerprintText(value: Uint8Array): string {
+  const prefix = new TextDecoder("latin1").decode(value.subarray(0, 7));
+  return prefix === "sha256:" && value.length === 39 ? `sha256:${bytesToHex(value.subarray(7))}` : `raw:${bytesToHex(value)}`;
+}
+
+/** Fill manifest.features / nid / layout from the image and check it; throws VerifyError listing problems. */
+export async function verifyImage(manifest: Manifest, image: string, tools: ErofsTools): Promise<void> {
+  manifest.features = await dumpFeatures(tools, image);
+  const img = ErofsImage.open(new Uint8Array(await readFile(image)));
+  const seen = new Map<string, { nid: number; layout: string; type: string; size: number; fp: string | undefined }>();
+  for (const e of img.walk()) {
+    const raw = e.inode.type === "file" ? img.fingerprint(e.nid) : undefined;
+    seen.set(e.path, { nid: e.nid, layout: e.inode.layout, type: e.inode.type, size: e.inode.size, fp: raw && fingerprintText(raw) });
+  }
+  const problems: string[] = [];
+  for (const f of manifest.files) {
+    const s = seen.get(f.path);
+    if (!s) {
+      problems.push(`${f.path}: missing from the image`);
+      continue;
+    }
+    seen.delete(f.path);
+    f.nid = s.nid;
+    f.layout = s.layout;
+    if (s.type !== f.type) problems.push(`${f.path}: is a ${s.type} in the image, a ${f.type} in the tree`);
+    if (f.type !== "dir" && s.size !== f.size) problems.push(`${f.path}: size ${s.size} in the image, ${f.size} in the tree`);
+    if ((s.fp ?? null) !== f.fingerprint) {
+      problems.push(`${f.path}: fingerprint in the image ${s.fp ?? "(none)"}, expected ${f.fingerprint ?? "(none)"}`);
+    }
+  }
+  for (const p of seen.keys()) problems.push(`${p}: in the image but not in the tree`);
+  if (problems.length) {
+    const more = problems.length > 10 ? `\n  ... and ${problems.length - 10} more` : "";
+    throw new VerifyError(`image ${manifest.name} does not match its tree:\n  ${problems.slice(0, 10).join("\n  ")}${more}`);
+  }
+  manifest.verified = true;
+}

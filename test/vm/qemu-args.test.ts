@@ -1,0 +1,48 @@
+// The QEMU command line is a pure function of the VM spec and host capabilities: pinned here.
+import { describe, expect, it } from "vitest";
+import { qemuArgs, escapeOpt, shellQuote } from "../../harness/vm/qemu-args.ts";
+
+const spec = {
+  kernel: "/k/vmlinuz",
+  initrd: "/k/initrd.cpio",
+  cmdline: ["console=ttyS0", "panic=-1"],
+  memoryMiB: 1024,
+  cpus: 2,
+  drives: [{ name: "share-a", path: "/img/a,b.erofs", readOnly: true }],
+  agentSocket: "/tmp/x/agent.sock",
+  console: "pipe" as const,
+};
+
+describe("qemuArgs", () => {
+  it("builds the TCG command line", () => {
+    expect(qemuArgs(spec, { qemu: "qemu-system-x86_64", accel: "tcg" })).toEqual([
+      "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-nic", "none", "-no-reboot",
+      "-machine", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "1024M",
+      "-kernel", "/k/vmlinuz", "-initrd", "/k/initrd.cpio", "-append", "console=ttyS0 panic=-1",
+      "-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0",
+      "-device", "virtio-serial-pci,id=vser0",
+      "-chardev", "socket,id=agent0,path=/tmp/x/agent.sock,server=on,wait=off",
+      "-device", "virtserialport,bus=vser0.0,chardev=agent0,name=pcshare.agent",
+      "-drive", "file=/img/a,,b.erofs,if=none,id=drive0,format=raw,readonly=on",
+      "-device", "virtio-blk-pci,drive=drive0,serial=share-a",
+    ]);
+  });
+
+  it("uses the host CPU under KVM and the terminal in interactive mode", () => {
+    const argv = qemuArgs({ ...spec, console: "terminal", agentSocket: undefined }, { qemu: "q", accel: "kvm" });
+    expect(argv.slice(argv.indexOf("-accel"), argv.indexOf("-accel") + 4)).toEqual(["-accel", "kvm", "-cpu", "host"]);
+    expect(argv).toContain("mon:stdio");
+    expect(argv.join(" ")).not.toContain("virtserialport");
+  });
+
+  it("rejects drive names the guest could not resolve", () => {
+    expect(() => qemuArgs({ ...spec, drives: [{ name: "a name with spaces", path: "/x", readOnly: true }] }, { qemu: "q", accel: "tcg" })).toThrow(
+      /drive name "a name with spaces"/,
+    );
+  });
+
+  it("escapes commas and quotes for the shell", () => {
+    expect(escapeOpt("a,b")).toBe("a,,b");
+    expect(shellQuote(["qemu", "-append", "a b", "it's"])).toBe(`qemu -append 'a b' 'it'\\''s'`);
+  });
+});
