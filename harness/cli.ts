@@ -5,6 +5,7 @@ import { addGuestOptions } from "./cli/kernel-options.ts";
 import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
+import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
 const program = new Command();
 program
@@ -37,6 +38,31 @@ addGuestOptions(
     .option("--timeout <s>", "seconds before the command is killed", "60")
     .option("--show-command", "print the QEMU command line on stderr"),
 ).action(async (argv: string[], opts) => exit(await execCommand(argv, opts)));
+
+const images = program.command("images").description("build, inspect and mutate fixture images");
+images
+  .command("build")
+  .description("build the images of spec files (default: images/basic.yaml and images/layouts.yaml)")
+  .argument("[spec...]", "YAML spec files")
+  .option("--name <name...>", "build only these images")
+  .option("--json", "print the built images as JSON")
+  .action(async (specs: string[], opts) => imagesBuildCommand({ specs: specs.length ? specs : undefined, names: opts.name, json: opts.json }));
+images
+  .command("inspect")
+  .description("show an image's features, files and fingerprints")
+  .argument("<image>", "EROFS image file")
+  .option("--json", "machine-readable output")
+  .action(async (image: string, opts) => imagesInspectCommand({ image, json: opts.json }));
+images
+  .command("mutate")
+  .description("apply a named adversarial mutation to an image (--list shows them)")
+  .argument("[image]", "EROFS image file")
+  .option("--mutation <name>", "mutation to apply")
+  .option("--path <path>", "file inside the image the mutation targets")
+  .option("--from-path <path>", "second file (e.g. whose fingerprint to copy)")
+  .option("--out <file>", "where to write the mutated image")
+  .option("--list", "list the mutations and what a correct kernel does with each")
+  .action(async (image: string | undefined, opts) => imagesMutateCommand({ image, ...opts }));
 
 function exit(code: number): void {
   process.exitCode = code;
