@@ -5,6 +5,8 @@ import { addGuestOptions } from "./cli/kernel-options.ts";
 import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
+import { runCommand } from "./cli/run-command.ts";
+import { listCommand, reportCommand } from "./cli/report-commands.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
 const program = new Command();
@@ -38,6 +40,32 @@ addGuestOptions(
     .option("--timeout <s>", "seconds before the command is killed", "60")
     .option("--show-command", "print the QEMU command line on stderr"),
 ).action(async (argv: string[], opts) => exit(await execCommand(argv, opts)));
+
+addGuestOptions(
+  program
+    .command("run")
+    .description("run the suite (or a selection) on one kernel and write results and a report")
+    .option("--only <ids...>", "run only these cases (ids, names, id-name; comma-separated; * wildcards)")
+    .option("--skip <ids...>", "leave these cases out")
+    .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
+    .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
+    .option("--out <dir>", "results directory (default results/<timestamp>)")
+    .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)"),
+).action(async (opts) => exit(await runCommand(opts)));
+
+program
+  .command("list")
+  .description("list the cases: id, name, groups, requirements and what a correct kernel does")
+  .option("--json", "machine-readable output")
+  .action(async (opts) => exit(await listCommand(opts)));
+
+program
+  .command("report")
+  .description("re-export a results.json (e.g. to JUnit) without running anything")
+  .argument("<results>", "results.json of an earlier run")
+  .option("--format <formats...>", "json, ktap, junit, kcidb, md, html (default: all)")
+  .option("--out <dir>", "where to write (default: beside results.json)")
+  .action(async (file: string, opts) => exit(await reportCommand(file, opts)));
 
 const images = program.command("images").description("build, inspect and mutate fixture images");
 images

@@ -134,6 +134,12 @@ describe("JSON details", () => {
     expect(rf.files[0].path).toBe(f);
   });
 
+  it("accepts an empty string (an empty mount data string must reach mount(2) as \"\")", async () => {
+    const r = await raw.roundtrip('{"id":30,"op":"exec","argv":["printf","%s|","","x"],"timeout_ms":5000}');
+    expect(r.ok).toBe(true);
+    expect(Buffer.from(r.stdout_b64 as string, "base64").toString()).toBe("|x|");
+  });
+
   it("rejects a NUL byte inside a path", async () => {
     const r = await raw.roundtrip('{"id":22,"op":"read_file","path":"/etc/host\\u0000name"}');
     expect(r).toMatchObject({ id: 22, ok: false });

@@ -39,6 +39,7 @@ void sb_reserve(sbuf *b, size_t extra)
     while (cap < need) cap *= 2;
     b->p = xrealloc(b->p, cap);
     b->cap = cap;
+    b->p[b->len] = '\0'; /* an empty buffer is a valid empty string too */
 }
 
 void sb_putn(sbuf *b, const void *s, size_t n)

@@ -1,0 +1,54 @@
+// `pcshare run` (= npm run suite): the whole suite (or a selection) on one kernel, with live
+// progress, results in every format, and an exit status that is non-zero when a case fails.
+import path from "node:path";
+import { ALL_CASES } from "../../cases/index.ts";
+import { selectCases } from "../runner/select.ts";
+import { runSuite } from "../runner/run.ts";
+import { writeReports, REPORT_FILES } from "../report/index.ts";
+import { FAILING, summarize, type CaseResult } from "../report/model.ts";
+import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
+import { hasPageCacheShare } from "../kernel/kernel.ts";
+import { DEFAULT_SPECS } from "../images/commands.ts";
+
+export interface RunCliOptions extends GuestCliOptions {
+  only?: string[];
+  skip?: string[];
+  tag?: string[];
+  repeat: string;
+  out?: string;
+  spec?: string[];
+}
+
+const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME" };
+
+function printResult(r: CaseResult, i: number, total: number): void {
+  const rep = r.repeat ? ` (repeat ${r.repeat})` : "";
+  const why = r.outcome === "pass" ? "" : `  ${r.reason ?? ""}`;
+  process.stdout.write(`[${String(i).padStart(String(total).length)}/${total}] ${MARK[r.outcome]} ${r.id} ${r.name}${rep} (${(r.durationMs / 1000).toFixed(1)} s)${why}\n`);
+}
+
+export async function runCommand(opts: RunCliOptions): Promise<number> {
+  const cases = selectCases(ALL_CASES, opts);
+  if (cases.length === 0) throw new Error("the selection matches no case");
+  const kernel = await kernelFrom(opts);
+  const outDir = path.resolve(opts.out ?? path.join("results", new Date().toISOString().replace(/[:.]/g, "-")));
+  process.stdout.write(
+    `pcshare: ${cases.length} cases on ${kernel.info.release} (${kernel.info.source}${hasPageCacheShare(kernel) ? "" : ", page cache sharing ABSENT: sharing cases skip"})\n`,
+  );
+  const run = await runSuite({
+    kernel,
+    cases,
+    outDir,
+    specFiles: opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : DEFAULT_SPECS,
+    repeat: intOption(opts.repeat, "--repeat"),
+    memoryMiB: intOption(opts.memory, "--memory"),
+    onResult: printResult,
+  });
+  const files = await writeReports(run, outDir);
+  const counts = summarize(run);
+  process.stdout.write(
+    `\n${Object.entries(counts).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(", ")}\n` +
+      `report: ${files.html ?? path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`,
+  );
+  return run.cases.some((c) => FAILING.has(c.outcome)) ? 1 : 0;
+}

@@ -1,0 +1,225 @@
+// Runs cases on one kernel: skips those whose requirements the kernel does not meet, builds the
+// images the rest need, boots one guest and runs the cases in it one after another (resetting state
+// between them), and boots a fresh guest after any crash or timeout. Produces the RunResult.
+import os from "node:os";
+import path from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import type { Kernel } from "../kernel/kernel.ts";
+import type { CaseDef } from "./case.ts";
+import { caseLabel } from "./case.ts";
+import { unmetRequirement } from "./requirements.ts";
+import { CaseContext, AssertionStop, CaseSkip, type ImageHandle } from "./context.ts";
+import { buildImages, type BuiltImage } from "../images/build.ts";
+import { erofsTools } from "../images/erofs-utils.ts";
+import { bootGuest, prepareGuest } from "../vm/launch.ts";
+import type { Vm } from "../vm/vm.ts";
+import { shellQuote } from "../vm/qemu-args.ts";
+import { VmError, StepTimeout } from "../vm/errors.ts";
+import { FATAL_KINDS } from "../vm/crash.ts";
+import type { CaseResult, RunResult, Outcome, CrashReport } from "../report/model.ts";
+import { findBusybox } from "../util/host-tools.ts";
+
+export interface RunOptions {
+  kernel: Kernel;
+  cases: CaseDef[];
+  outDir: string;
+  specFiles: string[];
+  repeat?: number;
+  memoryMiB?: number;
+  /** Called after each case with its result (for live progress). */
+  onResult?: (r: CaseResult, index: number, total: number) => void;
+}
+
+const DEFAULT_CASE_TIMEOUT_MS = 60_000;
+const RESET_TIMEOUT_MS = 30_000;
+
+export async function runSuite(opts: RunOptions): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const repeat = opts.repeat ?? 1;
+  const plan: { def: CaseDef; repeat: number }[] = [];
+  for (let r = 0; r < repeat; r++) for (const def of opts.cases) plan.push({ def, repeat: r });
+  const results: CaseResult[] = [];
+  const emit = (r: CaseResult) => {
+    results.push(r);
+    opts.onResult?.(r, results.length, plan.length);
+  };
+
+  const runnable = plan.filter((p) => !unmetRequirement(opts.kernel, p.def.requires));
+  const imageNames = [...new Set(runnable.flatMap((p) => p.def.images ?? []))];
+  const built = imageNames.length ? await buildImages(opts.specFiles, { names: imageNames }) : new Map<string, BuiltImage>();
+  const handles = new Map<string, ImageHandle>(
+    [...built.values()].map((b) => [b.name, { name: b.name, manifest: b.manifest, device: `/dev/disk/pcshare/${b.name}` }]),
+  );
+  const drives = [...built.values()].map((b) => ({ name: b.name, path: b.imagePath, readOnly: true }));
+  const guest = await prepareGuest(opts.kernel);
+
+  let vm: Vm | undefined;
+  let boots = 0;
+  const boot = async () => {
+    boots++;
+    vm = await bootGuest(opts.kernel, { drives, memoryMiB: opts.memoryMiB, artifactsDir: path.join(opts.outDir, `boot-${boots}`) });
+    await vm.agent.kmsg(); // start each case's kernel log from here
+  };
+
+  try {
+    for (const { def, repeat: rep } of plan) {
+      const skipReason = unmetRequirement(opts.kernel, def.requires);
+      if (skipReason) {
+        emit(baseResult(def, rep, "skip", skipReason));
+        continue;
+      }
+      if (!vm || !vm.alive) {
+        if (vm) await vm.kill();
+        try {
+          await boot();
+        } catch (err) {
+          const e = err as Error;
+          emit({ ...baseResult(def, rep, "error", `guest did not boot: ${e.message.split("\n")[0]}`), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
+          vm = undefined;
+          continue;
+        }
+      }
+      const result = await runOne(vm!, def, rep, opts, handles);
+      emit(result);
+      if (result.outcome === "error" || result.outcome === "timeout" || result.crashes.some((c) => FATAL_KINDS.has(c.kind))) {
+        await vm!.kill();
+        vm = undefined;
+      }
+    }
+  } finally {
+    await vm?.shutdown();
+  }
+
+  return {
+    schema: "pcshare-results/1",
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    host: {
+      hostname: os.hostname(),
+      accel: `${guest.accel.accel} (${guest.accel.reason})`,
+      cpus: os.cpus().length,
+      qemu: (await execa(guest.qemu, ["--version"], { reject: false })).stdout.split("\n")[0] ?? "",
+      node: process.version,
+    },
+    kernel: opts.kernel.info,
+    tools: await toolVersions(),
+    cases: results,
+  };
+}
+
+async function toolVersions(): Promise<Record<string, string>> {
+  const tools: Record<string, string> = {};
+  try {
+    const t = await erofsTools();
+    tools["mkfs.erofs"] = `${t.version} (${t.source})`;
+  } catch {
+    /* not needed by this run */
+  }
+  const bb = await execa(await findBusybox(), [], { reject: false });
+  tools.busybox = bb.stdout.split("\n")[0]?.replace(/ multi-call binary\.?/, "") ?? "";
+  return tools;
+}
+
+function baseResult(def: CaseDef, rep: number, outcome: Outcome, reason?: string): CaseResult {
+  return {
+    id: def.id,
+    name: def.name,
+    groups: def.groups,
+    tags: def.tags ?? [],
+    concern: def.concern,
+    outcome,
+    reason,
+    durationMs: 0,
+    checks: [],
+    measurements: [],
+    crashes: [],
+    findings: [],
+    artifacts: {},
+    repeat: rep,
+    needsDebugKernel: def.debug,
+  };
+}
+
+async function runOne(vm: Vm, def: CaseDef, rep: number, opts: RunOptions, images: Map<string, ImageHandle>): Promise<CaseResult> {
+  const ctx = new CaseContext(vm.agent, opts.kernel, images, def.id);
+  const mark = vm.console.mark();
+  const started = Date.now();
+  let outcome: Outcome = "pass";
+  let reason: string | undefined;
+  let guestMs: number | undefined;
+  let crashes: CrashReport[] = [];
+  try {
+    const t0 = Date.now();
+    await vm.step(caseLabel(def), def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS, () => def.run(ctx));
+    guestMs = Date.now() - t0;
+  } catch (err) {
+    if (err instanceof CaseSkip) {
+      outcome = "skip";
+      reason = err.message;
+    } else if (err instanceof AssertionStop) {
+      outcome = "fail";
+      reason = err.message;
+    } else if (err instanceof VmError) {
+      outcome = err instanceof StepTimeout ? "timeout" : "error";
+      reason = err.message;
+      crashes = err.crashes;
+    } else {
+      outcome = "error";
+      reason = (err as Error).message.split("\n")[0];
+    }
+  }
+  // Reset and collect the kernel log while the guest still answers.
+  let dmesg = "";
+  if (vm.alive && outcome !== "timeout" && outcome !== "error") {
+    try {
+      await vm.step(`reset after ${def.id}`, RESET_TIMEOUT_MS, async () => {
+        await ctx.reset();
+        dmesg = (await vm.agent.kmsg()).map((r) => `[${(r.ts_us / 1e6).toFixed(6)}] ${r.text}`).join("\n");
+      });
+    } catch (err) {
+      if (err instanceof VmError) {
+        outcome = "error";
+        reason = `state reset after the case failed: ${err.message}`;
+        crashes = err.crashes;
+      } else throw err;
+    }
+  }
+  if (crashes.length === 0) crashes = vm.crashes(mark);
+  const result = baseResult(def, rep, outcome, reason);
+  result.durationMs = Date.now() - started;
+  result.guestMs = guestMs;
+  result.checks = ctx.checks;
+  result.measurements = ctx.measurements;
+  result.findings = ctx.findings;
+  result.crashes = crashes;
+  const failed = ctx.checks.find((c) => !c.ok);
+  if (result.outcome === "pass" && failed) {
+    result.outcome = "fail";
+    result.reason = `${failed.name}: expected ${failed.expected ?? "-"}, seen ${failed.seen ?? "-"}`;
+  }
+  if ((result.outcome === "pass" || result.outcome === "skip") && crashes.length) {
+    // A crash or warning during a case is a failure of the kernel, whatever the checks said.
+    result.outcome = "fail";
+    result.reason = `kernel ${crashes[0].kind}: ${crashes[0].title}`;
+  }
+  const dir = path.join(opts.outDir, "cases", `${def.id}-${def.name}${rep ? `.r${rep}` : ""}`);
+  await mkdir(dir, { recursive: true });
+  const consoleText = vm.console.since(mark);
+  await writeFile(path.join(dir, "console.log"), consoleText);
+  await writeFile(path.join(dir, "dmesg.log"), dmesg);
+  await writeFile(path.join(dir, "qemu.cmd"), shellQuote(vm.argv) + "\n");
+  result.artifacts = {
+    console: path.relative(opts.outDir, path.join(dir, "console.log")),
+    dmesg: path.relative(opts.outDir, path.join(dir, "dmesg.log")),
+    qemu: path.relative(opts.outDir, path.join(dir, "qemu.cmd")),
+  };
+  if (result.outcome !== "pass" && result.outcome !== "skip") {
+    result.consoleExcerpt = crashes.length ? crashes.map((c) => c.excerpt).join("\n...\n") : tailLines(dmesg || consoleText, 40);
+  }
+  return result;
+}
+
+function tailLines(text: string, n: number): string {
+  return text.split("\n").slice(-n).join("\n");
+}
