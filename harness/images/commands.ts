@@ -1,6 +1,7 @@
 // Owns: the thin `pcshare images build|inspect|mutate` actions (the CLI wiring lives elsewhere): they take
 // parsed arguments, call build.ts / inspect.ts / erofs/mutate.ts, and print (data on stdout).
 import { readFile, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildImages } from "./build.ts";
@@ -8,8 +9,13 @@ import { formatInspection, inspectImage } from "./inspect.ts";
 import { MUTATIONS } from "./erofs/mutate.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** Specs built by default; images/scale.yaml (benchmark) only when named. */
-export const DEFAULT_SPECS = ["images/basic.yaml", "images/layouts.yaml"].map((f) => path.join(ROOT, f));
+/** Spec files only built when named (benchmark inputs). */
+const ON_REQUEST = new Set(["scale.yaml"]);
+/** Specs the suite uses: every images/*.yaml except the benchmark-only ones (images are built on demand by name). */
+export const DEFAULT_SPECS = readdirSync(path.join(ROOT, "images"))
+  .filter((f) => f.endsWith(".yaml") && !ON_REQUEST.has(f))
+  .sort()
+  .map((f) => path.join(ROOT, "images", f));
 
 export async function imagesBuildCommand(args: { specs?: string[]; names?: string[]; json?: boolean }): Promise<void> {
   const specs = args.specs?.length ? args.specs : DEFAULT_SPECS;
