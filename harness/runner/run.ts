@@ -19,6 +19,7 @@ import { VmError, StepTimeout } from "../vm/errors.ts";
 import { FATAL_KINDS } from "../vm/crash.ts";
 import type { CaseResult, RunResult, Outcome, CrashReport } from "../report/model.ts";
 import { findBusybox } from "../util/host-tools.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export interface RunOptions {
   kernel: Kernel;
@@ -37,8 +38,9 @@ const RESET_TIMEOUT_MS = 30_000;
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const repeat = opts.repeat ?? 1;
-  const plan: { def: CaseDef; repeat: number }[] = [];
-  for (let r = 0; r < repeat; r++) for (const def of opts.cases) plan.push({ def, repeat: r });
+  const plan: { def: CaseDef; repeat: number | undefined }[] = [];
+  // Repetitions are numbered only when there are several (reports then suffix the case names).
+  for (let r = 0; r < repeat; r++) for (const def of opts.cases) plan.push({ def, repeat: repeat > 1 ? r : undefined });
   const results: CaseResult[] = [];
   const emit = (r: CaseResult) => {
     results.push(r);
@@ -49,9 +51,22 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const imageNames = [...new Set(runnable.flatMap((p) => p.def.images ?? []))];
   const built = imageNames.length ? await buildImages(opts.specFiles, { names: imageNames }) : new Map<string, BuiltImage>();
   const handles = new Map<string, ImageHandle>(
-    [...built.values()].map((b) => [b.name, { name: b.name, manifest: b.manifest, device: `/dev/disk/pcshare/${b.name}` }]),
+    [...built.values()].map((b) => [
+      b.name,
+      {
+        name: b.name,
+        manifest: b.manifest,
+        device: `/dev/disk/pcshare/${b.name}`,
+        imagePath: b.imagePath,
+        blobDevices: b.devicePaths.map((_, i) => `/dev/disk/pcshare/${blobDriveName(b.name, i)}`),
+      },
+    ]),
   );
-  const drives = [...built.values()].map((b) => ({ name: b.name, path: b.imagePath, readOnly: true }));
+  // Each image is one drive; a multi-device image's blob devices (mkfs --blobdev) follow as drives of their own.
+  const drives = [...built.values()].flatMap((b) => [
+    { name: b.name, path: b.imagePath, readOnly: true },
+    ...b.devicePaths.map((p, i) => ({ name: blobDriveName(b.name, i), path: p, readOnly: true })),
+  ]);
   const guest = await prepareGuest(opts.kernel);
 
   let vm: Vm | undefined;
@@ -121,7 +136,19 @@ async function toolVersions(): Promise<Record<string, string>> {
   return tools;
 }
 
-function baseResult(def: CaseDef, rep: number, outcome: Outcome, reason?: string): CaseResult {
+/**
+ * Drive name (virtio-blk serial, at most 20 of [A-Za-z0-9._-]) of blob device `i` of image `image`:
+ * `<image>.<i>`, or when that is too long `<prefix>.<hash>.<i>`. Image names have no ".", so these
+ * never collide with an image's drive.
+ */
+export function blobDriveName(image: string, i: number): string {
+  const plain = `${image}.${i}`;
+  if (plain.length <= 20) return plain;
+  const hash = sha256Hex(image).slice(0, 6);
+  return `${image.slice(0, 20 - hash.length - String(i).length - 2)}.${hash}.${i}`;
+}
+
+function baseResult(def: CaseDef, rep: number | undefined, outcome: Outcome, reason?: string): CaseResult {
   return {
     id: def.id,
     name: def.name,
@@ -136,12 +163,12 @@ function baseResult(def: CaseDef, rep: number, outcome: Outcome, reason?: string
     crashes: [],
     findings: [],
     artifacts: {},
-    repeat: rep,
+    ...(rep !== undefined && { repeat: rep }),
     needsDebugKernel: def.debug,
   };
 }
 
-async function runOne(vm: Vm, def: CaseDef, rep: number, opts: RunOptions, images: Map<string, ImageHandle>): Promise<CaseResult> {
+async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOptions, images: Map<string, ImageHandle>): Promise<CaseResult> {
   const ctx = new CaseContext(vm.agent, opts.kernel, images, def.id);
   const mark = vm.console.mark();
   const started = Date.now();

@@ -43,7 +43,7 @@ export async function chooseAccel(qemu: string, kernel: string, initrd: string):
   if (forced === "tcg" || forced === "kvm") return { accel: forced, reason: `PCSHARE_ACCEL=${forced}` };
   if (!(await kvmAccessible())) return { accel: "tcg", reason: "/dev/kvm missing or not accessible" };
   const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "unknown")).trim();
-  const file = path.join(cacheRoot(), "probes", `kvm-${bootId}-${sha256Hex(kernel + "\0" + qemu).slice(0, 16)}.json`);
+  const file = path.join(cacheRoot(), "probes", `kvm2-${bootId}-${sha256Hex(kernel + "\0" + qemu).slice(0, 16)}.json`);
   try {
     return JSON.parse(await readFile(file, "utf8")) as AccelDecision;
   } catch {
