@@ -6,7 +6,7 @@ import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
 import { runCommand } from "./cli/run-command.ts";
-import { listCommand, reportCommand } from "./cli/report-commands.ts";
+import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
 const program = new Command();
@@ -66,6 +66,14 @@ program
   .option("--format <formats...>", "json, ktap, junit, kcidb, md, html (default: all)")
   .option("--out <dir>", "where to write (default: beside results.json)")
   .action(async (file: string, opts) => exit(await reportCommand(file, opts)));
+
+program
+  .command("compare")
+  .description("what changed between two runs (baseline, then patched): new failures, fixes, measurement deltas")
+  .argument("<baseline>", "results.json of the baseline run")
+  .argument("<patched>", "results.json of the patched run")
+  .option("--json", "machine-readable output")
+  .action(async (a: string, b: string, opts) => exit(await compareCommand(a, b, opts)));
 
 const images = program.command("images").description("build, inspect and mutate fixture images");
 images

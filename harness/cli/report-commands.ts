@@ -2,6 +2,7 @@
 import path from "node:path";
 import { ALL_CASES } from "../../cases/index.ts";
 import { readResults, writeReports, parseReportFormat, REPORT_FORMATS } from "../report/index.ts";
+import { compareRuns, formatComparison } from "../report/compare.ts";
 
 export async function listCommand(opts: { json?: boolean }): Promise<number> {
   if (opts.json) {
@@ -21,4 +22,11 @@ export async function reportCommand(file: string, opts: { format?: string[]; out
   const written = await writeReports(run, path.resolve(opts.out ?? path.dirname(file)), formats);
   for (const p of Object.values(written)) console.log(p);
   return 0;
+}
+
+/** Exit status 1 when the patched run has new failures. */
+export async function compareCommand(baseline: string, patched: string, opts: { json?: boolean }): Promise<number> {
+  const cmp = compareRuns(await readResults(baseline), await readResults(patched));
+  console.log(opts.json ? JSON.stringify(cmp, null, 2) : formatComparison(cmp));
+  return cmp.newFailures.length ? 1 : 0;
 }
