@@ -1,7 +1,10 @@
-// Owns: building images from specs: spec -> file tree (temporary, removed after) -> mkfs.erofs with
+// Owns: building images from specs: spec (+ a dir, tar or npm package source; npm tarballs are fetched
+// once and cached under npm/) -> file tree (temporary, removed after) -> mkfs.erofs with
 // pinned reproducibility options -> image (+ blob device) + manifest.json, cached under
 // cachedDir("images", <sha256 of canonical spec + source content + tool version + builder version>).
-import { mkdtemp, rm, stat } from "node:fs/promises";
+// Derived images (`derive:`): a registered mutation (erofs/mutate.ts) applied to a built base image's
+// bytes, cached by base key + mutation + resolved args, with a manifest recording what changed.
+import { copyFile, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -10,10 +13,13 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { cachedDir, cachePath } from "../util/cache.ts";
 import { progress } from "../util/progress.ts";
 import { erofsTools, type ErofsTools } from "./erofs-utils.ts";
-import { loadSpecs, type ImageSpec } from "./spec.ts";
+import { loadSpecs, type ImageSpec, type NpmSource } from "./spec.ts";
 import { writeTree } from "./generate.ts";
 import { fileSha256, readManifest, scanTree, writeManifest, type ImageFile, type Manifest } from "./manifest.ts";
-import { verifyImage } from "./verify.ts";
+import { dumpFeatures, fingerprintText, verifyImage } from "./verify.ts";
+import { MUTATIONS, type MutationArgs } from "./erofs/mutate.ts";
+import { ErofsImage } from "./erofs/reader.ts";
+import type { ValueSpec } from "./spec.ts";
 
 /** Bump when a change here or in generate.ts changes what a spec builds into. */
 export const BUILDER_VERSION = "pcshare-images/1";
@@ -43,8 +49,19 @@ export async function buildImages(specFiles: string[], opts: BuildOptions = {}):
   const names = opts.names ?? [...specs.keys()];
   for (const n of names) if (!specs.has(n)) throw new Error(`no image "${n}" in ${specFiles.join(", ")} (known: ${[...specs.keys()].join(", ")})`);
   const tools = await erofsTools();
+  // Derived images build their base (and any image a value refers to) first, once.
+  const memo = new Map<string, Promise<BuiltImage>>();
+  const get = (name: string): Promise<BuiltImage> => {
+    let p = memo.get(name);
+    if (!p) {
+      const spec = specs.get(name)!;
+      p = spec.derive ? buildDerived(spec, tools, get) : buildImage(spec, tools, opts);
+      memo.set(name, p);
+    }
+    return p;
+  };
   const out = new Map<string, BuiltImage>();
-  for (const n of names) out.set(n, await buildImage(specs.get(n)!, tools, opts));
+  for (const n of names) out.set(n, await get(n));
   return out;
 }
 
@@ -64,9 +81,30 @@ const hex = (s: string) => bytesToHex(sha256(new TextEncoder().encode(s)));
 async function canonicalSpec(spec: ImageSpec): Promise<string> {
   let source: unknown;
   if (spec.source && "dir" in spec.source) source = { dir: hex(canonicalJson(await scanTree(spec.source.dir, false))) };
+  else if (spec.source && "npm" in spec.source) source = { npm: spec.source.npm }; // published versions are immutable
   else if (spec.source) source = { tar: await fileSha256(spec.source.tar) };
   return canonicalJson({ name: spec.name, mkfs: spec.mkfs, entries: spec.entries, source });
 }
+
+/** The tarball of an npm package version, fetched with `npm pack` once and cached under npm/<name>-<version>/. */
+export async function npmTarball(src: NpmSource, where: string): Promise<string> {
+  const id = `${src.package}@${src.version}`;
+  const dir = await cachedDir("npm", `${src.package.replace("/", "+")}-${src.version}`, async (out) => {
+    const r = await execa("npm", ["pack", id, "--ignore-scripts", "--silent", "--pack-destination", out], { cwd: out, reject: false, all: true });
+    const tgz = r.exitCode === 0 ? (await readdir(out)).find((f) => f.endsWith(".tgz")) : undefined;
+    if (!tgz) {
+      const tail = (r.all ?? "").trim().split("\n").slice(-3).join("\n  ");
+      throw new Error(
+        `${where}: cannot fetch npm package ${id} (npm pack exit ${r.exitCode ?? r.signal}; offline or no such version?):\n  ${tail}\n` +
+          `  It is fetched once from the npm registry and then cached under ${cachePath("npm", "")}.`,
+      );
+    }
+    await rename(path.join(out, tgz), path.join(out, NPM_TARBALL));
+  });
+  return path.join(dir, NPM_TARBALL);
+}
+
+const NPM_TARBALL = "package.tgz";
 
 /** A UUID from a hash, with version 4 / variant 1 bits so tools accept it. */
 function uuidFrom(hash: string): string {
@@ -128,7 +166,11 @@ async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: s
     const tree = path.join(work, "tree");
     await execa("mkdir", ["-m", "0755", tree]);
     if (spec.source && "dir" in spec.source) await execa("cp", ["-a", "--no-preserve=ownership", `${spec.source.dir}/.`, tree]);
-    else if (spec.source) await execa("tar", ["-xf", spec.source.tar, "-C", tree, "--no-same-owner"]);
+    else if (spec.source && "npm" in spec.source) {
+      // npm tarballs hold everything under package/; the image's root is the package's root.
+      const tgz = await npmTarball(spec.source.npm, `${spec.file}:${spec.line}: images.${spec.name}`);
+      await execa("tar", ["-xzf", tgz, "-C", tree, "--no-same-owner", "--strip-components=1"]);
+    } else if (spec.source) await execa("tar", ["-xf", spec.source.tar, "-C", tree, "--no-same-owner"]);
     await writeTree(tree, spec.entries);
     const files = await scanTree(tree, spec.mkfs.fingerprint !== null);
     let input = tree;
@@ -172,4 +214,141 @@ async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: s
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+// ---- derived images (derive: { image, mutation, args }) ----
+
+/** Bump when a change in how derived images are made changes their bytes or manifest. */
+export const DERIVE_VERSION = "pcshare-derive/1";
+
+const utf8 = new TextEncoder();
+
+/** The bytes of a ValueSpec; `fingerprintOf` reads the raw xattr value from a built image. */
+async function resolveValue(spec: ImageSpec, v: ValueSpec, baseName: string, get: (n: string) => Promise<BuiltImage>): Promise<Uint8Array> {
+  if ("hex" in v) return Uint8Array.from(Buffer.from(v.hex, "hex"));
+  if ("text" in v) return utf8.encode(v.text);
+  const from = await get(v.image ?? baseName);
+  const img = ErofsImage.open(new Uint8Array(await readFile(from.imagePath)));
+  let raw: Uint8Array | undefined;
+  try {
+    raw = img.fingerprint(img.resolve(v.fingerprintOf));
+  } catch (err) {
+    throw new Error(`${spec.file}:${spec.line}: images.${spec.name}.derive.args.value: ${from.name}:${v.fingerprintOf}: ${(err as Error).message}`);
+  }
+  if (!raw) throw new Error(`${spec.file}:${spec.line}: images.${spec.name}.derive.args.value: ${from.name}:${v.fingerprintOf} has no fingerprint xattr`);
+  const pre = utf8.encode(v.prefix ?? "");
+  const suf = utf8.encode(v.suffix ?? "");
+  const out = new Uint8Array(pre.length + raw.length + suf.length);
+  out.set(pre);
+  out.set(raw, pre.length);
+  out.set(suf, pre.length + raw.length);
+  return out;
+}
+
+type TreeView = Map<string, { type: string; size: number; fp: string | null }>;
+
+/** Type, size and fingerprint (manifest text) of every path the reader finds; per-file xattr errors as "unreadable: ...". */
+function readTree(bytes: Uint8Array): { tree: TreeView; error?: string } {
+  const tree: TreeView = new Map();
+  let img: ErofsImage;
+  try {
+    img = ErofsImage.open(bytes);
+  } catch (err) {
+    return { tree, error: (err as Error).message };
+  }
+  for (const e of img.walk()) {
+    let fp: string | null = null;
+    if (e.inode.type === "file") {
+      try {
+        const raw = img.fingerprint(e.nid);
+        fp = raw ? fingerprintText(raw) : null;
+      } catch (err) {
+        fp = `unreadable: ${(err as Error).message}`;
+      }
+    }
+    tree.set(e.path, { type: e.inode.type, size: e.inode.size, fp });
+  }
+  return { tree };
+}
+
+async function buildDerived(spec: ImageSpec, tools: ErofsTools, get: (n: string) => Promise<BuiltImage>): Promise<BuiltImage> {
+  const d = spec.derive!;
+  const mutation = MUTATIONS[d.mutation];
+  const base = await get(d.image);
+  const { value, ...rest } = d.args;
+  const args: MutationArgs = { ...rest };
+  if (value) args.value = await resolveValue(spec, value, d.image, get);
+  const shownArgs: Record<string, unknown> = { ...rest, ...(args.value ? { value: bytesToHex(args.value) } : {}) };
+  const key = hex(canonicalJson({ base: base.manifest.key, baseSha256: base.manifest.image.sha256, mutation: d.mutation, args: shownArgs, builder: BUILDER_VERSION, derive: DERIVE_VERSION }));
+  const entry = `${spec.name}-${key.slice(0, 32)}`;
+  const fresh = await stat(cachePath("images", entry)).then(() => false, () => true);
+  const step = fresh ? progress(`Deriving image ${spec.name} (${d.mutation} of ${d.image})`) : undefined;
+  let dir: string;
+  try {
+    dir = await cachedDir("images", entry, async (out) => {
+      const before = new Uint8Array(await readFile(base.imagePath));
+      let after: Uint8Array;
+      try {
+        after = mutation.apply(before, args);
+      } catch (err) {
+        throw new Error(`${spec.file}:${spec.line}: images.${spec.name}.derive: ${d.mutation} on ${d.image} failed: ${(err as Error).message}`);
+      }
+      const image = path.join(out, IMAGE_FILE);
+      await writeFile(image, after);
+      for (const dev of base.manifest.devices) await copyFile(path.join(path.dirname(base.imagePath), dev.file), path.join(out, dev.file));
+      const old = readTree(before);
+      const now = readTree(after);
+      const changed: NonNullable<Manifest["mutation"]>["changed"] = [];
+      const problems: string[] = [];
+      const files = base.manifest.files.map((f) => {
+        const s = now.tree.get(f.path);
+        if (now.error) return { ...f };
+        if (!s) {
+          problems.push(`${f.path}: missing after the mutation`);
+          return { ...f };
+        }
+        if (s.type !== f.type || (f.type !== "dir" && s.size !== f.size)) problems.push(`${f.path}: ${s.type} of ${s.size} bytes after the mutation, ${f.type} of ${f.size} before`);
+        const was = old.tree.get(f.path)?.fp ?? null;
+        if (s.fp !== was) changed.push({ path: f.path, before: was, after: s.fp });
+        return { ...f, fingerprint: s.fp?.startsWith("unreadable: ") ? null : s.fp };
+      });
+      if (problems.length) {
+        throw new Error(`${spec.file}:${spec.line}: images.${spec.name}: ${d.mutation} changed more than fingerprints:\n  ${problems.slice(0, 10).join("\n  ")}`);
+      }
+      const features = await dumpFeatures(tools, image).catch(() => base.manifest.features);
+      const manifest: Manifest = {
+        ...base.manifest,
+        name: spec.name,
+        spec: spec.file,
+        key,
+        builder: BUILDER_VERSION,
+        image: { file: IMAGE_FILE, size: after.length, sha256: await fileSha256(image) },
+        features,
+        verified: !now.error,
+        files,
+        mutation: {
+          name: d.mutation,
+          args: shownArgs,
+          expect: mutation.expect,
+          base: { name: base.name, key: base.manifest.key, sha256: base.manifest.image.sha256 },
+          changed,
+          ...(now.error ? { readerError: now.error } : {}),
+        },
+      };
+      await writeManifest(path.join(out, MANIFEST_FILE), manifest);
+    });
+  } catch (err) {
+    step?.fail();
+    throw err;
+  }
+  step?.ok();
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  const manifest = await readManifest(manifestPath);
+  return {
+    name: spec.name,
+    imagePath: path.join(dir, manifest.image.file),
+    devicePaths: manifest.devices.map((x) => path.join(dir, x.file)),
+    manifestPath,
+    manifest,
+  };
 }

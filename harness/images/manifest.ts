@@ -65,6 +65,19 @@ export interface Manifest {
   /** whether nid/layout/fingerprints were checked against the image with the EROFS reader */
   verified: boolean;
   files: FileRecord[];
+  /** Derived images only (images/*.yaml `derive:`): the mutation applied to the base image's bytes. */
+  mutation?: {
+    name: string;
+    /** arguments as applied (a value as hex) */
+    args: Record<string, unknown>;
+    /** what the mutation registry says a correct kernel does */
+    expect: { mount: string; sharing?: string; kernelMessage?: string };
+    base: { name: string; key: string; sha256: string };
+    /** files whose fingerprint the reader sees differently after the mutation */
+    changed: { path: string; before: string | null; after: string | null }[];
+    /** the reader could not parse the mutated image (e.g. a broken superblock field) */
+    readerError?: string;
+  };
 }
 
 /** Hex sha256 of a file's content, streamed. */

@@ -4,6 +4,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { MUTATIONS, type MutationArgs } from "./erofs/mutate.ts";
+import { KEY_LAYOUTS, type KeyLayout } from "./erofs/collide.ts";
 
 export const COMPRESSORS = ["none", "lz4", "lz4hc", "lzma", "deflate", "libdeflate", "zstd"] as const;
 export type Compressor = (typeof COMPRESSORS)[number];
@@ -48,9 +50,36 @@ export interface ImageSpec {
   /** spec file (as given) and the line of the image's key, for messages */
   file: string;
   line: number;
+  /** For a derived image: the base's (its tree is the base's; only the bytes the mutation touches differ). */
   mkfs: MkfsSpec;
   entries: Entry[];
-  source?: { dir: string } | { tar: string };
+  source?: { dir: string } | { tar: string } | { npm: NpmSource };
+  /** Set for `derive:` images: built by applying a registered mutation to the base image's bytes. */
+  derive?: DeriveSpec;
+}
+
+/**
+ * A fingerprint value for a mutation, resolved at build time: literal bytes, or the raw fingerprint xattr
+ * value another file carries in a built image (default: the base), with optional bytes before/after.
+ */
+export type ValueSpec = { hex: string } | { text: string } | { fingerprintOf: string; image?: string; prefix?: string; suffix?: string };
+
+/** Mutation arguments as written in the spec (value still symbolic). */
+export type DeriveArgs = Omit<MutationArgs, "value"> & { value?: ValueSpec };
+
+export interface DeriveSpec {
+  /** the base image (any image of the loaded specs, derived ones too) */
+  image: string;
+  /** a key of MUTATIONS (harness/images/erofs/mutate.ts) */
+  mutation: string;
+  args: DeriveArgs;
+}
+
+/** A published npm package tarball, fetched once at build time (`npm pack`) and cached by name+version. */
+export interface NpmSource {
+  package: string;
+  /** An exact version (published tarballs never change), e.g. 4.17.21; no ranges or tags. */
+  version: string;
 }
 
 export class SpecError extends Error {
@@ -125,6 +154,8 @@ class Source {
 }
 
 const IMAGE_KEYS = ["mkfs", "files", "source"];
+const DERIVE_KEYS = ["image", "mutation", "args"];
+const DERIVE_ARG_KEYS = ["path", "fromPath", "value", "id", "valueSize", "domainId", "keyLayout", "seed", "method"];
 const MKFS_KEYS = ["compress", "level", "blockSize", "chunkSize", "pclusterSize", "tar", "fingerprint", "extra", "blobdev"];
 const COMMON_FILE_KEYS = ["path", "mode"];
 const GEN_KEYS: Record<Generator, string[]> = {
@@ -163,28 +194,139 @@ export function loadSpecs(files: string[]): Map<string, ImageSpec> {
       }
       const prev = raw.get(name);
       if (prev) throw src.err(segs, `image "${name}" is already defined at ${prev.src.file}:${prev.line}; rename one`, true);
-      if (!isObj(value)) throw src.err(segs, "must be a mapping with mkfs:, files: and optionally source:");
+      if (!isObj(value)) throw src.err(segs, "must be a mapping with mkfs:, files: and optionally source: (or derive:)");
       raw.set(name, { src, segs, value, line: src.line(segs, true) });
     }
   }
   const out = new Map<string, ImageSpec>();
   for (const [name, r] of raw) out.set(name, parseImage(name, r.src, r.segs, r.value, r.line));
+  resolveDerive(out, raw);
   resolveSame(out, raw);
   return out;
 }
 
+/** A derived image: `derive: { image, mutation, args }` and nothing else. */
+function parseDerive(name: string, src: Source, segs: Seg[], v: Record<string, unknown>, line: number): ImageSpec {
+  for (const k of Object.keys(v)) {
+    if (k !== "derive") throw src.err([...segs, k], `a derived image takes its tree and mkfs options from derive.image; remove "${k}"`, true);
+  }
+  const ds = [...segs, "derive"];
+  const d = v.derive;
+  if (!isObj(d)) throw src.err(ds, "must be { image: BASE, mutation: NAME, args: { ... } }");
+  unknownKeys(src, ds, d, DERIVE_KEYS);
+  if (typeof d.image !== "string" || !d.image) throw src.err([...ds, "image"], "missing required field image (the name of the base image)");
+  if (d.image === name) throw src.err([...ds, "image"], "an image cannot be derived from itself");
+  if (typeof d.mutation !== "string" || !MUTATIONS[d.mutation]) {
+    throw src.err([...ds, "mutation"], `unknown mutation ${JSON.stringify(d.mutation)} (expected one of: ${Object.keys(MUTATIONS).join(", ")})`);
+  }
+  const mutation = MUTATIONS[d.mutation];
+  const as = [...ds, "args"];
+  const a = d.args ?? {};
+  if (!isObj(a)) throw src.err(as, "must be a mapping of mutation arguments, e.g. { path: /x, fromPath: /y }");
+  unknownKeys(src, as, a, DERIVE_ARG_KEYS);
+  for (const need of mutation.needs) {
+    if (a[need] === undefined) throw src.err(as, `mutation ${d.mutation} needs ${need} (it needs: ${mutation.needs.join(", ")})`);
+  }
+  const args: DeriveArgs = {};
+  for (const k of ["path", "fromPath"] as const) {
+    if (a[k] === undefined) continue;
+    const why = typeof a[k] === "string" ? badPath(a[k] as string) : "must be a string";
+    if (why) throw src.err([...as, k], `bad path ${JSON.stringify(a[k])}: ${why}`);
+    args[k] = a[k] as string;
+  }
+  const int = (k: "id" | "valueSize" | "seed", max: number) => {
+    if (a[k] === undefined) return;
+    if (!Number.isSafeInteger(a[k]) || (a[k] as number) < 0 || (a[k] as number) > max) {
+      throw src.err([...as, k], `bad ${k} ${JSON.stringify(a[k])} (expected an integer from 0 to ${max})`);
+    }
+    args[k] = a[k] as number;
+  };
+  int("id", 0xff);
+  int("valueSize", 0xffff);
+  int("seed", 2 ** 32 - 1);
+  if (a.domainId !== undefined) {
+    if (typeof a.domainId !== "string" || !a.domainId || /[,\0]/.test(a.domainId)) {
+      throw src.err([...as, "domainId"], `bad domainId ${JSON.stringify(a.domainId)} (a non-empty string without "," or NUL, as mount -o domain_id= takes it)`);
+    }
+    args.domainId = a.domainId;
+  }
+  if (a.keyLayout !== undefined) {
+    if (!KEY_LAYOUTS.includes(a.keyLayout as KeyLayout)) throw src.err([...as, "keyLayout"], `unknown key layout ${JSON.stringify(a.keyLayout)} (expected one of: ${KEY_LAYOUTS.join(", ")})`);
+    args.keyLayout = a.keyLayout as KeyLayout;
+  }
+  if (a.method !== undefined) {
+    if (a.method !== "inversion" && a.method !== "birthday") throw src.err([...as, "method"], `unknown method ${JSON.stringify(a.method)} (expected inversion or birthday)`);
+    args.method = a.method;
+  }
+  if (a.value !== undefined) args.value = parseValue(src, [...as, "value"], a.value);
+  return { name, file: src.file, line, mkfs: undefined as unknown as MkfsSpec, entries: [], derive: { image: d.image, mutation: d.mutation, args } };
+}
+
+function parseValue(src: Source, segs: Seg[], v: unknown): ValueSpec {
+  const shape = '{ hex: "..." }, { text: "..." } or { fingerprintOf: /path, image: NAME, prefix: "...", suffix: "..." }';
+  if (!isObj(v)) throw src.err(segs, `must be ${shape}`);
+  if (v.hex !== undefined) {
+    unknownKeys(src, segs, v, ["hex"]);
+    if (typeof v.hex !== "string" || !/^([0-9a-fA-F]{2})+$/.test(v.hex)) throw src.err([...segs, "hex"], "must be an even number of hex digits");
+    return { hex: v.hex.toLowerCase() };
+  }
+  if (v.text !== undefined) {
+    unknownKeys(src, segs, v, ["text"]);
+    if (typeof v.text !== "string" || !v.text) throw src.err([...segs, "text"], 'must be a non-empty string (YAML double quotes allow "\\0" for NUL)');
+    return { text: v.text };
+  }
+  if (v.fingerprintOf !== undefined) {
+    unknownKeys(src, segs, v, ["fingerprintOf", "image", "prefix", "suffix"]);
+    const why = typeof v.fingerprintOf === "string" ? badPath(v.fingerprintOf) : "must be a string";
+    if (why) throw src.err([...segs, "fingerprintOf"], `bad path ${JSON.stringify(v.fingerprintOf)}: ${why}`);
+    for (const k of ["image", "prefix", "suffix"]) {
+      if (v[k] !== undefined && typeof v[k] !== "string") throw src.err([...segs, k], "must be a string");
+    }
+    return { fingerprintOf: v.fingerprintOf as string, image: v.image as string | undefined, prefix: v.prefix as string | undefined, suffix: v.suffix as string | undefined };
+  }
+  throw src.err(segs, `must be ${shape}`);
+}
+
+/** Give derived images their base's tree and mkfs options; check bases and value images exist; no cycles. */
+function resolveDerive(images: Map<string, ImageSpec>, raw: Map<string, { src: Source; segs: Seg[] }>): void {
+  const done = new Set<string>();
+  const resolve = (img: ImageSpec, chain: string[]): void => {
+    if (!img.derive || done.has(img.name)) return;
+    const r = raw.get(img.name)!;
+    const ds = [...r.segs, "derive"];
+    if (chain.includes(img.name)) throw r.src.err([...ds, "image"], `derive cycle: ${[...chain, img.name].join(" -> ")}`);
+    const base = images.get(img.derive.image);
+    if (!base) throw r.src.err([...ds, "image"], `missing base image "${img.derive.image}" (known: ${[...images.keys()].join(", ")})`);
+    const v = img.derive.args.value;
+    if (v && "fingerprintOf" in v && v.image !== undefined && !images.has(v.image)) {
+      throw r.src.err([...ds, "args", "value", "image"], `missing image "${v.image}" (known: ${[...images.keys()].join(", ")})`);
+    }
+    resolve(base, [...chain, img.name]);
+    img.mkfs = base.mkfs;
+    img.entries = base.entries;
+    img.source = base.source;
+    if (base.mkfs.fingerprint === null && !["badIsharePrefixId", "clearIshareCompat", "setIshareCompat"].includes(img.derive.mutation)) {
+      throw r.src.err([...ds, "image"], `base image "${base.name}" has no fingerprints (fingerprint: false); mutation ${img.derive.mutation} needs them`);
+    }
+    done.add(img.name);
+  };
+  for (const img of images.values()) resolve(img, []);
+}
+
 function parseImage(name: string, src: Source, segs: Seg[], v: Record<string, unknown>, line: number): ImageSpec {
+  if (v.derive !== undefined) return parseDerive(name, src, segs, v, line);
   unknownKeys(src, segs, v, IMAGE_KEYS);
   const mkfs = parseMkfs(src, [...segs, "mkfs"], v.mkfs ?? {});
   let source: ImageSpec["source"];
   if (v.source !== undefined) {
     const s = v.source;
     const ss = [...segs, "source"];
-    if (!isObj(s) || Object.keys(s).length !== 1 || !(typeof s.dir === "string" || typeof s.tar === "string")) {
-      throw src.err(ss, "must be { dir: ./path } or { tar: ./file.tar } (relative to the spec file)");
+    if (!isObj(s) || Object.keys(s).length !== 1 || !(typeof s.dir === "string" || typeof s.tar === "string" || isObj(s.npm))) {
+      throw src.err(ss, "must be { dir: ./path }, { tar: ./file.tar } (relative to the spec file) or { npm: { package: NAME, version: X.Y.Z } }");
     }
     const base = path.dirname(src.file);
-    source = typeof s.dir === "string" ? { dir: path.resolve(base, s.dir) } : { tar: path.resolve(base, s.tar as string) };
+    if (isObj(s.npm)) source = { npm: parseNpm(src, [...ss, "npm"], s.npm) };
+    else source = typeof s.dir === "string" ? { dir: path.resolve(base, s.dir) } : { tar: path.resolve(base, s.tar as string) };
   }
   if (v.files !== undefined && !Array.isArray(v.files)) throw src.err([...segs, "files"], "must be a list of file entries");
   const list = (v.files as unknown[] | undefined) ?? [];
@@ -192,6 +334,17 @@ function parseImage(name: string, src: Source, segs: Seg[], v: Record<string, un
   const entries = list.map((e, i) => parseEntry(src, [...segs, "files", i], e));
   checkPaths(src, [...segs, "files"], entries);
   return { name, file: src.file, line, mkfs, entries, source };
+}
+
+function parseNpm(src: Source, segs: Seg[], v: Record<string, unknown>): NpmSource {
+  unknownKeys(src, segs, v, ["package", "version"]);
+  if (typeof v.package !== "string" || !/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]{0,213}$/.test(v.package)) {
+    throw src.err([...segs, "package"], `bad npm package name ${JSON.stringify(v.package)} (e.g. lodash or @scope/name)`);
+  }
+  if (typeof v.version !== "string" || !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v.version)) {
+    throw src.err([...segs, "version"], `bad version ${JSON.stringify(v.version)} (an exact published version like "4.17.21", quoted; no ranges or tags)`);
+  }
+  return { package: v.package, version: v.version };
 }
 
 function unknownKeys(src: Source, segs: Seg[], v: Record<string, unknown>, allowed: string[]): void {

@@ -103,7 +103,7 @@ export function renderHtml(run: RunResult): string {
   for (const m of v.measured) {
     out.push(`<h3>${e(m.title)}</h3>`);
     for (const ch of m.charts)
-      out.push(`<div class="chart">${renderChart(ch.series, { kind: ch.kind, title: ch.title, yUnit: ch.unit })}</div>`);
+      out.push(`<div class="chart">${renderChart(ch.series, { kind: ch.kind, title: ch.title, yUnit: ch.unit, xLabel: ch.xLabel })}</div>`);
     out.push(
       table(
         ["Measurement", "Series", "x", "Value", "Raw"],

@@ -14,6 +14,8 @@ export interface Measurement {
   series?: string;
   /** Optional x coordinate for charts (e.g. number of mounts N). */
   x?: number;
+  /** Optional x-axis label for charts (e.g. "mounts (N)"); the first one given in a chart is used. */
+  xLabel?: string;
 }
 
 /** One checked expectation, as kselftest's EXPECT_* / ASSERT_* print it. */

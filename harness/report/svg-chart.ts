@@ -147,6 +147,8 @@ export interface MeasurementChart {
   unit: string;
   kind: "line" | "bar";
   series: ChartSeries[];
+  /** X-axis label: the first `xLabel` among the chart's measurements. */
+  xLabel?: string;
 }
 
 /**
@@ -166,6 +168,7 @@ export function measurementCharts(ms: Measurement[]): MeasurementChart[] {
     const names = [...new Set(list.map((m) => m.name))];
     const line = list.every((m) => m.x !== undefined);
     const multiName = line && new Set(list.map((m) => `${m.series}\0${m.name}`)).size > new Set(list.map((m) => m.series)).size;
+    const xLabel = list.find((m) => m.xLabel !== undefined)?.xLabel;
     const series = new Map<string, ChartPoint[]>();
     for (const m of list) {
       const key = multiName ? `${m.series} / ${m.name}` : m.series!;
@@ -177,6 +180,7 @@ export function measurementCharts(ms: Measurement[]): MeasurementChart[] {
       unit,
       kind: line ? "line" : "bar",
       series: [...series].map(([name, points]) => ({ name, points })),
+      ...(xLabel !== undefined && { xLabel }),
     });
   }
   return charts;

@@ -18,6 +18,10 @@ export interface ImageHandle {
   manifest: Manifest;
   /** Guest block device, /dev/disk/pcshare/<name>. */
   device: string;
+  /** Guest block devices of a multi-device image's blobs (mkfs --blobdev), in mkfs order; else empty. */
+  blobDevices?: string[];
+  /** Host path of the built image, for host-side checks (fsck.erofs); read it, never write it. */
+  imagePath?: string;
 }
 
 export interface MountOptions {
@@ -27,7 +31,7 @@ export interface MountOptions {
   backing?: "bdev" | "file";
   /** Extra mount data appended after the share options (e.g. "cache_strategy=disabled"). */
   extra?: string;
-  /** Exact data string, overriding domain/extra (for option-parsing cases). */
+  /** Exact data string, overriding domain/extra and the blob devices' `device=` (for option-parsing cases). */
   data?: string;
   at?: string;
   flags?: MountFlag[];
@@ -80,7 +84,7 @@ export class CaseContext {
     this.assert(name, JSON.stringify(seen) === JSON.stringify(expected), { expected, seen });
   }
 
-  measure(name: string, value: number, unit: string, extra: Pick<Measurement, "series" | "x"> = {}): void {
+  measure(name: string, value: number, unit: string, extra: Pick<Measurement, "series" | "x" | "xLabel"> = {}): void {
     this.measurements.push({ name, value, unit, ...extra });
   }
 
@@ -120,8 +124,12 @@ export class CaseContext {
   async mount(imageName: string, opts: MountOptions = {}): Promise<Mounted> {
     const image = this.image(imageName);
     const dir = opts.at ?? `/mnt/${imageName}-${++this.mountSeq}`;
-    const source = opts.backing === "file" ? await this.fileCopy(image) : image.device;
-    const data = CaseContext.mountData(opts);
+    const file = opts.backing === "file";
+    const source = file ? await this.fileCopy(image.device, image.name) : image.device;
+    // A multi-device image needs its blob devices (`device=` in mkfs order); file-backed mounts open them as files.
+    const blobs: string[] = [];
+    for (const [i, dev] of (image.blobDevices ?? []).entries()) blobs.push(file ? await this.fileCopy(dev, `${image.name}.${i}`) : dev);
+    const data = opts.data ?? [CaseContext.mountData(opts), ...blobs.map((b) => `device=${b}`)].filter(Boolean).join(",");
     await this.agent.mount({ source, target: dir, fstype: "erofs", flags: opts.flags ?? ["ro"], data });
     this.mounts.push(dir);
     return { image, dir, source, data, path: (p: string) => `${dir}${p.startsWith("/") ? p : `/${p}`}` };
@@ -145,11 +153,11 @@ export class CaseContext {
     if (i >= 0) this.mounts.splice(i, 1);
   }
 
-  private async fileCopy(image: ImageHandle): Promise<string> {
-    const dest = `${FILE_BACKING_DIR}/${image.name}.erofs`;
+  private async fileCopy(device: string, name: string): Promise<string> {
+    const dest = `${FILE_BACKING_DIR}/${name}.erofs`;
     await this.sh(
       `mkdir -p ${FILE_BACKING_DIR}; grep -q ' ${FILE_BACKING_DIR} ramfs' /proc/mounts || mount -t ramfs ramfs ${FILE_BACKING_DIR}; ` +
-        `[ -f ${dest} ] || dd if=${image.device} of=${dest} bs=1M 2>/dev/null`,
+        `[ -f ${dest} ] || dd if=${device} of=${dest} bs=1M 2>/dev/null`,
     );
     return dest;
   }

@@ -153,6 +153,15 @@ describe("svg chart", () => {
     expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(2);
   });
 
+  it("labels the x axis of a measurement chart with the measurements' xLabel", () => {
+    const charts = measurementCharts([
+      { name: "growth", value: 1, unit: "B", series: "shared", x: 1, xLabel: "mounts (N)" },
+      { name: "growth", value: 2, unit: "B", series: "shared", x: 2 },
+    ]);
+    expect(charts[0].xLabel).toBe("mounts (N)");
+    expect(measurementCharts([{ name: "g", value: 1, unit: "B", series: "s", x: 1 }])[0].xLabel).toBeUndefined();
+  });
+
   it("chooses round ticks and human units", () => {
     expect(niceTicks(0, 8)).toEqual([0, 2, 4, 6, 8]);
     expect(niceTicks(0, 9.5)).toEqual([0, 2, 4, 6, 8, 10]);

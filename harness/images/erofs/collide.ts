@@ -33,9 +33,24 @@ export function fingerprintValue(digest: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The kernel's hash key: xattr value bytes followed by the domain_id bytes (if any). */
-export function ishareKey(value: Uint8Array, domainId?: string): Uint8Array {
+/**
+ * How the kernel lays out the hash/compare key:
+ *  - "value-domain": xattr value || domain_id, no separator (the layout described in the header);
+ *  - "domain-nul-value": domain_id || NUL || xattr value (fs/erofs/xattr.c erofs_xattr_fill_inode_fingerprint
+ *    in Debian's 7.2.13 source: memcpy(fp->opaque, domain_id, domainlen + 1), then the value).
+ */
+export type KeyLayout = "value-domain" | "domain-nul-value";
+export const KEY_LAYOUTS: readonly KeyLayout[] = ["value-domain", "domain-nul-value"];
+
+/** The kernel's hash key for `layout` (default "value-domain": value bytes followed by the domain_id bytes). */
+export function ishareKey(value: Uint8Array, domainId?: string, layout: KeyLayout = "value-domain"): Uint8Array {
   const d = domainId ? enc.encode(domainId) : new Uint8Array(0);
+  if (layout === "domain-nul-value") {
+    const key = new Uint8Array(d.length + 1 + value.length);
+    key.set(d);
+    key.set(value, d.length + 1);
+    return key;
+  }
   const key = new Uint8Array(value.length + d.length);
   key.set(value);
   key.set(d, value.length);
@@ -43,8 +58,8 @@ export function ishareKey(value: Uint8Array, domainId?: string): Uint8Array {
 }
 
 /** The hashval the kernel passes to iget5_locked for this fingerprint value. */
-export function ishareHash(value: Uint8Array, domainId?: string): number {
-  return xxh32(ishareKey(value, domainId), 0);
+export function ishareHash(value: Uint8Array, domainId?: string, layout: KeyLayout = "value-domain"): number {
+  return xxh32(ishareKey(value, domainId, layout), 0);
 }
 
 /**
@@ -91,7 +106,7 @@ export interface CollidingPair {
  * Birthday search: random "sha256:"+32-byte values until two distinct ones have the same
  * xxh32(value || domainId). Deterministic for a given seed; ~80k tries expected.
  */
-export function findCollidingPair(opts: { domainId?: string; seed?: number; maxTries?: number } = {}): CollidingPair {
+export function findCollidingPair(opts: { domainId?: string; seed?: number; maxTries?: number; layout?: KeyLayout } = {}): CollidingPair {
   const next = prng(opts.seed ?? 1);
   const maxTries = opts.maxTries ?? 4_000_000;
   const seen = new Map<number, Uint8Array>();
@@ -99,7 +114,7 @@ export function findCollidingPair(opts: { domainId?: string; seed?: number; maxT
   for (let tries = 1; tries <= maxTries; tries++) {
     fillRandom(digest, next);
     const v = fingerprintValue(digest);
-    const h = ishareHash(v, opts.domainId);
+    const h = ishareHash(v, opts.domainId, opts.layout);
     const prev = seen.get(h);
     if (prev && !equalBytes(prev, v)) return { a: prev, b: v, hash: h, tries };
     seen.set(h, v);
@@ -142,6 +157,51 @@ export function multiCollision(n: number, opts: { seed?: number } = {}): MultiCo
     values.push(key.slice());
   }
   return { values, hash: (domainId?: string) => ishareHash(values[0], domainId) };
+}
+
+/**
+ * `n` distinct fingerprint values with the same kernel hash for `domainId` under `layout`, by the same
+ * lane-round inversion as multiCollision but for any key layout: the first 16-byte stripe that lies wholly
+ * inside the digest is solved so the lane states after it equal a fixed target; every digest byte before
+ * it is free, every byte after it (rest of the digest, domain_id for "value-domain") is common.
+ * With "domain-nul-value" the result holds only for this domain_id (it is part of the key's prefix).
+ */
+export function multiCollisionFor(n: number, opts: { domainId?: string; layout?: KeyLayout; seed?: number } = {}): MultiCollision {
+  const layout = opts.layout ?? "value-domain";
+  if (layout === "value-domain") return multiCollision(n, { seed: opts.seed });
+  const domainId = opts.domainId ?? "";
+  const next = prng(opts.seed ?? 1);
+  const d = enc.encode(domainId);
+  const p = d.length + 1; // key offset of the value
+  const digestStart = p + FINGERPRINT_PREFIX.length;
+  const digestEnd = p + 39;
+  // first stripe boundary at or after the digest start with at least one free byte before it
+  let solved = Math.ceil(digestStart / 16) * 16;
+  if (solved === digestStart) solved += 16;
+  if (solved + 16 > digestEnd) {
+    throw new Error(`multiCollisionFor: domain_id of ${d.length} bytes leaves no whole stripe inside the digest after a free byte; use another domain length`);
+  }
+  const free = solved - digestStart;
+  if (free * 8 < Math.log2(Math.max(2, n)) + 8) {
+    throw new Error(`multiCollisionFor: only ${free} free digest byte(s) for domain_id of ${d.length} bytes; not enough for ${n} values`);
+  }
+  const key = ishareKey(fingerprintValue(new Uint8Array(32)), domainId, layout);
+  fillRandom(key, next, solved + 16, digestEnd); // common tail of the digest
+  const target = [next(), next(), next(), next()];
+  const dv = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  const values: Uint8Array[] = [];
+  const seen = new Set<string>();
+  while (values.length < n) {
+    fillRandom(key, next, digestStart, solved);
+    const id = Buffer.from(key.subarray(digestStart, solved)).toString("hex");
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const lanes = xxh32InitLanes(0);
+    for (let s = 0; s < solved; s += 16) for (let l = 0; l < 4; l++) lanes[l] = xxh32Round(lanes[l], dv.getUint32(s + 4 * l, true));
+    for (let l = 0; l < 4; l++) dv.setUint32(solved + 4 * l, xxh32RoundInverse(lanes[l], target[l]), true);
+    values.push(key.slice(p));
+  }
+  return { values, hash: (dom?: string) => ishareHash(values[0], dom ?? domainId, layout) };
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

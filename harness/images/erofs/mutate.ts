@@ -5,6 +5,7 @@
 import { updateSbChecksum } from "./crc32c.ts";
 import { COMPAT, SB, SB_OFFSET, XATTR_ENTRY_SIZE, XE, align4 } from "./format.ts";
 import { ErofsImage, type Xattr } from "./reader.ts";
+import { findCollidingPair, ishareHash, multiCollisionFor, type KeyLayout } from "./collide.ts";
 
 export type MutationExpect = {
   mount: "ok" | "fails";
@@ -74,6 +75,66 @@ export function setFingerprintValue(img: Uint8Array, path: string, value: Uint8A
   const { out } = copy(img);
   out.set(value, x.valueOffset);
   return finish(out);
+}
+
+/**
+ * Write `value` as `path`'s fingerprint, allowing a length change as long as the entry keeps its aligned
+ * size (4 + name + value rounded up to 4): a 39-byte value with an empty stored name sits in a 44-byte
+ * entry, so 37..40 bytes fit. e_value_size is updated; the bytes after a shorter value are zeroed.
+ * Used to build key-confusion pairs (e.g. domain "a" + value "b"+V against domain "ab" + V).
+ */
+export function setFingerprintBytes(img: Uint8Array, path: string, value: Uint8Array): Uint8Array {
+  const image = ErofsImage.open(img);
+  const { x } = fingerprintEntry(image, path);
+  const nameLen = x.valueOffset - x.nameOffset;
+  if (x.shared) throw new Error(`erofs mutate: ${path}'s fingerprint is a shared xattr; resizing it would affect every user`);
+  if (align4(XATTR_ENTRY_SIZE + nameLen + value.length) !== x.entrySize) {
+    throw new Error(`erofs mutate: a ${value.length}-byte value does not fit ${path}'s ${x.entrySize}-byte fingerprint entry (name ${nameLen} bytes)`);
+  }
+  const { out, dv } = copy(img);
+  dv.setUint16(x.entryOffset + XE.valueSize, value.length, true);
+  out.fill(0, x.valueOffset, x.entryOffset + x.entrySize);
+  out.set(value, x.valueOffset);
+  return finish(out);
+}
+
+/**
+ * Give every fingerprinted regular file at or under `path` (sorted by path) a distinct fingerprint value
+ * with one kernel hash (xxh32 of the key) for `domainId` under `layout`: "inversion" (multiCollisionFor, any
+ * count) or "birthday" (findCollidingPair, exactly two files). Values stay 39 bytes, written in place.
+ * Returns the paths and values written (for manifests).
+ */
+export function collideFingerprints(
+  img: Uint8Array,
+  path: string,
+  opts: { domainId: string; layout?: KeyLayout; seed?: number; method?: "inversion" | "birthday" },
+): { bytes: Uint8Array; written: { path: string; value: Uint8Array }[]; hash: number } {
+  const image = ErofsImage.open(img);
+  const under = path === "/" ? "/" : `${path}/`;
+  const targets = [...image.walk()]
+    .filter((e) => e.inode.type === "file" && (e.path === path || e.path.startsWith(under)))
+    .map((e) => ({ path: e.path, x: image.fingerprintXattr(e.nid) }))
+    .filter((t): t is { path: string; x: Xattr } => t.x !== undefined && t.x.value.length === 39);
+  // hardlinks: one inode, several names -> write it once
+  const byOffset = new Map<number, { path: string; x: Xattr }>();
+  for (const t of targets) if (!byOffset.has(t.x.valueOffset)) byOffset.set(t.x.valueOffset, t);
+  const uniq = [...byOffset.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  if (uniq.length < 2) throw new Error(`erofs mutate: collideFingerprints needs two or more fingerprinted files at or under ${path}, found ${uniq.length}`);
+  const layout = opts.layout ?? "domain-nul-value";
+  let values: Uint8Array[];
+  if (opts.method === "birthday") {
+    if (uniq.length !== 2) throw new Error(`erofs mutate: the birthday method makes one pair; ${path} holds ${uniq.length} fingerprinted files`);
+    const p = findCollidingPair({ domainId: opts.domainId, layout, seed: opts.seed });
+    values = [p.a, p.b];
+  } else {
+    values = multiCollisionFor(uniq.length, { domainId: opts.domainId, layout, seed: opts.seed }).values;
+  }
+  const { out } = copy(img);
+  const written = uniq.map((t, i) => {
+    out.set(values[i], t.x.valueOffset);
+    return { path: t.path, value: values[i] };
+  });
+  return { bytes: finish(out), written, hash: ishareHash(values[0], opts.domainId, layout) };
 }
 
 /** Name of the filler xattr emptyFingerprint leaves behind (user namespace, so it is harmless). */
@@ -152,6 +213,21 @@ export function clearIshareCompat(img: Uint8Array): Uint8Array {
   return finish(out);
 }
 
+/**
+ * Set COMPAT.ISHARE_XATTRS (0x20) and ishare_xattr_prefix_id := `id` (default: the prefix count, the first
+ * invalid id) on any image, e.g. one without long xattr prefixes (xattr_prefix_count 0: every id is invalid).
+ * Correct kernel: mount fails with "invalid ishare xattr prefix id" when id >= the prefix count.
+ */
+export function setIshareCompat(img: Uint8Array, id?: number): Uint8Array {
+  id ??= ErofsImage.open(img).superblock.xattrPrefixCount;
+  if (id < 0 || id > 0xff) throw new RangeError(`prefix id ${id} is not a u8`);
+  const { out, dv } = copy(img);
+  const o = SB_OFFSET + SB.featureCompat;
+  dv.setUint32(o, (dv.getUint32(o, true) | COMPAT.ISHARE_XATTRS) >>> 0, true);
+  out[SB_OFFSET + SB.ishareXattrPrefixId] = id;
+  return finish(out);
+}
+
 /** Flip one byte of the superblock checksum region without fixing the checksum (control case). */
 export function corruptSbChecksum(img: Uint8Array): Uint8Array {
   const { out, dv } = copy(img);
@@ -168,6 +244,11 @@ export interface MutationArgs {
   value?: Uint8Array;
   id?: number;
   valueSize?: number;
+  /** collideFingerprints: the domain_id the collision is for, the key layout, PRNG seed and search method. */
+  domainId?: string;
+  keyLayout?: KeyLayout;
+  seed?: number;
+  method?: "inversion" | "birthday";
 }
 
 export interface Mutation {
@@ -194,7 +275,8 @@ export const MUTATIONS: Record<string, Mutation> = {
   sizeMismatchFingerprint: {
     describe: "same fingerprint on two files of different sizes",
     needs: ["path", "fromPath"],
-    expect: { mount: "ok", sharing: "none", kernelMessage: "not matches for the same fingerprint" },
+    // 7.0 printed "size(A:B) not matches for the same fingerprint"; 7.2 prints "i_size mismatch (A != B) for the same fingerprint"
+    expect: { mount: "ok", sharing: "none", kernelMessage: "for the same fingerprint" },
     apply: (img, a) => sizeMismatchFingerprint(img, req(a, "path", "sizeMismatchFingerprint"), req(a, "fromPath", "sizeMismatchFingerprint")),
   },
   emptyFingerprint: {
@@ -215,6 +297,12 @@ export const MUTATIONS: Record<string, Mutation> = {
     expect: { mount: "fails", sharing: "n/a", kernelMessage: "invalid ishare xattr prefix id" },
     apply: (img, a) => badIsharePrefixId(img, a.id),
   },
+  setIshareCompat: {
+    describe: "set the ishare_xattrs compat bit (0x20) and ishare_xattr_prefix_id (default: the prefix count), e.g. on an image without prefixes",
+    needs: [],
+    expect: { mount: "fails", sharing: "n/a", kernelMessage: "invalid ishare xattr prefix id" },
+    apply: (img, a) => setIshareCompat(img, a.id),
+  },
   clearIshareCompat: {
     describe: "clear the ishare_xattrs compat bit (0x20), keep the xattrs",
     needs: [],
@@ -226,5 +314,18 @@ export const MUTATIONS: Record<string, Mutation> = {
     needs: ["path", "value"],
     expect: { mount: "ok", sharing: "none" },
     apply: (img, a) => setFingerprintValue(img, req(a, "path", "setFingerprintValue"), req(a, "value", "setFingerprintValue")),
+  },
+  setFingerprintBytes: {
+    describe: "write a fingerprint value of another length that still fits the entry's aligned slot (37..40 bytes for mkfs's 39)",
+    needs: ["path", "value"],
+    expect: { mount: "ok", sharing: "none" },
+    apply: (img, a) => setFingerprintBytes(img, req(a, "path", "setFingerprintBytes"), req(a, "value", "setFingerprintBytes")),
+  },
+  collideFingerprints: {
+    describe: "give every fingerprinted file under path a distinct value with one xxh32 key hash for domainId",
+    needs: ["path", "domainId"],
+    expect: { mount: "ok", sharing: "none" },
+    apply: (img, a) =>
+      collideFingerprints(img, req(a, "path", "collideFingerprints"), { domainId: req(a, "domainId", "collideFingerprints"), layout: a.keyLayout, seed: a.seed, method: a.method }).bytes,
   },
 };

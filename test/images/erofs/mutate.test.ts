@@ -9,7 +9,7 @@ import { ErofsFormatError, ErofsImage } from "../../../harness/images/erofs/read
 import { findCollidingPair, ishareHash } from "../../../harness/images/erofs/collide.ts";
 import {
   MUTATIONS, badIsharePrefixId, clearIshareCompat, corruptSbChecksum, emptyFingerprint, forgeFingerprint,
-  oversizeFingerprint, setFingerprintValue, sizeMismatchFingerprint,
+  oversizeFingerprint, setFingerprintValue, sizeMismatchFingerprint, type MutationArgs,
 } from "../../../harness/images/erofs/mutate.ts";
 import { makeTree, mkfs, run, tools, type SourceFiles } from "./tools.ts";
 
@@ -150,7 +150,11 @@ describe("MUTATIONS registry", () => {
     for (const [name, m] of Object.entries(MUTATIONS)) {
       expect(m.describe.length, name).toBeGreaterThan(0);
       expect(["ok", "fails"]).toContain(m.expect.mount);
-      const out = m.apply(img, name === "forgeFingerprint" ? { path: "/random.bin", fromPath: "/random2.bin" } : args);
+      const special: Record<string, MutationArgs> = {
+        forgeFingerprint: { path: "/random.bin", fromPath: "/random2.bin" },
+        collideFingerprints: { path: "/", domainId: "pcshare-test" },
+      };
+      const out = m.apply(img, special[name] ?? args);
       expect(out.length).toBe(img.length);
       expect(hex(out)).not.toBe(hex(img));
     }
