@@ -2,6 +2,7 @@
 // domain, share one page cache (same frames, residency through the mount that never read, no
 // second copy in Cached); eviction, O_DIRECT, mmap and the read paths behave as for any file.
 import { defineCase } from "../harness/runner/case.ts";
+import { createHash } from "node:crypto";
 import { AgentError } from "../harness/guest/agent-client.ts";
 import { commonFile, expectSharing } from "./sharing-helpers.ts";
 
@@ -84,5 +85,164 @@ export const F3 = defineCase({
     t.expectEqual("O_DIRECT on a shared file", await errname(shared.path("/data/big.bin")), "EINVAL");
     t.expectEqual("O_DIRECT on an empty file of the sharing mount", await errname(shared.path("/empty")), "ok");
     t.expectEqual("O_DIRECT on the same content, plain mount", await errname(plain.path("/srv/mirror/copy-of-big.bin")), "ok");
+  },
+});
+
+// ---- F4-F7: mappings, exec, copy paths and read edge cases on shared files ----
+
+export const F4 = defineCase({
+  id: "F4",
+  name: "mapped-shared-file-shows-user-path",
+  groups: ["F"],
+  expect:
+    "a process mapping a shared file sees the path it opened in /proc/PID/maps and map_files; umount of that mount while mapped fails with EBUSY and succeeds once the mapping is gone",
+  requires: ["page-cache-share"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const a = await t.mount("share-a", { domain: "d1" });
+    await t.mount("share-b", { domain: "d1" });
+    const file = a.path("/data/big.bin");
+    const pid = await t.agent.mapHold(file, { maxMs: 30_000 });
+    let alive = true;
+    try {
+      const maps = (await t.agent.readFile(`/proc/${pid}/maps`)).data.toString("utf8");
+      const line = maps.split("\n").find((l) => /^[0-9a-f]+-[0-9a-f]+ r/.test(l) && l.includes("/big.bin"));
+      t.expect("/proc/PID/maps names the path the process mapped", !!line && line.trimEnd().endsWith(` ${file}`), { expected: file, seen: line ?? maps });
+      const range = line?.split(" ")[0];
+      if (range) {
+        const ls = await t.sh(`readlink /proc/${pid}/map_files/${range}`, { allowFail: true });
+        t.expectEqual("map_files link points to the path the process mapped", ls.stdout.trim(), file);
+      }
+      const frames = await t.agent.procFrames(pid, file);
+      t.expect("the helper's mapping is found under the user's path", frames.length === 1, { expected: 1, seen: frames.length });
+      const busy = await t.agent.umount(a.dir).then(
+        () => "ok",
+        (err) => (err as AgentError).errname ?? String(err),
+      );
+      if (busy === "ok") {
+        // Unmounted under a live mapping: remount so the reset has something to undo, and fail.
+        await t.mount("share-a", { domain: "d1", at: a.dir });
+      }
+      t.expectEqual("umount while mapped", busy, "EBUSY");
+      await t.agent.procKill(pid);
+      alive = false;
+      await t.umount(a);
+      t.expect("umount succeeds after the mapping is gone", true);
+    } finally {
+      if (alive) await t.agent.procKill(pid);
+    }
+  },
+});
+
+export const F5 = defineCase({
+  id: "F5",
+  name: "exec-same-binary-from-both-mounts",
+  groups: ["F"],
+  expect:
+    "the same static program executed from two images of one domain runs in two processes whose text pages are the same page frames, and exits 0",
+  requires: ["page-cache-share"],
+  images: ["exec-a", "exec-b"],
+  async run(t) {
+    const a = await t.mount("exec-a", { domain: "d1" });
+    const b = await t.mount("exec-b", { domain: "d1" });
+    const prog = "/bin/pcs-touch";
+    const ran = await t.sh(`${a.path(prog)} & p=$!; sleep 0.2; kill $p; wait $p; echo $?`, { allowFail: true });
+    t.expect("the program starts from A (killed by SIGTERM while sleeping)", ran.stdout.trim() === "143", { expected: "143", seen: `${ran.stdout.trim()} ${ran.stderr.trim()}` });
+    const pids = [await t.agent.spawn([a.path(prog)], { maxMs: 30_000 }), await t.agent.spawn([b.path(prog)], { maxMs: 30_000 })];
+    try {
+      const text = async (pid: number, path: string) => {
+        // The program touches its 16 text pages, then sleeps: wait until all are present.
+        for (let i = 0; i < 50; i++) {
+          const maps = (await t.agent.readFile(`/proc/${pid}/maps`)).data.toString("utf8");
+          const first = maps.split("\n")[0] ?? "";
+          const shown = first.split(/\s+/).slice(5).join(" ");
+          const m = shown ? await t.agent.procFrames(pid, shown) : [];
+          if (m.length && m[0].pfns.every((p) => p !== null)) return { shown, pfns: m[0].pfns };
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`process ${pid} (${path}) did not map its text`);
+      };
+      const ta = await text(pids[0], a.path(prog));
+      const tb = await text(pids[1], b.path(prog));
+      t.expectEqual("process A's text mapping names A's path", ta.shown, a.path(prog));
+      t.expectEqual("process B's text mapping names B's path", tb.shown, b.path(prog));
+      const equal = ta.pfns.filter((p, i) => p !== null && p === tb.pfns[i]).length;
+      t.measure("text_pages", ta.pfns.length, "pages");
+      t.measure("equal_text_frames", equal, "pages");
+      t.expectEqual("text pages of both processes are the same frames", equal, ta.pfns.length);
+      const f = t.file("exec-a", prog);
+      t.expectEqual("the program's bytes through B equal the source", (await t.agent.readHash(b.path(prog))).sha256, f.sha256);
+    } finally {
+      for (const pid of pids) await t.agent.procKill(pid);
+    }
+  },
+});
+
+export const F6 = defineCase({
+  id: "F6",
+  name: "sendfile-splice-after-other-mount-cached",
+  groups: ["F"],
+  expect:
+    "after B read the shared file, sendfile(2) and splice(2) from A return the source's bytes; whether the shared cache served them is recorded (Cached growth during the copy)",
+  requires: ["page-cache-share"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const a = await t.mount("share-a", { domain: "d1" });
+    const b = await t.mount("share-b", { domain: "d1" });
+    const f = commonFile(t, "share-a", "share-b");
+    t.assertEqual("B reads the source's bytes", (await t.agent.readHash(b.path(f.pathB))).sha256, f.sha256);
+    for (const method of ["sendfile", "splice"] as const) {
+      const before = await t.agent.meminfo();
+      const r = await t.agent.copyHash(a.path(f.pathA), method);
+      const after = await t.agent.meminfo();
+      t.expectEqual(`${method} from A copies the whole file`, r.bytes, f.size);
+      t.expectEqual(`${method} from A returns the source's bytes`, r.sha256, f.sha256);
+      const growth = ((after.Cached ?? 0) - (before.Cached ?? 0)) * 1024;
+      t.measure(`${method}_cached_growth`, growth, "B");
+      const served = growth < f.size / 2;
+      t.measure(`${method}_served_from_shared_cache`, served ? 1 : 0, "count");
+      if (!served) t.finding(`${method} from A after B cached the shared file grew Cached by ${Math.round(growth / 1024)} KiB (a second copy, not the shared cache)`);
+    }
+    const partial = await t.agent.copyHash(a.path(f.pathA), "splice", { offset: 4095, length: 10_000 });
+    const ref = await t.agent.readAt(b.path(f.pathB), "pread", 4095, [10_000]);
+    t.expectEqual("splice of an unaligned range equals pread of it through B", partial.sha256, createHash("sha256").update(ref.data).digest("hex"));
+  },
+});
+
+export const F7 = defineCase({
+  id: "F7",
+  name: "read-edges-match-unshared-file",
+  groups: ["F"],
+  expect:
+    "read, pread, readv and preadv at, across and past EOF (and inside) return the same counts and bytes on a shared file as on the same file of a plain mount",
+  requires: ["page-cache-share"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const shared = await t.mount("share-a", { domain: "d1" });
+    const plain = await t.mount("share-b");
+    const files: [string, string, number][] = [
+      ["/data/big.bin", "/srv/mirror/copy-of-big.bin", t.file("share-a", "/data/big.bin").size],
+      ["/small.bin", "/small.bin", t.file("share-a", "/small.bin").size],
+    ];
+    for (const [pa, pb, size] of files) {
+      const probes: { method: "read" | "pread" | "readv" | "preadv"; offset: number; iov: number[]; expect: number }[] = [
+        { method: "pread", offset: 0, iov: [4096], expect: Math.min(4096, size) },
+        { method: "pread", offset: Math.max(0, size - 10), iov: [4096], expect: Math.min(10, size) },
+        { method: "pread", offset: size, iov: [4096], expect: 0 },
+        { method: "pread", offset: size + 8192, iov: [4096], expect: 0 },
+        { method: "read", offset: size + 1, iov: [100], expect: 0 },
+        { method: "readv", offset: Math.max(0, size - 50), iov: [20, 20, 4096], expect: Math.min(50, size) },
+        { method: "preadv", offset: 1, iov: [1, 4095, 3], expect: Math.min(4099, size - 1) },
+        { method: "preadv", offset: size, iov: [10, 10], expect: 0 },
+      ];
+      for (const p of probes) {
+        const label = `${pa}: ${p.method} at ${p.offset} into [${p.iov.join(",")}]`;
+        const s = await t.agent.readAt(shared.path(pa), p.method, p.offset, p.iov);
+        const u = await t.agent.readAt(plain.path(pb), p.method, p.offset, p.iov);
+        t.expectEqual(`${label}: byte count (shared)`, s.bytes, p.expect);
+        t.expectEqual(`${label}: shared and plain return the same count`, s.bytes, u.bytes);
+        t.expect(`${label}: shared and plain return the same bytes`, s.data.equals(u.data), { expected: u.data.toString("hex").slice(0, 32), seen: s.data.toString("hex").slice(0, 32) });
+      }
+    }
   },
 });

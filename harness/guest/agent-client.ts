@@ -6,7 +6,17 @@ import type {
   AgentOps,
   AgentReply,
   CachestatReply,
+  CopyHashReply,
   FadviseAdvice,
+  FcntlProbe,
+  FcntlProbeReply,
+  FsMountArgs,
+  FsMountReply,
+  MapHoldArgs,
+  ProcMapping,
+  ReadMethod,
+  SeekWhence,
+  StatxReply,
   HelloReply,
   KmsgRecord,
   MincoreReply,
@@ -251,6 +261,64 @@ export class AgentClient {
   /** The agent replies, then syncs and powers the guest off (in --stdio mode it just exits). */
   async poweroff(options?: CallOptions): Promise<void> {
     await this.call("poweroff", {}, options);
+  }
+
+  /** New mount API (fsopen/fspick + fsconfig ...): a refusal resolves with result = errno name and the fd's log. */
+  async fsMount(args: FsMountArgs, options?: CallOptions): Promise<FsMountReply> {
+    const r = await this.call("fs_mount", args, options);
+    return { ...r, log: r.log.map((m) => m.replace(/\n$/, "")) };
+  }
+
+  /** One read/pread/readv/preadv at `offset` with buffers of the given sizes; returns what the call returned. */
+  async readAt(path: string, method: ReadMethod, offset: number, iov: number[], options?: CallOptions): Promise<{ bytes: number; data: Buffer }> {
+    const r = await this.call("read_at", { path, method, offset, iov }, options);
+    return { bytes: r.bytes, data: Buffer.from(r.data_b64, "base64") };
+  }
+
+  /** Copy the file (or a range) with sendfile(2) or splice(2) into a pipe; sha256 of what came out of it. */
+  copyHash(path: string, method: "sendfile" | "splice", options: { offset?: number; length?: number } & CallOptions = {}): Promise<CopyHashReply> {
+    return this.call("copy_hash", { path, method, ...range(options) }, options);
+  }
+
+  statx(path: string, options?: CallOptions): Promise<StatxReply> {
+    return this.call("statx", { path }, options);
+  }
+
+  /** F_SETFL O_DIRECT or F_SETLEASE F_RDLCK on an O_RDONLY fd; rejects with the errno when refused. */
+  fcntlProbe(path: string, probe: FcntlProbe, options?: CallOptions): Promise<FcntlProbeReply> {
+    return this.call("fcntl_probe", { path, probe }, options);
+  }
+
+  /** FS_IOC_GETFSLABEL; rejects with the errno (e.g. ENOTTY) when unsupported. */
+  async fsLabel(path: string, options?: CallOptions): Promise<string> {
+    return (await this.call("fslabel", { path }, options)).label;
+  }
+
+  /** lseek(2) on a fresh fd; rejects with the errno (ENXIO past EOF for data/hole). */
+  async lseek(path: string, whence: SeekWhence, offset: number, options?: CallOptions): Promise<number> {
+    return (await this.call("lseek", { path, whence, offset }, options)).offset;
+  }
+
+  /** A forked helper maps the whole file, touches every page and stays alive; end it with procKill. */
+  async mapHold(path: string, opts: { exec?: boolean; private?: boolean; maxMs?: number } = {}, options?: CallOptions): Promise<number> {
+    const args: MapHoldArgs = { path, ...(opts.exec !== undefined && { exec: opts.exec }), ...(opts.private !== undefined && { private: opts.private }) };
+    if (opts.maxMs !== undefined) args.max_ms = opts.maxMs;
+    return (await this.call("map_hold", args, options)).pid;
+  }
+
+  /** Start argv (argv[0] a path) in the background, stdio on /dev/null; returns its pid. */
+  async spawn(argv: string[], opts: { maxMs?: number } = {}, options?: CallOptions): Promise<number> {
+    return (await this.call("spawn", { argv, ...(opts.maxMs !== undefined && { max_ms: opts.maxMs }) }, options)).pid;
+  }
+
+  /** Signal (default SIGKILL) and reap a helper from mapHold/spawn. */
+  procKill(pid: number, signal?: number, options?: CallOptions): Promise<{ reaped: boolean; status: number }> {
+    return this.call("proc_kill", { pid, ...(signal !== undefined && { signal }) }, options);
+  }
+
+  /** The mappings of `path` in process `pid` with their current page frames (null: not present). */
+  async procFrames(pid: number, path: string, options?: CallOptions): Promise<ProcMapping[]> {
+    return (await this.call("proc_frames", { pid, path }, options)).mappings;
   }
 
   // ---- plumbing ----

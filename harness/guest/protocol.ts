@@ -163,6 +163,96 @@ export interface KmsgReply {
   records: KmsgRecord[];
 }
 
+export interface FsParam {
+  key: string;
+  /** A string value (FSCONFIG_SET_STRING); absent: a flag (FSCONFIG_SET_FLAG). */
+  value?: string;
+}
+export interface FsMountArgs {
+  /** fsopen(fstype) + params + FSCONFIG_CMD_CREATE (+ fsmount/move_mount with target). */
+  fstype?: string;
+  /** fspick(path) + params + FSCONFIG_CMD_RECONFIGURE (instead of fstype). */
+  pick?: string;
+  params: FsParam[];
+  target?: string;
+}
+export interface FsMountReply {
+  /** "ok" or the errno name of the step that failed. */
+  result: string;
+  errno: number | null;
+  /** "fsopen" | "fspick" | "fsconfig:<key>" | "create" | "reconfigure" | "fsmount" | "move_mount", null when ok. */
+  failed_at: string | null;
+  /** Messages read from the fs context fd: "e <text>", "w <text>", "i <text>". */
+  log: string[];
+}
+
+export type ReadMethod = "read" | "pread" | "readv" | "preadv";
+export interface ReadAtArgs {
+  path: string;
+  method: ReadMethod;
+  offset?: number;
+  /** Buffer sizes: one for read/pread, 1..64 for readv/preadv. */
+  iov: number[];
+}
+export interface ReadAtReply {
+  /** The syscall's return value. */
+  bytes: number;
+  data_b64: string;
+}
+
+export interface CopyHashArgs extends RangeArgs {
+  path: string;
+  method: "sendfile" | "splice";
+}
+export interface CopyHashReply {
+  bytes: number;
+  sha256: string;
+  /** sendfile/splice calls made (the last returns 0 at EOF unless length stopped first). */
+  calls: number;
+}
+
+export interface StatxReply {
+  mask: number;
+  blksize: number;
+  size: number;
+  blocks: number;
+  /** null when the kernel did not report STATX_DIOALIGN / STATX_DIO_READ_ALIGN. */
+  dio_mem_align: number | null;
+  dio_offset_align: number | null;
+  dio_read_offset_align: number | null;
+}
+
+export type FcntlProbe = "setfl_odirect" | "setlease_rdlck";
+export interface FcntlProbeReply {
+  /** setfl_odirect: F_GETFL shows O_DIRECT after F_SETFL. */
+  direct?: boolean;
+  /** setfl_odirect: bytes of one aligned 4 KiB pread at 0 afterwards (null when it failed). */
+  read?: number | null;
+  read_errname?: string | null;
+  sha256?: string;
+  /** setlease_rdlck: F_GETLEASE after the lease was taken. */
+  lease?: "rdlck" | "wrlck" | "unlck" | "error";
+}
+
+export type SeekWhence = "set" | "cur" | "end" | "data" | "hole";
+
+export interface MapHoldArgs {
+  path: string;
+  /** PROT_EXEC too. */
+  exec?: boolean;
+  /** MAP_PRIVATE instead of MAP_SHARED. */
+  private?: boolean;
+  /** The helper ends itself after this long (default 60 s, at most 600 s). */
+  max_ms?: number;
+}
+export interface ProcMapping {
+  start: number;
+  end: number;
+  perms: string;
+  offset: number;
+  pfns: (number | null)[];
+}
+
 export type Empty = Record<string, never>;
 
 /** Every op: its request arguments and its reply (beyond id/ok). */
@@ -183,6 +273,17 @@ export interface AgentOps {
   kmsg: { args: Empty; reply: KmsgReply };
   sync: { args: Empty; reply: Empty };
   poweroff: { args: Empty; reply: Empty };
+  fs_mount: { args: FsMountArgs; reply: FsMountReply };
+  read_at: { args: ReadAtArgs; reply: ReadAtReply };
+  copy_hash: { args: CopyHashArgs; reply: CopyHashReply };
+  statx: { args: { path: string }; reply: StatxReply };
+  fcntl_probe: { args: { path: string; probe: FcntlProbe }; reply: FcntlProbeReply };
+  fslabel: { args: { path: string }; reply: { label: string } };
+  lseek: { args: { path: string; whence: SeekWhence; offset: number }; reply: { offset: number } };
+  map_hold: { args: MapHoldArgs; reply: { pid: number; length: number } };
+  spawn: { args: { argv: string[]; max_ms?: number }; reply: { pid: number } };
+  proc_kill: { args: { pid: number; signal?: number }; reply: { reaped: boolean; status: number } };
+  proc_frames: { args: { pid: number; path: string }; reply: { mappings: ProcMapping[] } };
 }
 
 export type AgentOp = keyof AgentOps;

@@ -13,7 +13,7 @@ import type { KernelInfo } from "../report/model.ts";
 export const DEFAULT_DEBIAN_SUITE = "sid";
 const SUITES_SEARCHED_FOR_VERSION = ["sid", "experimental", "trixie-backports", "trixie", "forky"];
 /** Bumped when the layout of a cached Debian kernel entry changes. */
-const LAYOUT = 2;
+const LAYOUT = 4;
 
 interface Resolved {
   archive: DebianArchive;

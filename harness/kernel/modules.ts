@@ -36,13 +36,31 @@ async function decompressed(file: string): Promise<Buffer> {
   return Buffer.from(r.stdout);
 }
 
+/** All values of a .modinfo field (e.g. "depends", "softdep", "alias") in a module's bytes. */
+export function modinfoValues(ko: Buffer, field: string): string[] {
+  const values: string[] = [];
+  const needle = Buffer.from(`\0${field}=`);
+  for (let i = ko.indexOf(needle); i >= 0; i = ko.indexOf(needle, i + 1)) {
+    const end = ko.indexOf(0, i + 1);
+    values.push(ko.subarray(i + needle.length, end).toString("latin1"));
+  }
+  return values;
+}
+
 /** The `depends=` list from a module's .modinfo strings. */
 export function moduleDepends(ko: Buffer): string[] {
-  const i = ko.indexOf("\0depends=");
-  if (i < 0) return [];
-  const end = ko.indexOf(0, i + 1);
-  const list = ko.subarray(i + 9, end).toString("latin1");
+  const list = modinfoValues(ko, "depends")[0] ?? "";
   return list ? list.split(",").map((m) => m.replace(/-/g, "_")) : [];
+}
+
+/** Names from `softdep=pre: a b post: c` (modprobe loads them too; e.g. libcrc32c -> crc32c). */
+export function moduleSoftdeps(ko: Buffer): string[] {
+  return modinfoValues(ko, "softdep").flatMap((v) =>
+    v
+      .split(/\s+/)
+      .filter((w) => w && !/^(pre|post):$/.test(w))
+      .map((m) => m.replace(/-/g, "_")),
+  );
 }
 
 /**
@@ -61,6 +79,21 @@ export async function collectModules(
   const visiting = new Set<string>();
   await mkdir(destDir, { recursive: true });
 
+  // A softdep names a module or an alias ("crc32c" is provided by crc32c_generic): try the name, then
+  // modules whose name starts with it, checking their alias= fields (modules.alias is not shipped).
+  async function aliasProvider(alias: string): Promise<string | undefined> {
+    if (builtin.has(alias)) return undefined;
+    if (files.has(alias)) return alias;
+    // The portable implementation first (crc32c_generic runs on any CPU; crc32c_intel needs SSE4.2).
+    const candidates = [...files].filter(([n]) => n.startsWith(alias) && !builtin.has(n));
+    candidates.sort(([a], [b]) => Number(b.endsWith("_generic")) - Number(a.endsWith("_generic")));
+    for (const [candidate, file] of candidates) {
+      const aliases = modinfoValues(await decompressed(file), "alias");
+      if (aliases.includes(alias) || aliases.includes(`crypto-${alias}`)) return candidate;
+    }
+    return undefined;
+  }
+
   async function visit(name: string, optional: boolean): Promise<void> {
     if (deps[name] || builtin.has(name)) return;
     const file = files.get(name);
@@ -73,6 +106,13 @@ export async function collectModules(
     const ko = await decompressed(file);
     deps[name] = moduleDepends(ko);
     for (const d of deps[name]) await visit(d, false);
+    for (const alias of moduleSoftdeps(ko)) {
+      const provider = await aliasProvider(alias);
+      if (provider) {
+        deps[name].push(provider);
+        await visit(provider, true);
+      }
+    }
     await writeFile(path.join(destDir, `${name}.ko`), ko);
     order.push(`${name}.ko`);
     visiting.delete(name);

@@ -27,6 +27,17 @@ const op_entry OPS[] = {
     { "kmsg", op_kmsg },
     { "sync", op_sync },
     { "poweroff", op_poweroff },
+    { "fs_mount", op_fs_mount },
+    { "read_at", op_read_at },
+    { "copy_hash", op_copy_hash },
+    { "statx", op_statx },
+    { "fcntl_probe", op_fcntl_probe },
+    { "fslabel", op_fslabel },
+    { "lseek", op_lseek },
+    { "map_hold", op_map_hold },
+    { "spawn", op_spawn },
+    { "proc_kill", op_proc_kill },
+    { "proc_frames", op_proc_frames },
     { NULL, NULL },
 };
 

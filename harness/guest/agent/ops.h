@@ -70,6 +70,19 @@ int op_umount(ctx *c, jwriter *w);
 int op_kmsg(ctx *c, jwriter *w);
 int op_sync(ctx *c, jwriter *w);
 int op_poweroff(ctx *c, jwriter *w);
+int op_fs_mount(ctx *c, jwriter *w);
+/* ops_probe.c */
+int op_read_at(ctx *c, jwriter *w);
+int op_copy_hash(ctx *c, jwriter *w);
+int op_statx(ctx *c, jwriter *w);
+int op_fcntl_probe(ctx *c, jwriter *w);
+int op_fslabel(ctx *c, jwriter *w);
+int op_lseek(ctx *c, jwriter *w);
+/* ops_proc.c */
+int op_map_hold(ctx *c, jwriter *w);
+int op_spawn(ctx *c, jwriter *w);
+int op_proc_kill(ctx *c, jwriter *w);
+int op_proc_frames(ctx *c, jwriter *w);
 
 /* kmsg: open the persistent /dev/kmsg reader (called once at startup; failure is reported by op_kmsg). */
 void kmsg_open(void);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,5 +160,103 @@ int op_poweroff(ctx *c, jwriter *w)
 {
     (void)w;
     c->after = AFTER_POWEROFF; /* main replies first, then powers off */
+    return 0;
+}
+
+/* ---------------- new mount API ---------------- */
+
+/* Declared here: glibc 2.36's <sys/mount.h> and <linux/mount.h> do not mix. */
+#define PCS_FSOPEN_CLOEXEC 0x1
+#define PCS_FSPICK_CLOEXEC 0x1
+#define PCS_FSMOUNT_CLOEXEC 0x1
+#define PCS_FSCONFIG_SET_FLAG 0
+#define PCS_FSCONFIG_SET_STRING 1
+#define PCS_FSCONFIG_CMD_CREATE 6
+#define PCS_FSCONFIG_CMD_RECONFIGURE 7
+#define PCS_MOUNT_ATTR_RDONLY 0x1
+#define PCS_MOVE_MOUNT_F_EMPTY_PATH 0x4
+#define PCS_NR_move_mount 429
+#define PCS_NR_fsopen 430
+#define PCS_NR_fsconfig 431
+#define PCS_NR_fsmount 432
+#define PCS_NR_fspick 433
+
+/* Drain the fs context's message log ("e ...", "w ...", "i ...": one message per read). */
+static void emit_fc_log(jwriter *w, int fsfd)
+{
+    char msg[1024];
+    jw_key(w, "log");
+    jw_arr(w);
+    for (int k = 0; fsfd >= 0 && k < 64; k++) {
+        ssize_t r = read(fsfd, msg, sizeof msg);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break; /* ENODATA: log empty */
+        jw_strn(w, msg, (size_t)r);
+    }
+    jw_arr_end(w);
+}
+
+/*
+ * fs_mount {fstype | pick, params: [{key, value?}], target?} -> {result, errno, failed_at, log}.
+ * With fstype: fsopen, fsconfig each param (value: FSCONFIG_SET_STRING, none: FSCONFIG_SET_FLAG;
+ * "source" is a param like any other), FSCONFIG_CMD_CREATE, and with target fsmount (read-only) +
+ * move_mount there. With pick (a mounted path): fspick, the params, FSCONFIG_CMD_RECONFIGURE.
+ * A refusal is not an op failure: result is "ok" or the errno name, failed_at the step
+ * ("fsopen", "fspick", "fsconfig:<key>", "create", "reconfigure", "fsmount", "move_mount"),
+ * log every message the kernel left in the fs context (read from the fd after the steps).
+ */
+int op_fs_mount(ctx *c, jwriter *w)
+{
+    const char *fstype = NULL, *pick = NULL, *target = NULL;
+    const jval *params;
+    if (arg_str(c, "fstype", &fstype, 0) < 0 || arg_str(c, "pick", &pick, 0) < 0 ||
+        arg_str(c, "target", &target, 0) < 0 || arg_arr(c, "params", &params, 1) < 0)
+        return -1;
+    if (!fstype == !pick) return fail(c, "fs_mount: give exactly one of fstype, pick");
+    if (pick && target) return fail(c, "fs_mount: target only with fstype");
+    for (size_t k = 0; k < params->len; k++) {
+        const jval *p = &params->items[k], *key = json_get(p, "key"), *val = json_get(p, "value");
+        if (p->type != J_OBJ || !key || key->type != J_STR || (val && val->type != J_STR && val->type != J_NULL))
+            return fail(c, "fs_mount: params must be {key: string, value?: string}");
+    }
+    if (target) {
+        struct stat st;
+        if (stat(target, &st) < 0 && mkdir_p(target) < 0) return fail_errno(c, errno, "fs_mount: mkdir -p %s", target);
+    }
+    char step[300] = "";
+    int err = 0, mfd = -1;
+    int fsfd = pick ? (int)syscall(PCS_NR_fspick, AT_FDCWD, pick, PCS_FSPICK_CLOEXEC)
+                    : (int)syscall(PCS_NR_fsopen, fstype, PCS_FSOPEN_CLOEXEC);
+    if (fsfd < 0) { err = errno; snprintf(step, sizeof step, "%s", pick ? "fspick" : "fsopen"); }
+    for (size_t k = 0; !err && k < params->len; k++) {
+        const jval *key = json_get(&params->items[k], "key"), *val = json_get(&params->items[k], "value");
+        int string = val && val->type == J_STR;
+        if (syscall(PCS_NR_fsconfig, fsfd, string ? PCS_FSCONFIG_SET_STRING : PCS_FSCONFIG_SET_FLAG, key->str,
+                    string ? val->str : NULL, 0) < 0) {
+            err = errno;
+            snprintf(step, sizeof step, "fsconfig:%.200s", key->str);
+        }
+    }
+    if (!err && syscall(PCS_NR_fsconfig, fsfd, pick ? PCS_FSCONFIG_CMD_RECONFIGURE : PCS_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        err = errno;
+        snprintf(step, sizeof step, "%s", pick ? "reconfigure" : "create");
+    }
+    if (!err && target) {
+        mfd = (int)syscall(PCS_NR_fsmount, fsfd, PCS_FSMOUNT_CLOEXEC, PCS_MOUNT_ATTR_RDONLY);
+        if (mfd < 0) { err = errno; snprintf(step, sizeof step, "fsmount"); }
+        else if (syscall(PCS_NR_move_mount, mfd, "", AT_FDCWD, target, PCS_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+            err = errno;
+            snprintf(step, sizeof step, "move_mount");
+        }
+    }
+    const char *name = err ? strerrorname_np(err) : "ok";
+    jw_key(w, "result"); jw_str(w, name ? name : "E?");
+    jw_key(w, "errno");
+    if (err) jw_int(w, err); else jw_null(w);
+    jw_key(w, "failed_at");
+    if (err) jw_str(w, step); else jw_null(w);
+    emit_fc_log(w, fsfd);
+    if (mfd >= 0) close(mfd);
+    if (fsfd >= 0) close(fsfd);
     return 0;
 }

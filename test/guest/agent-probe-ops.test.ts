@@ -1,0 +1,171 @@
+// The probe and helper ops added for the F4-F7, O and X cases, run for real against host files
+// through AgentClient over the agent's --stdio: read_at, copy_hash, statx, fcntl_probe, fslabel,
+// lseek, map_hold/spawn/proc_kill/proc_frames and fs_mount (new mount API, needs root).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { AgentClient, AgentError } from "../../harness/guest/agent-client.ts";
+import { scratchDir, startClient } from "./agent-harness.ts";
+
+let client: AgentClient;
+let dir: string;
+let cleanup: () => Promise<void>;
+let file: string;
+const data = randomBytes(3 * 4096 + 100);
+const isRoot = process.getuid?.() === 0;
+
+beforeAll(async () => {
+  ({ client } = await startClient());
+  ({ dir, cleanup } = await scratchDir());
+  file = path.join(dir, "f.bin");
+  await writeFile(file, data);
+});
+
+afterAll(async () => {
+  client?.close();
+  await cleanup?.();
+});
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+async function remoteError(p: Promise<unknown>): Promise<AgentError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(AgentError);
+    return err as AgentError;
+  }
+  throw new Error("expected the agent call to fail");
+}
+
+describe("read_at", () => {
+  it("pread and read return the bytes at the offset, short at EOF and 0 past it", async () => {
+    const r = await client.readAt(file, "pread", 100, [50]);
+    expect(r.bytes).toBe(50);
+    expect(r.data.equals(data.subarray(100, 150))).toBe(true);
+    const tail = await client.readAt(file, "read", data.length - 10, [4096]);
+    expect(tail.bytes).toBe(10);
+    expect(tail.data.equals(data.subarray(data.length - 10))).toBe(true);
+    expect((await client.readAt(file, "pread", data.length + 4096, [4096])).bytes).toBe(0);
+  });
+
+  it("readv/preadv fill the buffers in order", async () => {
+    const r = await client.readAt(file, "preadv", 4000, [96, 1, 200]);
+    expect(r.bytes).toBe(297);
+    expect(r.data.equals(data.subarray(4000, 4297))).toBe(true);
+    const v = await client.readAt(file, "readv", 0, [1, 2]);
+    expect(v.data.equals(data.subarray(0, 3))).toBe(true);
+  });
+
+  it("rejects bad arguments and reports errnos", async () => {
+    expect((await remoteError(client.readAt(file, "pread", 0, [1, 2]))).message).toMatch(/one buffer/);
+    expect((await remoteError(client.readAt(path.join(dir, "missing"), "pread", 0, [1]))).errname).toBe("ENOENT");
+    expect((await remoteError(client.readAt(dir, "read", 0, [10]))).errname).toBe("EISDIR");
+  });
+});
+
+describe("copy_hash", () => {
+  it.each(["sendfile", "splice"] as const)("%s copies the whole file or a range", async (method) => {
+    const all = await client.copyHash(file, method);
+    expect(all).toMatchObject({ bytes: data.length, sha256: sha256(data) });
+    const part = await client.copyHash(file, method, { offset: 5, length: 5000 });
+    expect(part).toMatchObject({ bytes: 5000, sha256: sha256(data.subarray(5, 5005)) });
+  });
+});
+
+describe("statx, fcntl_probe, fslabel, lseek", () => {
+  it("statx reports the size and (where the filesystem has them) DIO alignments", async () => {
+    const s = await client.statx(file);
+    expect(s.size).toBe(data.length);
+    expect(s.mask & 0x200).toBe(0x200); // STATX_SIZE
+    if (s.dio_mem_align !== null) expect(s.dio_mem_align).toBeGreaterThanOrEqual(0);
+  });
+
+  it("fcntl_probe takes a read lease and sets O_DIRECT (or reports why not)", async () => {
+    expect((await client.fcntlProbe(file, "setlease_rdlck")).lease).toBe("rdlck");
+    try {
+      const r = await client.fcntlProbe(file, "setfl_odirect");
+      expect(typeof r.direct).toBe("boolean");
+      if (r.read !== null && r.read !== undefined) expect(r.sha256).toBe(sha256(data.subarray(0, r.read)));
+    } catch (err) {
+      expect((err as AgentError).errname).toBe("EINVAL"); // filesystems without O_DIRECT
+    }
+    expect((await remoteError(client.fcntlProbe(file, "bogus" as never))).message).toMatch(/unknown probe/);
+  });
+
+  it("fslabel returns a string or ENOTTY", async () => {
+    try {
+      expect(typeof (await client.fsLabel(dir))).toBe("string");
+    } catch (err) {
+      expect(["ENOTTY", "EOPNOTSUPP", "EINVAL"]).toContain((err as AgentError).errname);
+    }
+  });
+
+  it("lseek finds data at 0 and reports ENXIO past EOF", async () => {
+    expect(await client.lseek(file, "data", 0)).toBe(0);
+    expect(await client.lseek(file, "hole", 0)).toBeGreaterThanOrEqual(data.length);
+    expect(await client.lseek(file, "end", 0)).toBe(data.length);
+    expect((await remoteError(client.lseek(file, "data", data.length + 1))).errname).toBe("ENXIO");
+  });
+});
+
+describe("helpers: map_hold, spawn, proc_frames, proc_kill", () => {
+  it("map_hold keeps the file mapped in a live child whose maps name the file", async () => {
+    const pid = await client.mapHold(file, { maxMs: 20_000 });
+    try {
+      const maps = readFileSync(`/proc/${pid}/maps`, "utf8");
+      expect(maps).toContain(file);
+      const m = await client.procFrames(pid, file);
+      expect(m).toHaveLength(1);
+      expect(m[0].pfns).toHaveLength(4);
+      expect(m[0].perms.startsWith("r")).toBe(true);
+      if (isRoot) expect(m[0].pfns.every((p) => p !== null && p > 0)).toBe(true);
+    } finally {
+      expect((await client.procKill(pid)).reaped).toBe(true);
+    }
+  });
+
+  it("map_hold reports the child's failure with its errno", async () => {
+    expect((await remoteError(client.mapHold(path.join(dir, "missing")))).errname).toBe("ENOENT");
+  });
+
+  it("spawn starts a program in the background and reports exec errors", async () => {
+    const pid = await client.spawn(["/bin/sleep", "30"], { maxMs: 20_000 });
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("sleep");
+    expect(await client.procFrames(pid, "/nonexistent")).toEqual([]);
+    const k = await client.procKill(pid);
+    expect(k.reaped).toBe(true);
+    expect(k.status & 0x7f).toBe(9); // killed by SIGKILL
+    expect((await remoteError(client.spawn([path.join(dir, "missing")]))).errname).toBe("ENOENT");
+  });
+});
+
+describe.runIf(isRoot)("fs_mount (new mount API)", () => {
+  it("reports the refused parameter, the step and the kernel's log message", async () => {
+    const r = await client.fsMount({ fstype: "tmpfs", params: [{ key: "nosuchopt" }] });
+    expect(r).toMatchObject({ result: "EINVAL", errno: 22, failed_at: "fsconfig:nosuchopt" });
+    expect(r.log.some((m) => m.startsWith("e ") && m.includes("nosuchopt"))).toBe(true);
+    expect(r.log.every((m) => !m.endsWith("\n"))).toBe(true);
+  });
+
+  it("mounts at a target with fsmount + move_mount, reconfigures with fspick", async () => {
+    const target = path.join(dir, "mnt");
+    const r = await client.fsMount({ fstype: "tmpfs", params: [{ key: "size", value: "1m" }], target });
+    expect(r).toMatchObject({ result: "ok", failed_at: null });
+    try {
+      expect(readFileSync("/proc/self/mounts", "utf8")).toContain(target);
+      const p = await client.fsMount({ pick: target, params: [{ key: "size", value: "2m" }] });
+      expect(p.result).toBe("ok");
+      const bad = await client.fsMount({ pick: target, params: [{ key: "nosuchopt" }] });
+      expect(bad.failed_at).toBe("fsconfig:nosuchopt");
+    } finally {
+      await client.umount(target, ["detach"]);
+    }
+  });
+
+  it("needs exactly one of fstype and pick", async () => {
+    expect((await remoteError(client.fsMount({ params: [] }))).message).toMatch(/exactly one/);
+  });
+});
