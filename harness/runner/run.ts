@@ -95,9 +95,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
           continue;
         }
       }
-      const result = await runOne(vm!, def, rep, opts, handles);
+      const { result, guestLost } = await runOne(vm!, def, rep, opts, handles);
       emit(result);
-      if (result.outcome === "error" || result.outcome === "timeout" || result.crashes.some((c) => FATAL_KINDS.has(c.kind))) {
+      if (guestLost || result.crashes.some((c) => FATAL_KINDS.has(c.kind))) {
         await vm!.kill();
         vm = undefined;
       }
@@ -168,7 +168,13 @@ function baseResult(def: CaseDef, rep: number | undefined, outcome: Outcome, rea
   };
 }
 
-async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOptions, images: Map<string, ImageHandle>): Promise<CaseResult> {
+async function runOne(
+  vm: Vm,
+  def: CaseDef,
+  rep: number | undefined,
+  opts: RunOptions,
+  images: Map<string, ImageHandle>,
+): Promise<{ result: CaseResult; guestLost: boolean }> {
   const ctx = new CaseContext(vm.agent, opts.kernel, images, def.id);
   const mark = vm.console.mark();
   const started = Date.now();
@@ -176,6 +182,7 @@ async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOp
   let reason: string | undefined;
   let guestMs: number | undefined;
   let crashes: CrashReport[] = [];
+  let guestLost = false;
   try {
     const t0 = Date.now();
     await vm.step(caseLabel(def), def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS, () => def.run(ctx));
@@ -191,6 +198,7 @@ async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOp
       outcome = err instanceof StepTimeout ? "timeout" : "error";
       reason = err.message;
       crashes = err.crashes;
+      guestLost = true;
     } else {
       outcome = "error";
       reason = (err as Error).message.split("\n")[0];
@@ -209,6 +217,7 @@ async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOp
         outcome = "error";
         reason = `state reset after the case failed: ${err.message}`;
         crashes = err.crashes;
+        guestLost = true;
       } else throw err;
     }
   }
@@ -225,10 +234,12 @@ async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOp
     result.outcome = "fail";
     result.reason = `${failed.name}: expected ${failed.expected ?? "-"}, seen ${failed.seen ?? "-"}`;
   }
-  if ((result.outcome === "pass" || result.outcome === "skip") && crashes.length) {
-    // A crash or warning during a case is a failure of the kernel, whatever the checks said.
+  if (crashes.length && result.outcome !== "fail") {
+    // A crash or warning during a case is a failure of the kernel, whatever the checks said, and
+    // also when it took the guest or the agent down with it (the hang or exit is its consequence).
+    const consequence = result.outcome === "pass" || result.outcome === "skip" ? "" : ` (then: ${result.reason})`;
     result.outcome = "fail";
-    result.reason = `kernel ${crashes[0].kind}: ${crashes[0].title}`;
+    result.reason = `kernel ${crashes[0].kind}: ${crashes[0].title}${consequence}`;
   }
   const dir = path.join(opts.outDir, "cases", `${def.id}-${def.name}${rep ? `.r${rep}` : ""}`);
   await mkdir(dir, { recursive: true });
@@ -244,7 +255,7 @@ async function runOne(vm: Vm, def: CaseDef, rep: number | undefined, opts: RunOp
   if (result.outcome !== "pass" && result.outcome !== "skip") {
     result.consoleExcerpt = crashes.length ? crashes.map((c) => c.excerpt).join("\n...\n") : tailLines(dmesg || consoleText, 40);
   }
-  return result;
+  return { result, guestLost };
 }
 
 function tailLines(text: string, n: number): string {
