@@ -70,5 +70,9 @@ export function classifyConsole(log: string): CrashReport[] {
   return reports;
 }
 
-/** Kinds that mean the kernel is no longer trustworthy for further cases in the same boot. */
-export const FATAL_KINDS = new Set(["panic", "oops", "bug", "kasan", "kfence", "soft_lockup", "hard_lockup", "rcu_stall"]);
+/**
+ * Kinds that mean the kernel is no longer trustworthy for further cases in the same boot. Busy inodes
+ * after unmount: the superblock is gone while inodes still point at it (use-after-free follows), and
+ * with BUG_ON_DATA_CORRUPTION (Debian) it is a BUG whose oops lands in the same excerpt.
+ */
+export const FATAL_KINDS = new Set(["panic", "oops", "bug", "kasan", "kfence", "soft_lockup", "hard_lockup", "rcu_stall", "busy_inodes"]);

@@ -52,7 +52,8 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     // Multi-threaded TCG let a 2-vCPU guest of the stock kernel oops on an int3 left by live text
     // patching during boot (1 boot in 12 here); single-threaded TCG did not (0 in 12).
     "-accel", host.accel === "kvm" ? "kvm" : "tcg,thread=single",
-    "-cpu", host.accel === "kvm" ? "host" : "max",
+    // Under TCG the plain qemu64 model booted to the agent about 10 % faster than "max" here.
+    "-cpu", host.accel === "kvm" ? "host" : "qemu64",
     "-smp", String(spec.cpus),
     "-m", `${spec.memoryMiB}M`,
     "-kernel", spec.kernel,
@@ -67,15 +68,27 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
       "-device", `virtserialport,bus=vser0.0,chardev=agent0,name=${AGENT_PORT_NAME}`,
     );
   }
+  // The root bus has ~29 free slots: the first DRIVES_ON_ROOT_BUS drives sit there, the rest behind
+  // PCI bridges of DRIVES_PER_BRIDGE slots each (a run attaches every image its cases use).
   spec.drives.forEach((d, i) => {
     const ro = d.readOnly ? ",readonly=on" : "";
+    let bus = "";
+    if (i >= DRIVES_ON_ROOT_BUS) {
+      const k = i - DRIVES_ON_ROOT_BUS;
+      const bridge = Math.floor(k / DRIVES_PER_BRIDGE) + 1;
+      if (k % DRIVES_PER_BRIDGE === 0) args.push("-device", `pci-bridge,id=pcb${bridge},chassis_nr=${bridge}`);
+      bus = `,bus=pcb${bridge},addr=${(k % DRIVES_PER_BRIDGE) + 1}`;
+    }
     args.push(
       "-drive", `file=${escapeOpt(d.path)},if=none,id=drive${i},format=raw${ro}`,
-      "-device", `virtio-blk-pci,drive=drive${i},serial=${d.name}`,
+      "-device", `virtio-blk-pci,drive=drive${i},serial=${d.name}${bus}`,
     );
   });
   return args;
 }
+
+const DRIVES_ON_ROOT_BUS = 24;
+const DRIVES_PER_BRIDGE = 31;
 
 /** Kernel command line for a guest: serial console, panic reboots (QEMU then exits), warnings on the console. */
 export function guestCmdline(opts: { interactive?: boolean; extra?: string[] } = {}): string[] {

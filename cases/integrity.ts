@@ -1,0 +1,353 @@
+// D. Data integrity and layouts: every byte read through a sharing mount equals the source, for a
+// mixed corpus, sub-page block sizes, inline tails, holes, chunked and multi-device files, every
+// compressor and tar-built images; which backend/compression pairs share; a private mapping's
+// writes never reach the shared page cache. Images: images/integrity.yaml (corpus, "-b" twins of
+// images/layouts.yaml) and images/basic.yaml.
+import { defineCase } from "../harness/runner/case.ts";
+import type { CaseContext, Mounted } from "../harness/runner/context.ts";
+import { AgentError } from "../harness/guest/agent-client.ts";
+import { dropCaches } from "../harness/measure/memory.ts";
+import { probeSharing } from "../harness/measure/sharing.ts";
+import { commonFile } from "./sharing-helpers.ts";
+
+/** Every non-empty regular file of image `a` with a file of the same content in image `b`. */
+function twinFiles(t: CaseContext, a: string, b: string): { pathA: string; pathB: string; sha256: string; size: number }[] {
+  const inB = new Map<string, string>();
+  for (const f of t.image(b).manifest.files) if (f.type === "file" && f.sha256 && f.size > 0 && !inB.has(f.sha256)) inB.set(f.sha256, f.path);
+  return t
+    .image(a)
+    .manifest.files.filter((f) => f.type === "file" && f.sha256 && f.size > 0 && inB.has(f.sha256))
+    .map((f) => ({ pathA: f.path, pathB: inB.get(f.sha256!)!, sha256: f.sha256!, size: f.size }));
+}
+
+/** sha256 of each guest path read with read(2) (requests pipelined in batches; the agent answers in order). */
+async function hashAll(t: CaseContext, paths: string[], blockSize?: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < paths.length; i += 32) {
+    const batch = paths.slice(i, i + 32).map((p) => t.agent.readHash(p, blockSize ? { blockSize } : {}));
+    for (const r of await Promise.all(batch)) out.push(r.sha256);
+  }
+  return out;
+}
+
+/** Paths (first few) whose hash differs from the expected one: [] when all are right. */
+function wrong(paths: string[], seen: string[], expected: string[]): string[] {
+  return paths.filter((_, i) => seen[i] !== expected[i]).slice(0, 5);
+}
+
+// ---- D1 ----
+
+export const D1 = defineCase({
+  id: "D1",
+  name: "mixed-corpus-bytes-equal-source-with-and-without-sharing",
+  groups: ["D"],
+  expect:
+    "every file of a ~200-file corpus (1 B to 1 MiB, inline tails, 4 KiB-aligned, holes, zeros) read with read(2) through A and through B has the source's sha256, with inode_share on (B's copies already resident after reading A) and off",
+  requires: ["page-cache-share"],
+  images: ["corpus-a", "corpus-b"],
+  timeoutMs: 120_000,
+  async run(t) {
+    const twins = twinFiles(t, "corpus-a", "corpus-b");
+    const all = t.image("corpus-a").manifest.files.filter((f) => f.type === "file" && f.size > 0);
+    t.assertEqual("every corpus file of A has its twin in B", twins.length, all.length);
+    t.measure("corpus_files", twins.length, "count");
+    t.measure("corpus_bytes", twins.reduce((s, f) => s + f.size, 0), "B");
+    const large = twins.filter((f) => f.size >= 64 * 1024);
+    for (const mode of ["shared", "plain"] as const) {
+      const a = await t.mount("corpus-a", { domain: mode === "shared" ? "d1" : false });
+      const b = await t.mount("corpus-b", { domain: mode === "shared" ? "d1" : false });
+      await dropCaches(t.agent);
+      const t0 = Date.now();
+      const ha = await hashAll(t, twins.map((f) => a.path(f.pathA)));
+      // Sharing in effect (or not): how much of B's larger files is resident after reading A only.
+      let resident = 0;
+      let pages = 0;
+      for (const f of large) {
+        const r = await t.agent.mincore(b.path(f.pathB));
+        resident += r.resident;
+        pages += r.pages;
+      }
+      const hb = await hashAll(t, twins.map((f) => b.path(f.pathB)));
+      t.measure("read_both_ms", Date.now() - t0, "ms", { series: mode });
+      t.measure("b_resident_after_reading_a", resident, "pages", { series: mode });
+      t.measure("b_pages_checked", pages, "pages", { series: mode });
+      const expected = twins.map((f) => f.sha256);
+      t.expectEqual(`${mode}: files read through A with bytes other than the source's`, wrong(twins.map((f) => f.pathA), ha, expected), []);
+      t.expectEqual(`${mode}: files read through B with bytes other than the source's`, wrong(twins.map((f) => f.pathB), hb, expected), []);
+      if (mode === "shared") {
+        t.expect("shared: B's files >= 64 KiB resident after reading A only (sharing in effect)", resident >= 0.95 * pages, { expected: `>= 95% of ${pages}`, seen: resident });
+      } else {
+        t.expect("plain: B's files not resident after reading A only", resident <= 0.05 * pages, { expected: `<= 5% of ${pages}`, seen: resident });
+      }
+      await t.umount(a);
+      await t.umount(b);
+    }
+  },
+});
+
+// ---- D2 ----
+
+const LAYOUT_PAIRS: [string, string][] = [
+  ["bs512", "bs512-b"],
+  ["bs1024", "bs1024-b"],
+  ["bs2048", "bs2048-b"],
+  ["inline", "inline-b"],
+  ["sparse", "sparse-b"],
+  ["chunked", "chunked-b"],
+];
+/** Files whose holes SEEK_DATA/SEEK_HOLE may report. */
+const HOLEY: [string, string][] = [
+  ["sparse", "/holes.bin"],
+  ["sparse", "/pattern.bin"],
+  ["sparse", "/zeros.bin"],
+  ["chunked", "/chunked-sparse.bin"],
+];
+
+/** Data extents [start, end) as SEEK_DATA/SEEK_HOLE report them (at most 64). */
+async function dataExtents(t: CaseContext, p: string, size: number): Promise<[number, number][]> {
+  const out: [number, number][] = [];
+  let off = 0;
+  while (off < size && out.length < 64) {
+    let d: number;
+    try {
+      d = await t.agent.lseek(p, "data", off);
+    } catch (err) {
+      if (err instanceof AgentError && err.errname === "ENXIO") break;
+      throw err;
+    }
+    const h = await t.agent.lseek(p, "hole", d);
+    out.push([d, h]);
+    if (h <= off) break;
+    off = h;
+  }
+  return out;
+}
+
+export const D2 = defineCase({
+  id: "D2",
+  name: "sub-page-blocks-tails-holes-chunks-read-correctly-shared",
+  groups: ["D"],
+  expect:
+    "with inode_share on, files of 512/1024/2048-byte-block images, inline tails, hole-patterned and chunked files read back the source's bytes through both mounts, at odd read sizes and after eviction; SEEK_DATA/SEEK_HOLE extents are recorded (shared vs plain)",
+  concern: "suspected wrong data for sub-page blocks",
+  requires: ["page-cache-share"],
+  images: LAYOUT_PAIRS.flat(),
+  debug: true,
+  timeoutMs: 120_000,
+  async run(t) {
+    let seekSupported = true;
+    const sharedExtents = new Map<string, [number, number][]>();
+    for (const [ia, ib] of LAYOUT_PAIRS) {
+      const a = await t.mount(ia, { domain: "d2" });
+      const b = await t.mount(ib, { domain: "d2" });
+      await dropCaches(t.agent);
+      const twins = twinFiles(t, ia, ib);
+      t.assert(`${ia}: has twin files in ${ib}`, twins.length > 0, { expected: "> 0", seen: twins.length });
+      const bad: string[] = [];
+      let resident = 0;
+      let pages = 0;
+      for (const f of twins) {
+        const pa = a.path(f.pathA);
+        const pb = b.path(f.pathB);
+        const h1 = (await t.agent.readHash(pa)).sha256; // fills the shared cache through A
+        const r = await t.agent.mincore(pb);
+        resident += r.resident;
+        pages += r.pages;
+        const h2 = (await t.agent.readHash(pb, { blockSize: 1000 })).sha256; // from the cache, unaligned reads
+        await t.agent.fadvise(pb, "dontneed");
+        const h3 = (await t.agent.readHash(pb, { blockSize: 512 })).sha256; // re-read from the device, sub-page reads
+        const h4 = (await t.agent.readHash(pa, { blockSize: 3000 })).sha256;
+        const reads = [`${ia}:${f.pathA}`, `${ib}:${f.pathB} (1000 B reads)`, `${ib}:${f.pathB} (after DONTNEED, 512 B reads)`, `${ia}:${f.pathA} (3000 B reads)`];
+        [h1, h2, h3, h4].forEach((h, i) => h !== f.sha256 && bad.push(reads[i]));
+      }
+      t.expectEqual(`${ia}/${ib}: reads (A, B unaligned, B after DONTNEED, A again) with bytes other than the source's`, bad.slice(0, 6), []);
+      t.measure("b_resident_after_reading_a", pages ? Math.round((100 * resident) / pages) : 0, "%", { series: ia });
+      for (const [img, p] of HOLEY) {
+        if (img !== ia || !seekSupported) continue;
+        try {
+          sharedExtents.set(`${img}:${p}`, await dataExtents(t, a.path(p), t.file(img, p).size));
+        } catch (err) {
+          if (err instanceof AgentError && err.code === "remote" && /unknown op/i.test(err.message)) seekSupported = false;
+          else throw err;
+        }
+      }
+      await t.umount(a);
+      await t.umount(b);
+    }
+    if (!seekSupported) {
+      t.finding("SEEK_DATA/SEEK_HOLE not probed: the guest agent has no lseek op");
+      return;
+    }
+    // The same files through plain mounts: the reference for what the filesystem itself reports.
+    for (const img of [...new Set(HOLEY.map(([i]) => i))]) {
+      const m = await t.mount(img);
+      for (const [i, p] of HOLEY.filter(([x]) => x === img)) {
+        const size = t.file(i, p).size;
+        const plain = await dataExtents(t, m.path(p), size);
+        const shared = sharedExtents.get(`${i}:${p}`) ?? [];
+        for (const [series, ext] of [["shared", shared], ["plain", plain]] as const) {
+          t.measure(`seek_data_extents ${i}:${p}`, ext.length, "count", { series });
+          t.measure(`seek_data_bytes ${i}:${p}`, ext.reduce((s, [d, h]) => s + h - d, 0), "B", { series });
+          const sane = ext.every(([d, h], k) => d >= 0 && h > d && h <= size && (k === 0 || d >= ext[k - 1][1]));
+          t.expect(`${series}: ${i}:${p} SEEK_DATA/SEEK_HOLE extents lie within the file, in order`, sane, { seen: JSON.stringify(ext) });
+        }
+        if (JSON.stringify(plain) !== JSON.stringify(shared)) {
+          t.finding(`SEEK_DATA/SEEK_HOLE differ for ${i}:${p}: plain mount reports data ${JSON.stringify(plain)}, sharing mount ${JSON.stringify(shared)} (size ${size})`);
+        }
+      }
+      await t.umount(m);
+    }
+  },
+});
+
+// ---- D3 ----
+
+export const D3 = defineCase({
+  id: "D3",
+  name: "sharing-across-backends-follows-address-space-ops",
+  groups: ["D"],
+  expect:
+    "one content mounted as plain bdev, lz4 bdev, plain file-backed and lz4 file-backed in one domain: plain bdev and plain file-backed do not share (different address_space ops), lz4 bdev and lz4 file-backed share; every read returns the source's bytes",
+  requires: ["page-cache-share", "file-backed", "compression"],
+  images: ["z-none", "z-lz4"],
+  timeoutMs: 120_000,
+  async run(t) {
+    const file = { "z-none": "/t/text.txt", "z-lz4": "/text.txt" } as const;
+    t.assertEqual("the lz4 image stores the file compressed", t.file("z-lz4", file["z-lz4"]).layout?.startsWith("compressed"), true);
+    const sha = t.file("z-lz4", file["z-lz4"]).sha256;
+    const mounts: Record<string, { m: Mounted; p: string }> = {};
+    for (const [name, img, backing] of [
+      ["plain-bdev", "z-none", "bdev"],
+      ["plain-file", "z-none", "file"],
+      ["lz4-bdev", "z-lz4", "bdev"],
+      ["lz4-file", "z-lz4", "file"],
+    ] as const) {
+      const m = await t.mount(img, { domain: "d3", backing });
+      mounts[name] = { m, p: m.path(file[img]) };
+    }
+    const expected: Record<string, "shared" | "separate"> = { "plain-bdev|plain-file": "separate", "lz4-bdev|lz4-file": "shared" };
+    const names = Object.keys(mounts);
+    for (let i = 0; i < names.length; i++) {
+      for (let j = i + 1; j < names.length; j++) {
+        const key = `${names[i]}|${names[j]}`;
+        const probe = await probeSharing(t.agent, mounts[names[i]].p, mounts[names[j]].p);
+        t.measure("equal_frames", probe.equalFrames, "pages", { series: key });
+        t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: key });
+        t.expectEqual(`${key}: bytes through ${names[i]}`, probe.sha256A, sha);
+        t.expectEqual(`${key}: bytes through ${names[j]}`, probe.sha256B, sha);
+        if (expected[key]) t.expect(`${key}: sharing verdict is ${expected[key]}`, probe.verdict === expected[key], { expected: expected[key], seen: probe.summary });
+        else t.finding(`${names[i]} vs ${names[j]} (same fingerprint, different address_space ops): ${probe.summary}`);
+      }
+    }
+  },
+});
+
+// ---- D4 ----
+
+export const D4 = defineCase({
+  id: "D4",
+  name: "private-mapping-write-leaves-shared-cache-unchanged",
+  groups: ["D"],
+  expect:
+    "a write into a MAP_PRIVATE mapping of a shared file through A (copy-on-write) changes only that mapping: B's and A's read(2) and B's mapping return the source's bytes, before and after eviction",
+  requires: ["page-cache-share"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const a = await t.mount("share-a", { domain: "d1" });
+    const b = await t.mount("share-b", { domain: "d1" });
+    const f = commonFile(t, "share-a", "share-b");
+    const pa = a.path(f.pathA);
+    const pb = b.path(f.pathB);
+    await t.agent.readHash(pa);
+    // A helper maps A's file MAP_PRIVATE (read-only) and stays alive; the write goes through
+    // /proc/PID/mem, which breaks copy-on-write on a private mapping the way a write fault does
+    // (FOLL_FORCE, as ptrace/debuggers write). The agent has no op writing through a mapping itself.
+    const pid = await t.agent.mapHold(pa, { private: true, maxMs: 30_000 });
+    try {
+      const [map] = await t.agent.procFrames(pid, pa);
+      t.assert("the helper maps A's file", map !== undefined && map.start > 0, { seen: map });
+      const page = 2;
+      const before = map.pfns[page];
+      const dir = "/run/pcshare-d4";
+      await t.sh(`mkdir -p ${dir}`);
+      await t.agent.writeFile(`${dir}/pattern`, Buffer.alloc(4096, 0xa5));
+      const at = map.start / 4096 + page;
+      const w = await t.sh(`dd if=${dir}/pattern of=/proc/${pid}/mem bs=4096 seek=${at} count=1 conv=notrunc 2>&1`, { allowFail: true });
+      if (w.exitCode !== 0) {
+        // e.g. CONFIG_PROC_MEM_FORCE_PTRACE (Debian): /proc/PID/mem writes to read-only mappings need a ptracer.
+        const why = w.stdout.split("\n").find((l) => l.includes("error")) ?? `exit ${w.exitCode}`;
+        t.skip(`needs an agent op that writes through a MAP_PRIVATE mapping: the /proc/PID/mem fallback was refused (${why.trim()})`);
+      }
+      const back = await t.sh(`dd if=/proc/${pid}/mem bs=4096 skip=${at} count=1 2>/dev/null | sha256sum; sha256sum ${dir}/pattern`);
+      const [got, want] = back.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+      t.assertEqual("the private mapping holds the written bytes", got, want);
+      const [after] = await t.agent.procFrames(pid, pa);
+      const [fb] = await t.agent.pageFrames([pb]);
+      t.expect("the written page left the shared frame (copy-on-write)", after.pfns[page] !== before && after.pfns[page] !== fb.pfns[page], {
+        expected: `a frame other than ${before}`,
+        seen: after.pfns[page],
+      });
+      t.expect("the other pages of the private mapping still use the shared frames", after.pfns[page + 1] === fb.pfns[page + 1], {
+        expected: fb.pfns[page + 1],
+        seen: after.pfns[page + 1],
+      });
+      t.expectEqual("B reads the source's bytes after the private write", (await t.agent.readHash(pb)).sha256, f.sha256);
+      t.expectEqual("A reads the source's bytes after the private write", (await t.agent.readHash(pa)).sha256, f.sha256);
+      await t.agent.fadvise(pb, "dontneed");
+      t.expectEqual("B reads the source's bytes after eviction", (await t.agent.readHash(pb)).sha256, f.sha256);
+    } finally {
+      await t.agent.procKill(pid);
+    }
+    t.expectEqual("A reads the source's bytes after the mapping is gone", (await t.agent.readHash(pa)).sha256, f.sha256);
+  },
+});
+
+// ---- D5 ----
+
+const VARIANTS: [label: string, a: string, b: string][] = [
+  ["lz4", "z-lz4", "z-lz4-b"],
+  ["lz4hc", "z-lz4hc", "z-lz4hc-b"],
+  ["lzma", "z-lzma", "z-lzma-b"],
+  ["deflate", "z-deflate", "z-deflate-b"],
+  ["zstd", "z-zstd", "z-zstd-b"],
+  ["chunked", "chunked", "chunked-b"],
+  ["multi-device", "chunked-blob", "chunked-blob-b"],
+  ["tar", "tar-input", "tar-input-b"],
+];
+
+export const D5 = defineCase({
+  id: "D5",
+  name: "every-compressor-and-layout-shares-and-reads-correctly",
+  groups: ["D"],
+  expect:
+    "for lz4, lz4hc, lzma, deflate, zstd (-E48bit), chunked, multi-device (--blobdev, mounted with device=) and tar-built images, the twin files of two images in one domain share one page cache and every file reads back the source's bytes through both",
+  requires: ["page-cache-share", "compression"],
+  images: VARIANTS.flatMap(([, a, b]) => [a, b]),
+  timeoutMs: 120_000,
+  async run(t) {
+    for (const [label, ia, ib] of VARIANTS) {
+      const a = await t.mount(ia, { domain: `d5-${label}` });
+      const b = await t.mount(ib, { domain: `d5-${label}` });
+      const f = commonFile(t, ia, ib);
+      const probe = await probeSharing(t.agent, a.path(f.pathA), b.path(f.pathB));
+      t.measure("pages", probe.pages, "pages", { series: label });
+      t.measure("equal_frames", probe.equalFrames, "pages", { series: label });
+      t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: label });
+      t.measure("cached_growth_read_a", probe.cachedGrowthA, "B", { series: label });
+      t.measure("cached_growth_read_b", probe.cachedGrowthB, "B", { series: label });
+      t.expect(`${label}: ${f.pathA} shared between ${ia} and ${ib}`, probe.verdict === "shared", { expected: "shared", seen: probe.summary });
+      const twins = twinFiles(t, ia, ib);
+      await dropCaches(t.agent);
+      const ha = await hashAll(t, twins.map((x) => a.path(x.pathA)));
+      const hb = await hashAll(t, twins.map((x) => b.path(x.pathB)));
+      await t.agent.fadvise(a.path(f.pathA), "dontneed");
+      const hb2 = await hashAll(t, twins.map((x) => b.path(x.pathB)), 4096);
+      const expected = twins.map((x) => x.sha256);
+      t.expectEqual(`${label}: files through ${ia} with bytes other than the source's`, wrong(twins.map((x) => x.pathA), ha, expected), []);
+      t.expectEqual(`${label}: files through ${ib} with bytes other than the source's`, wrong(twins.map((x) => x.pathB), hb, expected), []);
+      t.expectEqual(`${label}: files through ${ib} after eviction, with bytes other than the source's`, wrong(twins.map((x) => x.pathB), hb2, expected), []);
+      await t.umount(a);
+      await t.umount(b);
+    }
+  },
+});

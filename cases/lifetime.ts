@@ -1,0 +1,345 @@
+// L. Lifetime (debug): the mount whose inode serves a shared file's I/O goes away (unmount, lazy
+// unmount, backing file removed, module unload) while other mounts and readers keep using the
+// shared page cache; drop_caches races open/read/close. A correct kernel keeps the data right and
+// tears everything down without busy inodes, use-after-free, slab leaks or warnings (the runner
+// fails a case on any such kernel message). Images: images/integrity.yaml (corpus-a/-b: 1 MiB plain
+// files; z-lz4hc/-b: 1 MiB lz4hc text) and images/basic.yaml share-a/-b (8 MiB, for L4). Files of
+// 1 MiB keep each loop short: busybox sha256sum runs at a few MB/s under TCG.
+import { defineCase } from "../harness/runner/case.ts";
+import type { CaseContext, MountOptions } from "../harness/runner/context.ts";
+import { dropCaches, erofsInodeObjects } from "../harness/measure/memory.ts";
+import { commonFile } from "./sharing-helpers.ts";
+
+const WORK = "/run/pcshare-lifetime";
+const EROFS_KO = "/lib/modules/erofs.ko";
+
+/** Wait until `path` exists in the guest (polling), at most `ms`. */
+async function waitFile(t: CaseContext, path: string, ms: number): Promise<boolean> {
+  const r = await t.sh(`i=0; while [ ! -e ${path} ] && [ $i -lt ${Math.ceil(ms / 50)} ]; do usleep 50000; i=$((i+1)); done; [ -e ${path} ]`, {
+    allowFail: true,
+    timeoutMs: ms + 5_000,
+  });
+  return r.exitCode === 0;
+}
+
+/**
+ * Start a background reader of `path` (a shell loop: read with read(2), compare the sha256, drop the
+ * page cache so the next read does I/O again) until `${WORK}/<tag>.stop` exists; it then writes
+ * "<reads> <wrong>" to `${WORK}/<tag>.log`.
+ */
+async function startReader(t: CaseContext, tag: string, path: string, sha256: string): Promise<number> {
+  await t.sh(`mkdir -p ${WORK}; rm -f ${WORK}/${tag}.stop ${WORK}/${tag}.log`);
+  const script =
+    `n=0; bad=0; while [ ! -e ${WORK}/${tag}.stop ]; do ` +
+    `s=$(sha256sum < ${path}); [ "\${s%% *}" = ${sha256} ] || bad=$((bad+1)); n=$((n+1)); ` +
+    `echo 1 > /proc/sys/vm/drop_caches; done; echo "$n $bad" > ${WORK}/${tag}.log`;
+  return t.agent.spawn(["/bin/sh", "-c", script], { maxMs: 120_000 });
+}
+
+async function stopReader(t: CaseContext, tag: string, pid: number): Promise<{ reads: number; wrong: number } | undefined> {
+  await t.sh(`touch ${WORK}/${tag}.stop`);
+  const done = await waitFile(t, `${WORK}/${tag}.log`, 20_000);
+  await t.agent.procKill(pid);
+  if (!done) return undefined;
+  const [reads, wrong] = (await t.agent.readFile(`${WORK}/${tag}.log`)).data.toString().trim().split(/\s+/).map(Number);
+  return { reads, wrong };
+}
+
+interface RemountLoop {
+  a: string;
+  b: string;
+  iterations: number;
+  mount?: Omit<MountOptions, "domain">;
+  /** Remove each mount's backing file (file-backed mounts) right after mounting. */
+  removeBacking?: boolean;
+}
+
+/**
+ * B stays mounted with a background reader; A is mounted, read (its inode, newest on the shared
+ * inode's list, then serves the shared I/O), B's cache is emptied, and A is unmounted again while B
+ * and its reader go on. Every read must return the source's bytes.
+ */
+async function remountUnderReader(t: CaseContext, o: RemountLoop): Promise<void> {
+  const f = commonFile(t, o.a, o.b);
+  const b = await t.mount(o.b, { ...o.mount, domain: "life" });
+  if (o.removeBacking) await t.sh(`rm -f ${b.source}`);
+  const pb = b.path(f.pathB);
+  const pid = await startReader(t, "reader", pb, f.sha256);
+  const wrong: string[] = [];
+  const t0 = Date.now();
+  let done = 0;
+  try {
+    for (let i = 0; i < o.iterations; i++) {
+      const a = await t.mount(o.a, { ...o.mount, domain: "life" });
+      if (o.removeBacking) await t.sh(`rm -f ${a.source}`);
+      const pa = a.path(f.pathA);
+      if ((await t.agent.readHash(pa)).sha256 !== f.sha256) wrong.push(`${i}: A`);
+      await t.agent.fadvise(pb, "dontneed");
+      if ((await t.agent.readHash(pb)).sha256 !== f.sha256) wrong.push(`${i}: B while A serves I/O`);
+      await t.agent.fadvise(pb, "dontneed"); // empty cache: B's reader does I/O while A goes away
+      await t.umount(a);
+      if ((await t.agent.readHash(pb)).sha256 !== f.sha256) wrong.push(`${i}: B after A's unmount`);
+      done++;
+    }
+  } finally {
+    const bg = await stopReader(t, "reader", pid);
+    t.measure("iterations", done, "count");
+    t.measure("loop_ms", Date.now() - t0, "ms");
+    t.expect("the background reader through B finished", bg !== undefined, { expected: "a result", seen: bg });
+    if (bg) {
+      t.measure("background_reads_b", bg.reads, "count");
+      t.expect("the background reader read B at least once", bg.reads > 0, { expected: "> 0", seen: bg.reads });
+      t.expectEqual("background reads through B with bytes other than the source's", bg.wrong, 0);
+    }
+  }
+  t.expectEqual("reads with bytes other than the source's (iteration: mount)", wrong.slice(0, 6), []);
+  if (o.removeBacking) t.expectEqual("B reads the source's bytes after its backing file was removed", (await t.agent.readHash(pb)).sha256, f.sha256);
+}
+
+export const L1 = defineCase({
+  id: "L1",
+  name: "unmounting-the-io-serving-mount-under-a-reader",
+  groups: ["L"],
+  expect:
+    "unmounting and remounting A (whose inode serves the shared file's I/O) 20 times while B is read in a loop: every read returns the source's bytes, no busy inodes after unmount, no use-after-free",
+  concern: "lifetime rules",
+  requires: ["page-cache-share"],
+  images: ["corpus-a", "corpus-b"],
+  debug: true,
+  async run(t) {
+    await remountUnderReader(t, { a: "corpus-a", b: "corpus-b", iterations: 20 });
+  },
+});
+
+export const L2 = defineCase({
+  id: "L2",
+  name: "unmounting-the-io-serving-mount-under-a-reader-lz4hc",
+  groups: ["L"],
+  expect: "L1 with lz4hc-compressed files (decompression runs after the inode reference is dropped): correct bytes, clean unmounts",
+  concern: "lifetime rules",
+  requires: ["page-cache-share", "compression"],
+  images: ["z-lz4hc", "z-lz4hc-b"],
+  debug: true,
+  async run(t) {
+    t.assert("the shared file is compressed", t.file("z-lz4hc", commonFile(t, "z-lz4hc", "z-lz4hc-b").pathA).layout?.startsWith("compressed") === true);
+    await remountUnderReader(t, { a: "z-lz4hc", b: "z-lz4hc-b", iterations: 15 });
+  },
+});
+
+export const L3 = defineCase({
+  id: "L3",
+  name: "file-backed-directio-mounts-survive-backing-file-removal",
+  groups: ["L"],
+  expect:
+    "L1 on file-backed mounts with the directio option, each backing file removed right after mounting: reads stay correct, unmounts are clean",
+  concern: "if the blob gets removed",
+  requires: ["page-cache-share", "file-backed"],
+  images: ["corpus-a", "corpus-b"],
+  debug: true,
+  async run(t) {
+    const probe = await t.mount("corpus-b", { backing: "file", extra: "directio" });
+    const shown = (await t.agent.readFile("/proc/mounts")).data.toString().split("\n").find((l) => l.includes(` ${probe.dir} `)) ?? "";
+    t.expect("the directio option is accepted and shown in /proc/mounts", shown.includes("directio"), { expected: "…,directio", seen: shown });
+    await t.umount(probe);
+    // The backing files live on ramfs (no O_DIRECT there): erofs then reads them buffered.
+    t.finding("backing files are on ramfs, which has no FMODE_CAN_ODIRECT: directio is accepted but erofs falls back to buffered reads of the backing file");
+    await remountUnderReader(t, { a: "corpus-a", b: "corpus-b", iterations: 10, mount: { backing: "file", extra: "directio" }, removeBacking: true });
+  },
+});
+
+/** erofs_inode objects in use once caches are dropped and the slab is shrunk (per-CPU slabs flushed). */
+async function settledInodeObjects(t: CaseContext): Promise<number | undefined> {
+  await dropCaches(t.agent);
+  await t.sh(`[ -w /sys/kernel/slab/erofs_inode/shrink ] && echo 1 > /sys/kernel/slab/erofs_inode/shrink; usleep 300000; echo 3 > /proc/sys/vm/drop_caches; [ -w /sys/kernel/slab/erofs_inode/shrink ] && echo 1 > /sys/kernel/slab/erofs_inode/shrink; true`);
+  return erofsInodeObjects(t.agent);
+}
+
+export const L4 = defineCase({
+  id: "L4",
+  name: "lazy-unmount-with-open-and-mapped-files-tears-down",
+  groups: ["L"],
+  expect:
+    "A is lazily unmounted while its shared files are open and mapped: the open files and B keep reading the source's bytes; once they are closed and unmapped the superblock goes away and the erofs inodes (real and shared) are freed back to the baseline",
+  concern: "lifetime rules",
+  requires: ["page-cache-share"],
+  images: ["share-a", "share-b"],
+  debug: true,
+  async run(t) {
+    const base = await settledInodeObjects(t);
+    if (base === undefined) t.finding("erofs_inode is not listed in /proc/slabinfo (slab merging?): inode release checked through Cached only");
+    else t.measure("erofs_inode_objects", base, "count", { series: "baseline" });
+    const cached0 = (await t.agent.meminfo()).Cached ?? 0;
+    const b = await t.mount("share-b", { domain: "d1" });
+    const a = await t.mount("share-a", { domain: "d1" });
+    const f = commonFile(t, "share-a", "share-b");
+    const motd = t.file("share-a", "/etc/motd");
+    const pa = a.path(f.pathA);
+    const pb = b.path(f.pathB);
+    await t.agent.readHash(pa);
+    const mapPid = await t.agent.mapHold(pa, { maxMs: 60_000 });
+    let mapPidAlive = true;
+    await t.sh(`mkdir -p ${WORK}; rm -f ${WORK}/held ${WORK}/go ${WORK}/big.sum ${WORK}/motd.sum ${WORK}/closed`);
+    const holder = await t.agent.spawn(
+      [
+        "/bin/sh",
+        "-c",
+        `exec 3<${pa}; exec 4<${a.path("/etc/motd")}; touch ${WORK}/held; ` +
+          `while [ ! -e ${WORK}/go ]; do usleep 50000; done; ` +
+          `sha256sum <&3 > ${WORK}/big.sum; sha256sum <&4 > ${WORK}/motd.sum; exec 3<&- 4<&-; touch ${WORK}/closed; sleep 60`,
+      ],
+      { maxMs: 60_000 },
+    );
+    try {
+      t.assert("the holder opened A's files", await waitFile(t, `${WORK}/held`, 10_000));
+      const [mapped] = await t.agent.procFrames(mapPid, pa);
+      await t.umount(a, ["detach"]);
+      const inMounts = (await t.agent.readFile("/proc/mounts")).data.toString().includes(` ${a.dir} `);
+      t.expectEqual("A is gone from the mount table after the lazy unmount", inMounts, false);
+      t.expectEqual("B reads the source's bytes after A's lazy unmount", (await t.agent.readHash(pb)).sha256, f.sha256);
+      const [fb] = await t.agent.pageFrames([pb]);
+      const same = mapped ? mapped.pfns.filter((p, i) => p !== null && p !== 0 && p === fb.pfns[i]).length : 0;
+      t.measure("mapped_frames_equal_to_b", same, "pages");
+      t.expect("the mapping through A and B's file use the same frames", same >= 0.95 * fb.pages, { expected: `>= 95% of ${fb.pages}`, seen: same });
+      await t.agent.fadvise(pb, "dontneed"); // the next reads through the held fds do I/O on the detached mount
+      await t.sh(`touch ${WORK}/go`);
+      t.assert("the holder read and closed its files", await waitFile(t, `${WORK}/closed`, 15_000));
+      const sums = await t.sh(`cat ${WORK}/big.sum ${WORK}/motd.sum`);
+      const [big, small] = sums.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+      t.expectEqual("the fd held on the detached mount reads the big file's bytes", big, f.sha256);
+      t.expectEqual("the fd held on the detached mount reads /etc/motd's bytes", small, motd.sha256);
+      await t.agent.procKill(mapPid);
+      mapPidAlive = false;
+    } finally {
+      await t.agent.procKill(holder);
+      if (mapPidAlive) await t.agent.procKill(mapPid);
+    }
+    t.expectEqual("B reads the source's bytes after A's last user is gone", (await t.agent.readHash(pb)).sha256, f.sha256);
+    await t.umount(b);
+    const after = await settledInodeObjects(t);
+    const cached1 = (await t.agent.meminfo()).Cached ?? 0;
+    t.measure("cached_growth_after_teardown", (cached1 - cached0) * 1024, "B");
+    t.expect("the page cache of both mounts is released (Cached back within 1 MiB of the start)", cached1 - cached0 < 1024, {
+      expected: `< ${cached0 + 1024} kB`,
+      seen: `${cached1} kB`,
+    });
+    if (base !== undefined && after !== undefined) {
+      t.measure("erofs_inode_objects", after, "count", { series: "after teardown" });
+      t.expect("erofs_inode objects back to the baseline", after <= base, { expected: `<= ${base}`, seen: after });
+    }
+  },
+});
+
+export const L5 = defineCase({
+  id: "L5",
+  name: "module-unload-after-sharing-mounts-leaves-nothing",
+  groups: ["L"],
+  expect:
+    "10 times: mount four images in two domains (plain and lz4hc, block and file-backed), read and map the shared files, unmount all, rmmod erofs (succeeds, its slab caches go away without 'still has objects'), insmod it again",
+  concern: "lifetime rules",
+  requires: ["page-cache-share", "compression"],
+  images: ["corpus-a", "corpus-b", "z-lz4hc", "z-lz4hc-b"],
+  debug: true,
+  timeoutMs: 90_000,
+  async run(t) {
+    const builtin = (await t.sh(`grep -q '^erofs ' /proc/modules`, { allowFail: true })).exitCode !== 0;
+    if (builtin) t.skip("erofs is built into this kernel: it cannot be unloaded");
+    const other = (await t.agent.readFile("/proc/mounts")).data.toString().split("\n").filter((l) => / erofs /.test(l));
+    t.assertEqual("no erofs mount left from before", other, []);
+    const plain = commonFile(t, "corpus-a", "corpus-b");
+    const z = commonFile(t, "z-lz4hc", "z-lz4hc-b");
+    const failures: string[] = [];
+    const t0 = Date.now();
+    let cycles = 0;
+    try {
+      for (let i = 0; i < 10; i++) {
+        const a = await t.mount("corpus-a", { domain: "p" });
+        const b = await t.mount("corpus-b", { domain: "p", backing: "file" });
+        const za = await t.mount("z-lz4hc", { domain: "z" });
+        const zb = await t.mount("z-lz4hc-b", { domain: "z" });
+        if ((await t.agent.readHash(a.path(plain.pathA))).sha256 !== plain.sha256) failures.push(`${i}: plain A`);
+        if ((await t.agent.readHash(b.path(plain.pathB))).sha256 !== plain.sha256) failures.push(`${i}: plain B`);
+        // Fault in the first 256 KiB of the compressed file through both mounts (mmap), same frames expected.
+        const [fa, fb] = await t.agent.pageFrames([za.path(z.pathA), zb.path(z.pathB)], { offset: 0, length: 256 * 1024 });
+        if (fa.pfns.some((p, k) => p === null || p !== fb.pfns[k])) failures.push(`${i}: lz4hc frames not shared`);
+        for (const m of [a, b, za, zb]) await t.umount(m);
+        const rm = await t.sh(`rmmod erofs 2>&1`, { allowFail: true });
+        if (rm.exitCode !== 0) {
+          failures.push(`${i}: rmmod erofs: ${rm.stdout.trim()}`);
+          break;
+        }
+        const slabs = await t.sh(`grep -c '^erofs' /proc/slabinfo`, { allowFail: true });
+        if (slabs.stdout.trim() !== "0") failures.push(`${i}: erofs slab caches left after rmmod: ${slabs.stdout.trim()}`);
+        const ins = await t.sh(`insmod ${EROFS_KO} 2>&1`, { allowFail: true });
+        if (ins.exitCode !== 0) {
+          failures.push(`${i}: insmod: ${ins.stdout.trim()}`);
+          break;
+        }
+        cycles++;
+      }
+    } finally {
+      // Later cases need erofs loaded whatever happened here.
+      await t.sh(`grep -q '^erofs ' /proc/modules || insmod ${EROFS_KO}`, { allowFail: true });
+    }
+    t.measure("cycles", cycles, "count");
+    t.measure("cycle_ms", cycles ? Math.round((Date.now() - t0) / cycles) : 0, "ms");
+    t.expectEqual("failures (cycle: what)", failures.slice(0, 6), []);
+    t.expectEqual("completed mount/unmount/rmmod/insmod cycles", cycles, 10);
+    const after = await erofsInodeObjects(t.agent);
+    if (after !== undefined) t.measure("erofs_inode_objects_after_reload", after, "count");
+  },
+});
+
+export const L6 = defineCase({
+  id: "L6",
+  name: "drop-caches-races-open-read-close",
+  groups: ["L"],
+  expect:
+    "for about 6 s, readers open/read/close shared files (plain and lz4hc, big and tiny) through both mounts while two loops write 2 to drop_caches: every read returns the source's bytes, no warning",
+  requires: ["page-cache-share", "compression"],
+  images: ["corpus-a", "corpus-b", "z-lz4hc", "z-lz4hc-b"],
+  debug: true,
+  async run(t) {
+    const a = await t.mount("corpus-a", { domain: "d1" });
+    const b = await t.mount("corpus-b", { domain: "d1" });
+    const za = await t.mount("z-lz4hc", { domain: "d2" });
+    const zb = await t.mount("z-lz4hc-b", { domain: "d2" });
+    const big = commonFile(t, "corpus-a", "corpus-b");
+    const small = { a: "/c/tiny37/f00", b: "/mirror/x/tiny37/f00", sha: t.file("corpus-a", "/c/tiny37/f00").sha256! };
+    t.assertEqual("the tiny files are twins", t.file("corpus-b", small.b).sha256, small.sha);
+    const text = t.file("z-lz4hc", "/text.txt");
+    const textB = t.file("z-lz4hc-b", "/t/text.txt");
+    const readers: [string, string, string][] = [
+      ["big-a", a.path(big.pathA), big.sha256],
+      ["big-b", b.path(big.pathB), big.sha256],
+      ["small-a", a.path(small.a), small.sha],
+      ["small-b", b.path(small.b), small.sha],
+      ["lz4hc-a", za.path(text.path), text.sha256!],
+      ["lz4hc-b", zb.path(textB.path), textB.sha256!],
+    ];
+    const seconds = 6;
+    const script = [
+      `end=$(( $(cut -d. -f1 /proc/uptime) + ${seconds} ))`,
+      `now() { cut -d. -f1 /proc/uptime; }`,
+      `reader() { n=0; bad=0; while [ $(now) -lt $end ]; do s=$(sha256sum < $2); [ "\${s%% *}" = $3 ] || bad=$((bad+1)); n=$((n+1)); done; echo "$1 $n $bad"; }`,
+      `dropper() { n=0; while [ $(now) -lt $end ]; do echo 2 > /proc/sys/vm/drop_caches; n=$((n+1)); done; echo "$1 $n 0"; }`,
+      ...readers.map(([tag, p, sha]) => `reader ${tag} ${p} ${sha} &`),
+      `dropper drop1 & dropper drop2 &`,
+      `wait`,
+    ].join("\n");
+    const r = await t.sh(script, { timeoutMs: (seconds + 30) * 1000 });
+    const results = new Map(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(/\s+/))
+        .map(([tag, n, bad]) => [tag, { n: Number(n), bad: Number(bad) }]),
+    );
+    for (const [tag] of [...readers, ["drop1"], ["drop2"]]) {
+      const x = results.get(tag);
+      t.measure("iterations", x?.n ?? 0, "count", { series: tag });
+      t.expect(`${tag} ran`, (x?.n ?? 0) > 0, { expected: "> 0", seen: x?.n });
+      if (!tag.startsWith("drop")) t.expectEqual(`${tag}: reads with bytes other than the source's`, x?.bad, 0);
+    }
+    for (const [tag, p, sha] of readers) t.expectEqual(`${tag}: read after the race`, (await t.agent.readHash(p)).sha256, sha);
+  },
+});
