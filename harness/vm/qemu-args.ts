@@ -77,7 +77,7 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
       const k = i - DRIVES_ON_ROOT_BUS;
       const bridge = Math.floor(k / DRIVES_PER_BRIDGE) + 1;
       if (k % DRIVES_PER_BRIDGE === 0) args.push("-device", `pci-bridge,id=pcb${bridge},chassis_nr=${bridge}`);
-      bus = `,bus=pcb${bridge},addr=${(k % DRIVES_PER_BRIDGE) + 1}`;
+      bus = `,bus=pcb${bridge},addr=0x${((k % DRIVES_PER_BRIDGE) + 1).toString(16)}`; // slot numbers are hex
     }
     args.push(
       "-drive", `file=${escapeOpt(d.path)},if=none,id=drive${i},format=raw${ro}`,

@@ -46,3 +46,14 @@ describe("qemuArgs", () => {
     expect(shellQuote(["qemu", "-append", "a b", "it's"])).toBe(`qemu -append 'a b' 'it'\\''s'`);
   });
 });
+
+describe("many drives", () => {
+  it("puts drives past the 24th behind PCI bridges with hex slot numbers QEMU accepts", () => {
+    const drives = Array.from({ length: 60 }, (_, i) => ({ name: `d${i}`, path: `/img/${i}`, readOnly: true }));
+    const argv = qemuArgs({ ...spec, drives }, { qemu: "q", accel: "tcg" });
+    expect(argv.filter((a) => a.startsWith("pci-bridge"))).toEqual(["pci-bridge,id=pcb1,chassis_nr=1", "pci-bridge,id=pcb2,chassis_nr=2"]);
+    expect(argv).toContain("virtio-blk-pci,drive=drive24,serial=d24,bus=pcb1,addr=0x1");
+    expect(argv).toContain("virtio-blk-pci,drive=drive54,serial=d54,bus=pcb1,addr=0x1f");
+    expect(argv).toContain("virtio-blk-pci,drive=drive55,serial=d55,bus=pcb2,addr=0x1");
+  });
+});
