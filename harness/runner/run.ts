@@ -237,7 +237,7 @@ async function runOne(
   if (crashes.length && result.outcome !== "fail") {
     // A crash or warning during a case is a failure of the kernel, whatever the checks said, and
     // also when it took the guest or the agent down with it (the hang or exit is its consequence).
-    const consequence = result.outcome === "pass" || result.outcome === "skip" ? "" : ` (then: ${result.reason})`;
+    const consequence = result.outcome === "pass" || result.outcome === "skip" || result.reason?.startsWith("kernel ") ? "" : ` (then: ${result.reason})`;
     result.outcome = "fail";
     result.reason = `kernel ${crashes[0].kind}: ${crashes[0].title}${consequence}`;
   }

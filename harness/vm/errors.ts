@@ -21,6 +21,8 @@ export class VmError extends Error {
 
 /** QEMU exited (panic with panic=-1, triple fault, killed) while the harness still needed the guest. */
 export class GuestExited extends VmError {}
+/** The kernel printed a fatal report (oops, BUG, busy inodes, ...) during a step; the guest is not trusted further. */
+export class GuestCrashed extends VmError {}
 /** The agent did not become ready in time during boot. */
 export class BootTimeout extends VmError {}
 /** A step did not finish in time (the guest hung, or the step was too slow). */

@@ -10,9 +10,9 @@ import { execa, type ResultPromise } from "execa";
 import { AgentClient, AgentError } from "../guest/agent-client.ts";
 import { qemuArgs, guestCmdline, shellQuote, type Drive, type HostCaps } from "./qemu-args.ts";
 import { ConsoleLog } from "./console.ts";
-import { classifyConsole } from "./crash.ts";
+import { classifyConsole, FATAL_KINDS } from "./crash.ts";
 import { trackProcess, trackDir, releaseDir } from "./reaper.ts";
-import { GuestExited, BootTimeout, StepTimeout, QemuStartError } from "./errors.ts";
+import { GuestExited, GuestCrashed, BootTimeout, StepTimeout, QemuStartError } from "./errors.ts";
 import type { CrashReport } from "../report/model.ts";
 
 export interface BootOptions {
@@ -38,6 +38,11 @@ export interface BootTiming {
   hostWallMs: number;
 }
 
+/** Console text that may start a fatal report (checked before running the classifier). */
+const FATAL_HINT = /BUG|Oops|panic|Busy inodes|KASAN|KFENCE|lockup|stall|general protection/;
+/** Time allowed after a fatal report for the rest of it (trace, end marker) to reach the console. */
+const FATAL_GRACE_MS = 2_000;
+
 interface Exit {
   code: number | null;
   signal: string | null;
@@ -51,6 +56,8 @@ export class Vm {
   private socket?: net.Socket;
   private exitInfo?: Exit;
   private stopping = false;
+  /** Set while a step runs: looks at each console chunk for a fatal kernel report. */
+  private fatalWatch?: (chunk: string) => void;
 
   private constructor(
     private readonly proc: ResultPromise,
@@ -103,6 +110,7 @@ export class Vm {
     proc.stderr?.on("data", (c: string) => (stderr += c));
     const exited = proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
     const vm = new Vm(proc, argv, consoleLog, workDir, exited);
+    consoleLog.onData((c) => vm.fatalWatch?.(c));
     exited.then((e) => {
       vm.exitInfo = e;
       if (stderr.trim()) consoleLog.append(`\n[qemu stderr] ${stderr.trim()}\n`);
@@ -198,8 +206,24 @@ export class Vm {
       throw new GuestExited(`guest exited during step "${name}" (${fmtExit(e)})`, this.console.tail(), this.crashes(mark));
     });
     died.catch(() => {});
+    // A fatal kernel report (oops, BUG, busy inodes, ...) usually leaves the step hanging until its
+    // timeout: stop waiting shortly after one appears, once the report has had time to print.
+    const fatal = new Promise<never>((_, reject) => {
+      this.fatalWatch = (chunk: string) => {
+        if (!FATAL_HINT.test(chunk) || timer === undefined) return;
+        const reports = this.crashes(mark).filter((c) => FATAL_KINDS.has(c.kind));
+        if (!reports.length) return;
+        this.fatalWatch = undefined;
+        const grace = setTimeout(
+          () => reject(new GuestCrashed(`kernel ${reports[0].kind} during step "${name}"`, this.console.tail(), this.crashes(mark))),
+          FATAL_GRACE_MS,
+        );
+        grace.unref();
+      };
+    });
+    fatal.catch(() => {});
     try {
-      return await Promise.race([fn(this.agent), timeout, died]);
+      return await Promise.race([fn(this.agent), timeout, died, fatal]);
     } catch (err) {
       // An agent error caused by the guest dying is reported as the death, not as a channel error.
       if (!(err instanceof StepTimeout) && !(err instanceof GuestExited)) {
@@ -209,6 +233,8 @@ export class Vm {
       throw err;
     } finally {
       clearTimeout(timer);
+      timer = undefined;
+      this.fatalWatch = undefined;
     }
   }
 

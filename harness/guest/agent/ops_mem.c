@@ -57,6 +57,26 @@ static int map_window(ctx *c, const char *path, long long offset, long long leng
     return 0;
 }
 
+static void touch_window(const window *win, long ps)
+{
+    volatile const char *p = win->addr;
+    for (size_t pg = 0; pg < win->pages; pg++) (void)p[pg * (size_t)ps];
+}
+
+static int read_pagemap(ctx *c, int pm, const window *win, long ps, uint64_t *entries)
+{
+    size_t bytes = win->pages * sizeof(uint64_t);
+    off_t pos = (off_t)((uintptr_t)win->addr / (uintptr_t)ps * sizeof(uint64_t));
+    size_t got = 0;
+    while (got < bytes) {
+        ssize_t r = pread(pm, (char *)entries + got, bytes - got, pos + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return fail_errno(c, r < 0 ? errno : EIO, "page_frames: read pagemap");
+        got += (size_t)r;
+    }
+    return 0;
+}
+
 static void unmap_window(window *win)
 {
     if (win->addr) munmap(win->addr, win->maplen);
@@ -85,27 +105,29 @@ int op_page_frames(ctx *c, jwriter *w)
     int rc = -1, pm = -1;
     if (!wins || !entries) { fail_errno(c, ENOMEM, "page_frames"); goto out; }
 
-    /* Map and touch everything first; all mappings stay alive while pagemap is read. */
+    /* Map and touch everything first; all mappings stay alive while pagemap is read. The windows
+     * are MADV_NOHUGEPAGE: with THP "always" khugepaged may collapse a read-only file range and
+     * clear its PTEs between our touch and our read (seen as 1975/2048 present right after boot). */
     long ps = page_size();
     for (size_t k = 0; k < paths->len; k++) {
         if (map_window(c, paths->items[k].str, offset, length, &wins[k]) < 0) goto out;
-        volatile const char *p = wins[k].addr;
-        for (size_t pg = 0; pg < wins[k].pages; pg++) (void)p[pg * (size_t)ps];
+        if (wins[k].addr) madvise(wins[k].addr, wins[k].maplen, MADV_NOHUGEPAGE);
+        touch_window(&wins[k], ps);
     }
     pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (pm < 0) { fail_errno(c, errno, "page_frames: open /proc/self/pagemap"); goto out; }
     for (size_t k = 0; k < paths->len; k++) {
         if (!wins[k].pages) continue;
-        size_t bytes = wins[k].pages * sizeof(uint64_t);
-        entries[k] = malloc(bytes);
+        entries[k] = malloc(wins[k].pages * sizeof(uint64_t));
         if (!entries[k]) { fail_errno(c, ENOMEM, "page_frames"); goto out; }
-        off_t pos = (off_t)((uintptr_t)wins[k].addr / (uintptr_t)ps * sizeof(uint64_t));
-        size_t got = 0;
-        while (got < bytes) {
-            ssize_t r = pread(pm, (char *)entries[k] + got, bytes - got, pos + (off_t)got);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) { fail_errno(c, r < 0 ? errno : EIO, "page_frames: read pagemap"); goto out; }
-            got += (size_t)r;
+        /* A page unmapped behind our back (reclaim, collapse) is touched again, a few times at most. */
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (read_pagemap(c, pm, &wins[k], ps, entries[k]) < 0) goto out;
+            size_t missing = 0;
+            for (size_t pg = 0; pg < wins[k].pages; pg++)
+                if (!(entries[k][pg] & PAGEMAP_PRESENT)) missing++;
+            if (!missing) break;
+            touch_window(&wins[k], ps);
         }
     }
     for (size_t k = 0; k < paths->len; k++) unmap_window(&wins[k]);
