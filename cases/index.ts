@@ -4,6 +4,8 @@ import type { CaseDef } from "../harness/runner/case.ts";
 import * as functional from "./functional.ts";
 import * as options from "./options.ts";
 import * as differences from "./differences.ts";
+import * as memory from "./memory.ts";
+import * as scale from "./scale.ts";
 import * as integrity from "./integrity.ts";
 import * as lifetime from "./lifetime.ts";
 import * as isolation from "./isolation.ts";
@@ -15,7 +17,7 @@ function casesOf(mod: Record<string, unknown>): CaseDef[] {
 
 const GROUP_ORDER = ["F", "I", "L", "M", "D", "A", "O", "V", "X"];
 
-export const ALL_CASES: CaseDef[] = [functional, isolation, lifetime, integrity, adversarial, options, differences].flatMap(casesOf).sort((a, b) => {
+export const ALL_CASES: CaseDef[] = [functional, memory, scale, options, differences, integrity, lifetime, isolation, adversarial].flatMap(casesOf).sort((a, b) => {
   const g = GROUP_ORDER.indexOf(a.groups[0]) - GROUP_ORDER.indexOf(b.groups[0]);
   return g !== 0 ? g : a.id.localeCompare(b.id, "en", { numeric: true });
 });

@@ -87,6 +87,10 @@ describe("spec validation", () => {
     ["bad hole", `images:\n  a:\n    files:\n      - path: /s\n        gen: sparse\n        size: 1MiB\n        seed: 1\n        holes:\n          - { at: 0, size: 2MiB }\n`,
       /:9: images\.a\.files\[0\]\.holes\[0\]: hole ends at 2097152, past the file size 1048576/],
     ["no files", `images:\n  a:\n    mkfs: {}\n`, /images\.a\.files: missing required field \(an image needs files: or source:\)/],
+    ["npm version range", `images:\n  a:\n    source: { npm: { package: lodash, version: "^4.17.0" } }\n`,
+      /:3: images\.a\.source\.npm\.version: bad version "\^4\.17\.0" \(an exact published version/],
+    ["npm bad package name", `images:\n  a:\n    source: { npm: { package: "Lodash!", version: "1.0.0" } }\n`,
+      /:3: images\.a\.source\.npm\.package: bad npm package name "Lodash!"/],
   ];
   it.each(cases)("rejects: %s", (_kind, text, re) => {
     const e = errorOf(text);
@@ -99,6 +103,11 @@ describe("spec validation", () => {
     const first = specFile(ok);
     const e = errorOf(`# other\nimages:\n  a:\n    files:\n      - { path: /y, gen: empty }\n`, [first]);
     expect(e.message).toMatch(new RegExp(`:2: images\\.a: image "a" is already defined at .*s\\d+\\.yaml:3; rename one`));
+  });
+
+  it("accepts an npm source (exact version, scoped names too) without fetching anything", () => {
+    const specs = loadSpecs([specFile(`images:\n  a:\n    mkfs: { tar: true }\n    source: { npm: { package: "@types/node", version: "22.1.0" } }\n`)]);
+    expect(specs.get("a")!.source).toEqual({ npm: { package: "@types/node", version: "22.1.0" } });
   });
 
   it("resolves same: across files", () => {

@@ -1,0 +1,360 @@
+// M. Memory, eviction, accounting: the shared page cache is freed like any page cache (drop_caches,
+// unmount), charged once to the memory cgroup that read first, evicted and refaulted correctly under
+// one tenant's limit or removal without leaking, grows ~1x (not Nx) with N sharing mounts, and saves
+// on a real-world pair of images about what the content hashes say it can.
+import { defineCase } from "../harness/runner/case.ts";
+import type { CaseContext, Mounted } from "../harness/runner/context.ts";
+import type { FileRecord } from "../harness/images/manifest.ts";
+import { cacheSnapshot, dropCaches, memcgStat } from "../harness/measure/memory.ts";
+import { commonFile } from "./sharing-helpers.ts";
+
+const MiB = 1 << 20;
+const PAGE = 4096;
+/** Cached/memcg figures move by about +-100 KiB under TCG on their own; "nothing left" means below this. */
+const SLACK = MiB;
+
+async function cached(t: CaseContext): Promise<number> {
+  return (await cacheSnapshot(t.agent)).cachedBytes;
+}
+
+/** Run `cmd` (exec'd, so the reader itself is the cgroup member) inside cgroup `cg`. */
+async function inCgroup(t: CaseContext, cg: string, cmd: string): Promise<string> {
+  const r = await t.sh(`echo $$ > /sys/fs/cgroup/${cg}/cgroup.procs; exec ${cmd}`);
+  return r.stdout;
+}
+
+async function fileBytes(t: CaseContext, cg: string): Promise<number> {
+  const v = await memcgStat(t.agent, cg, "file");
+  if (v === undefined) throw new Error(`memory.stat of ${cg} has no "file" field`);
+  return v;
+}
+
+/** sha256sum output ("<hex>  <path>") of one file. */
+const hashOf = (out: string) => out.trim().split(/\s+/)[0];
+
+export const M1 = defineCase({
+  id: "M1",
+  name: "drop-caches-and-unmount-free-shared-cache",
+  groups: ["M"],
+  expect:
+    "with no file open, drop_caches empties the shared page cache for both mounts, and unmounting both sharing mounts frees it: each time Cached returns to its baseline",
+  requires: ["page-cache-share"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const f = commonFile(t, "share-a", "share-b");
+    const a = await t.mount("share-a", { domain: "d1" });
+    const b = await t.mount("share-b", { domain: "d1" });
+    const pa = a.path(f.pathA);
+    const pb = b.path(f.pathB);
+
+    // 1. drop_caches
+    await dropCaches(t.agent);
+    const base1 = await cached(t);
+    t.expectEqual("A reads the source's bytes", (await t.agent.readHash(pa)).sha256, f.sha256);
+    t.expectEqual("B reads the source's bytes", (await t.agent.readHash(pb)).sha256, f.sha256);
+    const grown1 = (await cached(t)) - base1;
+    t.measure("cached_growth_read_a_and_b", grown1, "B");
+    t.assert("reading the file grew Cached by about its size (precondition)", grown1 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown1 });
+    await dropCaches(t.agent);
+    const left1 = (await cached(t)) - base1;
+    t.measure("cached_left_after_drop_caches", left1, "B");
+    t.expect("drop_caches returns Cached to its baseline", left1 <= SLACK, { expected: `<= ${SLACK}`, seen: left1 });
+    t.expectEqual("A resident pages after drop_caches", (await t.agent.mincore(pa)).resident, 0);
+    t.expectEqual("B resident pages after drop_caches", (await t.agent.mincore(pb)).resident, 0);
+
+    // 2. unmount (A first: its inode may be the one that served I/O; B keeps the data reachable)
+    await dropCaches(t.agent);
+    const base2 = await cached(t);
+    await t.agent.readHash(pa);
+    await t.agent.readHash(pb);
+    const grown2 = (await cached(t)) - base2;
+    t.measure("cached_growth_read_a_and_b_again", grown2, "B");
+    t.assert("the second read grew Cached by about the file size (precondition)", grown2 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown2 });
+    await t.umount(a);
+    t.measure("cached_left_after_umount_a", (await cached(t)) - base2, "B");
+    t.expectEqual("B still reads the source's bytes after A is unmounted", (await t.agent.readHash(pb)).sha256, f.sha256);
+    await t.umount(b);
+    const left2 = (await cached(t)) - base2;
+    t.measure("cached_left_after_umount_both", left2, "B");
+    t.expect("unmounting both mounts returns Cached to its baseline", left2 <= SLACK, { expected: `<= ${SLACK}`, seen: left2 });
+  },
+});
+
+export const M2 = defineCase({
+  id: "M2",
+  name: "shared-pages-charged-to-first-reader-cgroup",
+  groups: ["M"],
+  expect:
+    "cgroup A reads the file through mount A first, cgroup B then reads it through mount B: the pages are charged once, to A (A's memory.stat file grows by the file size, B's by about nothing)",
+  requires: ["page-cache-share", "memcg"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const f = commonFile(t, "share-a", "share-b");
+    const a = await t.mount("share-a", { domain: "d1" });
+    const b = await t.mount("share-b", { domain: "d1" });
+    const cgA = await t.cgroup("m2-a");
+    const cgB = await t.cgroup("m2-b");
+    await dropCaches(t.agent);
+    const a0 = await fileBytes(t, cgA);
+    const b0 = await fileBytes(t, cgB);
+
+    const hA = hashOf(await inCgroup(t, cgA, `sha256sum ${a.path(f.pathA)}`));
+    const a1 = await fileBytes(t, cgA);
+    const b1 = await fileBytes(t, cgB);
+    const hB = hashOf(await inCgroup(t, cgB, `sha256sum ${b.path(f.pathB)}`));
+    const a2 = await fileBytes(t, cgA);
+    const b2 = await fileBytes(t, cgB);
+    t.expectEqual("cgroup A reads the source's bytes", hA, f.sha256);
+    t.expectEqual("cgroup B reads the source's bytes", hB, f.sha256);
+
+    t.measure("file_size", f.size, "B");
+    t.measure("cgA_file_after_cgA_read", a1 - a0, "B");
+    t.measure("cgB_file_after_cgA_read", b1 - b0, "B");
+    t.measure("cgA_file_after_cgB_read", a2 - a0, "B");
+    t.measure("cgB_file_after_cgB_read", b2 - b0, "B");
+    t.expect("cgroup A is charged the file when it reads first", a1 - a0 >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: a1 - a0 });
+    t.expect("cgroup B is charged about nothing for the pages A already cached", b2 - b0 <= SLACK, { expected: `<= ${SLACK}`, seen: b2 - b0 });
+    t.expect("cgroup A's charge is unchanged by B's read", Math.abs(a2 - a1) <= SLACK, { expected: `|change| <= ${SLACK}`, seen: a2 - a1 });
+  },
+});
+
+export const M3 = defineCase({
+  id: "M3",
+  name: "tenant-limit-or-removal-refaults-without-leak",
+  groups: ["M"],
+  concern:
+    "one tenant's memory pressure evicting another tenant's shared pages: after cgroup A (which was charged) is squeezed to a tiny memory.max, B's data must refault correctly and be charged to B; removing the charged cgroup must leak nothing",
+  expect:
+    "pages charged to cgroup A are reclaimed when A's memory.max drops to 1 MiB; B then refaults them with the right bytes and is charged for them; after the charged cgroup is removed and the mounts are gone, Cached returns to its baseline and no dying memory cgroup stays behind",
+  requires: ["page-cache-share", "memcg"],
+  images: ["share-a", "share-b"],
+  timeoutMs: 90_000,
+  async run(t) {
+    const f = commonFile(t, "share-a", "share-b");
+    const a = await t.mount("share-a", { domain: "d1" });
+    const b = await t.mount("share-b", { domain: "d1" });
+    const pa = a.path(f.pathA);
+    const pb = b.path(f.pathB);
+    const dying0 = await dyingMemcgs(t);
+    const cgA = await t.cgroup("m3-a");
+    const cgB = await t.cgroup("m3-b");
+    await dropCaches(t.agent);
+    const base = await cached(t);
+
+    t.expectEqual("cgroup A reads the source's bytes", hashOf(await inCgroup(t, cgA, `sha256sum ${pa}`)), f.sha256);
+    t.expectEqual("cgroup B reads the source's bytes", hashOf(await inCgroup(t, cgB, `sha256sum ${pb}`)), f.sha256);
+    const chargedA = await fileBytes(t, cgA);
+    t.measure("cgA_file_before_limit", chargedA, "B");
+    t.measure("cgB_file_before_limit", await fileBytes(t, cgB), "B");
+    t.assert("cgroup A holds the charge (precondition, see M2)", chargedA >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: chargedA });
+
+    // A's pressure: shrinking memory.max reclaims A's page cache, including the pages B uses.
+    await t.agent.writeFile(`/sys/fs/cgroup/${cgA}/memory.max`, String(MiB));
+    const squeezedA = await fileBytes(t, cgA);
+    const residentB = await t.agent.mincore(pb);
+    t.measure("cgA_file_after_limit", squeezedA, "B");
+    t.measure("b_resident_after_cgA_limit", residentB.resident, "pages");
+    t.measure("b_pages", residentB.pages, "pages");
+    t.expect("cgroup A's file charge obeys its 1 MiB memory.max", squeezedA <= MiB, { expected: `<= ${MiB}`, seen: squeezedA });
+
+    // B refaults what A's pressure took away: right bytes, and now B pays for them.
+    t.expectEqual("cgroup B reads the source's bytes after A's reclaim", hashOf(await inCgroup(t, cgB, `sha256sum ${pb}`)), f.sha256);
+    const refaultedB = await fileBytes(t, cgB);
+    t.measure("cgB_file_after_refault", refaultedB, "B");
+    t.expectEqual("B's file is fully resident after B read it again", (await t.agent.mincore(pb)).resident, residentB.pages);
+    const evicted = (residentB.pages - residentB.resident) * PAGE;
+    t.expect("cgroup B is charged for the pages it refaulted", refaultedB >= evicted - SLACK, { expected: `>= ${evicted - SLACK}`, seen: refaultedB });
+
+    // Remove the cgroup that now holds the charge; A still reads correctly; nothing stays behind.
+    await t.sh(`rmdir /sys/fs/cgroup/${cgB}`);
+    t.expectEqual("A reads the source's bytes after cgroup B was removed", (await t.agent.readHash(pa)).sha256, f.sha256);
+    await t.umount(a);
+    await t.umount(b);
+    await t.sh(`rmdir /sys/fs/cgroup/${cgA}`);
+    await dropCaches(t.agent);
+    const left = (await cached(t)) - base;
+    t.measure("cached_left_after_unmount", left, "B");
+    t.expect("Cached returns to its baseline once the mounts are gone", left <= SLACK, { expected: `<= ${SLACK}`, seen: left });
+    // A removed memory cgroup lingers ("dying") while pages are charged to it; freed pages release it.
+    let dying = await dyingMemcgs(t);
+    for (let i = 0; i < 25 && dying > dying0; i++) {
+      await t.sh("sleep 0.2");
+      dying = await dyingMemcgs(t);
+    }
+    t.measure("dying_memcgs_after_removal", dying - dying0, "count");
+    t.expectEqual("no dying memory cgroup is left behind", dying - dying0, 0);
+  },
+});
+
+async function dyingMemcgs(t: CaseContext): Promise<number> {
+  const { data } = await t.agent.readFile("/sys/fs/cgroup/cgroup.stat");
+  const m = data.toString("utf8").match(/^nr_dying_subsys_memory (\d+)$/m) ?? data.toString("utf8").match(/^nr_dying_descendants (\d+)$/m);
+  if (!m) throw new Error("cgroup.stat has neither nr_dying_subsys_memory nor nr_dying_descendants");
+  return Number(m[1]);
+}
+
+const M4_IMAGE = "scale-same-2m";
+const M4_FILE = "/f.bin";
+const M4_COUNTS = [1, 2, 4, 8, 16, 32, 64];
+
+export const M4 = defineCase({
+  id: "M4",
+  name: "cache-grows-once-across-n-sharing-mounts",
+  groups: ["M"],
+  tags: ["chart"],
+  expect:
+    "touching every page of the same file through N = 1..64 sharing mounts grows Cached by about the file size once (<= 1.5x + 1 MiB) and maps one set of frames; through N plain mounts Cached grows about N times the file size (>= 0.75 x N x size) and the frames are N sets",
+  requires: ["page-cache-share", "file-backed"],
+  images: [M4_IMAGE],
+  timeoutMs: 120_000,
+  async run(t) {
+    const file = t.file(M4_IMAGE, M4_FILE);
+    const size = file.size;
+    const pagesPerFile = Math.ceil(size / PAGE);
+    const xLabel = "mounts of the same file (N)";
+    const fm = await FileMounts.of(t, M4_IMAGE);
+    try {
+      for (const mode of ["shared", "plain"] as const) {
+        for (const n of M4_COUNTS) {
+          const dirs = Array.from({ length: n }, (_, i) => `/mnt/m4-${mode}-${i}`);
+          for (const d of dirs) await fm.mount(d, mode === "shared" ? "inode_share,domain_id=m4" : "");
+          await dropCaches(t.agent);
+          const base = await cached(t);
+          // One agent call maps the file of every mount and touches each page (a fork per reader would
+          // cost ~80 ms under TCG: 254 readers); the frames are the second signal.
+          const frames = await t.agent.pageFrames(dirs.map((d) => `${d}${M4_FILE}`), { timeoutMs: 60_000 });
+          const growth = (await cached(t)) - base;
+          const distinct = new Set(frames.flatMap((f) => f.pfns.filter((p): p is number => p !== null && p !== 0))).size;
+          t.expectEqual(`${mode} N=${n}: read(2) through the last mount gives the source's bytes`, (await t.agent.readHash(`${dirs[n - 1]}${M4_FILE}`)).sha256, file.sha256);
+          t.measure(`cached_growth_${mode}_n${n}`, growth, "B", { series: mode, x: n, xLabel });
+          t.measure(`distinct_frames_${mode}_n${n}`, distinct, "pages", { series: mode, x: n, xLabel });
+          if (mode === "shared") {
+            t.measure(`cached_ideal_n${n}`, size, "B", { series: "ideal", x: n, xLabel });
+            const max = 1.5 * size + MiB;
+            t.expect(`shared N=${n}: Cached grows about once`, growth <= max, { expected: `<= ${max}`, seen: growth });
+            t.expectEqual(`shared N=${n}: one set of frames for all mounts`, distinct, pagesPerFile);
+          } else {
+            const min = 0.75 * n * size;
+            t.expect(`plain N=${n}: Cached grows about N times`, growth >= min, { expected: `>= ${min}`, seen: growth });
+            t.expectEqual(`plain N=${n}: one set of frames per mount`, distinct, n * pagesPerFile);
+          }
+          for (const d of [...dirs].reverse()) await fm.umount(d);
+        }
+      }
+    } finally {
+      await fm.umountAll();
+    }
+  },
+});
+
+/**
+ * Many file-backed mounts of one image: t.mount copies the image to ramfs once, the rest are raw
+ * mount(2)s of that copy (each its own superblock; no shell per mount). The caller unmounts them,
+ * umountAll() also on failure (the context's reset does not know these mounts).
+ */
+export class FileMounts {
+  private readonly live = new Set<string>();
+  private constructor(
+    private readonly t: CaseContext,
+    readonly source: string,
+  ) {}
+
+  static async of(t: CaseContext, image: string): Promise<FileMounts> {
+    const m = await t.mount(image, { backing: "file" });
+    await t.umount(m);
+    return new FileMounts(t, m.source);
+  }
+
+  async mount(dir: string, data: string): Promise<void> {
+    await this.t.agent.mount({ source: this.source, target: dir, fstype: "erofs", flags: ["ro"], data });
+    this.live.add(dir);
+  }
+
+  async umount(dir: string, flags: ("detach" | "force")[] = []): Promise<void> {
+    await this.t.agent.umount(dir, flags);
+    this.live.delete(dir);
+  }
+
+  async umountAll(): Promise<void> {
+    for (const d of [...this.live].reverse()) await this.t.agent.umount(d, ["detach"]).catch(() => {});
+    this.live.clear();
+  }
+}
+
+const M5_A = "npm-lodash-4-17-20";
+const M5_B = "npm-lodash-4-17-21";
+
+/** Page-cache footprint of a file: whole pages. */
+const pages = (size: number) => Math.ceil(size / PAGE) * PAGE;
+
+export const M5 = defineCase({
+  id: "M5",
+  name: "real-world-pair-saving-near-ideal",
+  groups: ["M"],
+  tags: ["chart"],
+  expect:
+    "reading every file of two lodash releases (4.17.20, 4.17.21) through two sharing mounts saves at least 80 % of the page cache that the identical files (same sha256) make possible, compared with plain mounts",
+  requires: ["page-cache-share"],
+  images: [M5_A, M5_B],
+  timeoutMs: 120_000,
+  async run(t) {
+    const filesA = t.image(M5_A).manifest.files.filter((f) => f.type === "file" && f.size > 0 && !f.linkOf);
+    const filesB = t.image(M5_B).manifest.files.filter((f) => f.type === "file" && f.size > 0 && !f.linkOf);
+    const all = [...filesA, ...filesB];
+    // Ideal: one cache copy per distinct content, whole pages per file (the cover letter's "read all").
+    const total = all.reduce((s, f) => s + pages(f.size), 0);
+    const unique = new Map<string, number>();
+    for (const f of all) unique.set(f.sha256!, pages(f.size));
+    const ideal = [...unique.values()].reduce((s, x) => s + x, 0);
+    const idealPct = (100 * (total - ideal)) / total;
+    const inA = new Set(filesA.map((f) => f.sha256));
+    const commonBytes = filesB.filter((f) => inA.has(f.sha256)).reduce((s, f) => s + f.size, 0);
+    const totalBytes = all.reduce((s, f) => s + f.size, 0);
+    t.measure("files_a", filesA.length, "count");
+    t.measure("files_b", filesB.length, "count");
+    t.measure("identical_files", filesB.filter((f) => inA.has(f.sha256)).length, "count");
+    t.measure("bytes_identical_in_both", commonBytes, "B");
+    t.measure("ideal_saving_bytes_pct", (100 * commonBytes) / totalBytes, "%");
+    t.measure("ideal_saving_pages_pct", idealPct, "%");
+
+    const growth: Record<"shared" | "plain", number> = { shared: 0, plain: 0 };
+    for (const mode of ["shared", "plain"] as const) {
+      // The same block device mounted again would reuse the superblock: one mode at a time.
+      const a = await t.mount(M5_A, { domain: mode === "shared" ? "d5" : false });
+      const b = await t.mount(M5_B, { domain: mode === "shared" ? "d5" : false });
+      await dropCaches(t.agent);
+      const base = await cached(t);
+      await readAllChecked(t, a, filesA, `${mode} A`);
+      await readAllChecked(t, b, filesB, `${mode} B`);
+      growth[mode] = (await cached(t)) - base;
+      t.measure(`cached_growth_${mode}`, growth[mode], "B", { series: mode });
+      await t.umount(b);
+      await t.umount(a);
+    }
+    t.measure("cached_ideal_shared", ideal, "B", { series: "ideal" });
+    t.measure("cached_ideal_plain", total, "B", { series: "ideal" });
+    t.assert("plain mounts cache about every page of both trees (precondition)", growth.plain >= 0.75 * total, { expected: `>= ${0.75 * total}`, seen: growth.plain });
+    const measuredPct = (100 * (growth.plain - growth.shared)) / growth.plain;
+    t.measure("measured_saving_pct", measuredPct, "%");
+    t.measure("measured_vs_ideal_pct", (100 * measuredPct) / idealPct, "%");
+    t.expect("the measured saving is at least 80 % of the ideal", measuredPct >= 0.8 * idealPct, {
+      expected: `>= ${(0.8 * idealPct).toFixed(1)} % (ideal ${idealPct.toFixed(1)} %)`,
+      seen: `${measuredPct.toFixed(1)} %`,
+    });
+  },
+});
+
+/** read(2) every file of `files` through `m` (busybox sha256sum) and check each digest against the manifest. */
+async function readAllChecked(t: CaseContext, m: Mounted, files: FileRecord[], label: string): Promise<void> {
+  const r = await t.sh(`cd ${m.dir} && find . -type f -size +0 | xargs sha256sum`, { timeoutMs: 60_000 });
+  const seen = new Map<string, string>();
+  for (const line of r.stdout.split("\n")) {
+    const mm = line.match(/^([0-9a-f]{64})\s+\.(\/.*)$/);
+    if (mm) seen.set(mm[2], mm[1]);
+  }
+  const wrong = files.filter((f) => seen.get(f.path) !== f.sha256).map((f) => f.path);
+  t.expect(`${label}: every file read through the mount has the source's sha256`, wrong.length === 0 && seen.size === files.length, {
+    expected: `${files.length} files, all equal`,
+    seen: `${seen.size} files, ${wrong.length} wrong or missing${wrong.length ? ` (first: ${wrong[0]})` : ""}`,
+  });
+}

@@ -1,0 +1,204 @@
+// V. Stacking and scale: sharing survives overlayfs stacked on the erofs mounts (the container
+// layout), stays one frame set per fingerprint while 64 mounts are read in parallel and churned, and
+// what inode_share costs for mounting and looking up 10k files.
+import { defineCase } from "../harness/runner/case.ts";
+import type { CaseContext, Mounted } from "../harness/runner/context.ts";
+import { probeSharing } from "../harness/measure/sharing.ts";
+import { dropCaches } from "../harness/measure/memory.ts";
+import { commonFile } from "./sharing-helpers.ts";
+import { FileMounts } from "./memory.ts";
+
+export const V1 = defineCase({
+  id: "V1",
+  name: "sharing-kept-through-overlayfs",
+  groups: ["V"],
+  debug: true,
+  expect:
+    "two overlayfs mounts (tmpfs upper, erofs lower), one over each of two sharing erofs mounts, serve the common file from one set of page frames and read the source's bytes",
+  requires: ["page-cache-share", "overlay"],
+  images: ["share-a", "share-b"],
+  async run(t) {
+    const f = commonFile(t, "share-a", "share-b");
+    const a = await t.mount("share-a", { domain: "d1" });
+    const b = await t.mount("share-b", { domain: "d1" });
+    const ovl = ["/mnt/v1-ovl-a", "/mnt/v1-ovl-b"];
+    await t.sh(
+      "mkdir -p /tmp/v1 && mount -t tmpfs tmpfs /tmp/v1 && mkdir -p /tmp/v1/ua /tmp/v1/wa /tmp/v1/ub /tmp/v1/wb " + ovl.join(" "),
+    );
+    try {
+      await t.agent.mount({ source: "overlay", target: ovl[0], fstype: "overlay", data: `lowerdir=${a.dir},upperdir=/tmp/v1/ua,workdir=/tmp/v1/wa` });
+      await t.agent.mount({ source: "overlay", target: ovl[1], fstype: "overlay", data: `lowerdir=${b.dir},upperdir=/tmp/v1/ub,workdir=/tmp/v1/wb` });
+      const oa = `${ovl[0]}${f.pathA}`;
+      const ob = `${ovl[1]}${f.pathB}`;
+      const probe = await probeSharing(t.agent, oa, ob, "overlay");
+      for (const m of probe.measurements) t.measure(m.name, m.value, m.unit);
+      t.expectEqual("bytes read through overlay A equal the source", probe.sha256A, f.sha256);
+      t.expectEqual("bytes read through overlay B equal the source", probe.sha256B, f.sha256);
+      t.expect("sharing verdict through the overlays is shared", probe.verdict === "shared", { expected: "shared", seen: probe.summary });
+      // The overlay maps the lower file itself: its frames are the erofs mount's frames.
+      const [fo, fd] = await t.agent.pageFrames([oa, b.path(f.pathB)]);
+      const equal = fo.pfns.filter((p, i) => p !== null && p !== 0 && p === fd.pfns[i]).length;
+      t.measure("equal_frames_overlay_a_vs_erofs_b", equal, "pages");
+      t.expectEqual("overlay A's frames equal erofs B's frames", equal, fo.pages);
+    } finally {
+      await t.sh(`umount ${ovl[1]}; umount ${ovl[0]}; umount /tmp/v1`, { allowFail: true });
+    }
+  },
+});
+
+const V2_IMAGE = "scale-same-2m";
+const V2_MOUNTS = 64;
+const V2_CHURN_MS = 6_000;
+const V2_SEED = 0x5eed2;
+
+/** mulberry32: a small deterministic PRNG, so a failing churn order can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = s;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const V2 = defineCase({
+  id: "V2",
+  name: "churned-mounts-keep-one-frame-set-per-fingerprint",
+  groups: ["V"],
+  debug: true,
+  expect:
+    "64 file-backed sharing mounts read by parallel readers while caches are dropped and mounts are lazily unmounted and mounted again at random: no warnings, and at the end each fingerprint is one set of page frames across all 64 mounts with the source's bytes",
+  requires: ["page-cache-share", "file-backed"],
+  images: [V2_IMAGE],
+  timeoutMs: 120_000,
+  async run(t) {
+    const f = t.file(V2_IMAGE, "/f.bin");
+    const g = t.file(V2_IMAGE, "/g.bin");
+    const dirOf = (i: number) => `/mnt/v2-${String(i).padStart(2, "0")}`;
+    const data = "inode_share,domain_id=v2";
+    const fm = await FileMounts.of(t, V2_IMAGE);
+    const rnd = prng(V2_SEED);
+    let cycles = 0;
+    try {
+      for (let i = 0; i < V2_MOUNTS; i++) await fm.mount(dirOf(i), data);
+      // Three readers walk the mounts in shuffled order; one evictor drops the page cache every 0.5 s
+      // so reads keep going to disk through whichever inode currently backs the shared one.
+      const reader = `while [ ! -e /tmp/v2-stop ]; do for d in $(ls -d /mnt/v2-* | shuf); do dd if=$d/f.bin of=/dev/null bs=64k 2>/dev/null; dd if=$d/g.bin of=/dev/null bs=64k 2>/dev/null; echo r >> /tmp/v2-rounds.$1; done; done`;
+      const evictor = "while [ ! -e /tmp/v2-stop ]; do echo 1 > /proc/sys/vm/drop_caches; sleep 0.5; done";
+      await t.sh(
+        `rm -f /tmp/v2-stop /tmp/v2-pids /tmp/v2-rounds.*; ` +
+          `for r in 1 2 3; do sh -c '${reader}' reader $r >/dev/null 2>&1 & echo $! >> /tmp/v2-pids; done; ` +
+          `sh -c '${evictor}' >/dev/null 2>&1 & echo $! >> /tmp/v2-pids`,
+      );
+      try {
+        const end = Date.now() + V2_CHURN_MS;
+        while (Date.now() < end) {
+          const i = Math.floor(rnd() * V2_MOUNTS);
+          await fm.umount(dirOf(i), ["detach"]);
+          await fm.mount(dirOf(i), data);
+          cycles++;
+        }
+      } finally {
+        await t.sh(
+          "touch /tmp/v2-stop; for i in $(seq 50); do alive=0; for p in $(cat /tmp/v2-pids); do kill -0 $p 2>/dev/null && alive=1; done; [ $alive = 0 ] && break; sleep 0.2; done; " +
+            "for p in $(cat /tmp/v2-pids); do kill -9 $p 2>/dev/null; done; true",
+          { timeoutMs: 30_000 },
+        );
+      }
+      await check();
+    } finally {
+      await fm.umountAll();
+    }
+
+    async function check(): Promise<void> {
+      const rounds = Number((await t.sh("cat /tmp/v2-rounds.* 2>/dev/null | wc -l")).stdout.trim());
+      t.measure("mount_cycles", cycles, "count");
+      t.measure("reader_file_passes", rounds, "count");
+      t.measure("churn_seed", V2_SEED, "count");
+      t.expect("the readers made progress during the churn", rounds > 0, { expected: "> 0", seen: rounds });
+
+      await dropCaches(t.agent);
+      const pick = Math.floor(rnd() * V2_MOUNTS);
+      t.expectEqual("f.bin read through a churned mount equals the source", (await t.agent.readHash(`${dirOf(pick)}/f.bin`)).sha256, f.sha256);
+      t.expectEqual("g.bin read through another mount equals the source", (await t.agent.readHash(`${dirOf((pick + 1) % V2_MOUNTS)}/g.bin`)).sha256, g.sha256);
+      const dirs = Array.from({ length: V2_MOUNTS }, (_, i) => dirOf(i));
+      const frames = await t.agent.pageFrames([...dirs.map((d) => `${d}/f.bin`), ...dirs.map((d) => `${d}/g.bin`)]);
+      const setOf = (files: typeof frames) => {
+        const distinct = new Set<number>();
+        for (let pg = 0; pg < files[0].pages; pg++) {
+          const pfns = new Set(files.map((x) => x.pfns[pg]));
+          if (pfns.size !== 1 || pfns.has(null) || pfns.has(0)) distinct.add(pg);
+        }
+        const all = new Set(files.flatMap((x) => x.pfns.filter((p): p is number => p !== null && p !== 0)));
+        return { pagesDiffering: distinct.size, frames: all };
+      };
+      const sf = setOf(frames.slice(0, V2_MOUNTS));
+      const sg = setOf(frames.slice(V2_MOUNTS));
+      t.measure("f_distinct_frames", sf.frames.size, "pages");
+      t.measure("g_distinct_frames", sg.frames.size, "pages");
+      t.expectEqual("f.bin: every page has one frame across all 64 mounts", sf.pagesDiffering, 0);
+      t.expectEqual("g.bin: every page has one frame across all 64 mounts", sg.pagesDiffering, 0);
+      t.expectEqual("f.bin: distinct frames = its pages", sf.frames.size, frames[0].pages);
+      t.expectEqual("g.bin: distinct frames = its pages", sg.frames.size, frames[V2_MOUNTS].pages);
+      const overlap = [...sf.frames].filter((p) => sg.frames.has(p)).length;
+      t.expectEqual("f.bin and g.bin (different fingerprints) share no frame", overlap, 0);
+    }
+  },
+});
+
+const V3_IMAGE = "files-10k";
+const V3_ROUNDS = 1;
+
+export const V3 = defineCase({
+  id: "V3",
+  name: "lookup-cost-10k-files-with-and-without-share",
+  groups: ["V"],
+  tags: ["chart"],
+  expect:
+    "an image of 10000 files mounted with and without inode_share: a cold find finds every file both ways (mount and lookup times are recorded, and their ratio)",
+  requires: ["page-cache-share"],
+  images: [V3_IMAGE],
+  timeoutMs: 120_000,
+  async run(t) {
+    const want = new Set(t.image(V3_IMAGE).manifest.files.filter((f) => f.type === "file").map((f) => f.path));
+    const times: Record<"plain" | "shared", { mount: number[]; find: number[] }> = { plain: { mount: [], find: [] }, shared: { mount: [], find: [] } };
+    for (let r = 0; r < V3_ROUNDS; r++) {
+      for (const mode of ["plain", "shared"] as const) {
+        await dropCaches(t.agent); // cold dentries and inodes: every lookup reads the image
+        const m = await timedMount(t, mode);
+        const res = await t.sh(`cd ${m.dir} && find . -type f`, { timeoutMs: 60_000 });
+        times[mode].mount.push(m.ms);
+        times[mode].find.push(res.durationMs);
+        const found = new Set(res.stdout.split("\n").filter(Boolean).map((p) => p.slice(1)));
+        const missing = [...want].filter((p) => !found.has(p));
+        t.expect(`${mode} round ${r + 1}: find lists all ${want.size} files`, missing.length === 0 && found.size === want.size, {
+          expected: want.size,
+          seen: `${found.size} found, ${missing.length} missing${missing.length ? ` (first: ${missing[0]})` : ""}`,
+        });
+        if (mode === "shared" && r === 0) {
+          const sample = [...want].filter((_, i) => i % 1000 === 7);
+          for (const p of sample) {
+            const h = await t.agent.readHash(m.mounted.path(p));
+            t.expectEqual(`shared: ${p} reads the source's bytes`, h.sha256, t.file(V3_IMAGE, p).sha256);
+          }
+        }
+        await t.umount(m.mounted);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    for (const mode of ["plain", "shared"] as const) {
+      t.measure(`mount_ms_${mode}`, median(times[mode].mount), "ms", { series: mode });
+      t.measure(`find_ms_${mode}`, median(times[mode].find), "ms", { series: mode });
+    }
+    t.measure("find_shared_vs_plain_pct", (100 * median(times.shared.find)) / median(times.plain.find), "%");
+    t.measure("mount_shared_vs_plain_pct", (100 * median(times.shared.mount)) / median(times.plain.mount), "%");
+  },
+});
+
+async function timedMount(t: CaseContext, mode: "plain" | "shared"): Promise<{ mounted: Mounted; dir: string; ms: number }> {
+  const t0 = performance.now();
+  const mounted = await t.mount(V3_IMAGE, { domain: mode === "shared" ? "v3" : false });
+  return { mounted, dir: mounted.dir, ms: performance.now() - t0 };
+}
