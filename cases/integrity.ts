@@ -6,6 +6,7 @@
 import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext, Mounted } from "../harness/runner/context.ts";
 import { AgentError } from "../harness/guest/agent-client.ts";
+import { createHash } from "node:crypto";
 import { dropCaches } from "../harness/measure/memory.ts";
 import { probeSharing } from "../harness/measure/sharing.ts";
 import { commonFile } from "./sharing-helpers.ts";
@@ -259,28 +260,19 @@ export const D4 = defineCase({
     const pa = a.path(f.pathA);
     const pb = b.path(f.pathB);
     await t.agent.readHash(pa);
-    // A helper maps A's file MAP_PRIVATE (read-only) and stays alive; the write goes through
-    // /proc/PID/mem, which breaks copy-on-write on a private mapping the way a write fault does
-    // (FOLL_FORCE, as ptrace/debuggers write). The agent has no op writing through a mapping itself.
-    const pid = await t.agent.mapHold(pa, { private: true, maxMs: 30_000 });
+    // A helper maps A's file MAP_PRIVATE, reads every page (sharing the file's frames), then writes
+    // one page: a copy-on-write fault gives that page a private frame for this mapping only.
+    const page = 2;
+    const [fb0] = await t.agent.pageFrames([pb]);
+    const before = fb0.pfns[page];
+    const pid = await t.agent.mapHold(pa, { private: true, writePage: page, maxMs: 30_000 });
     try {
       const [map] = await t.agent.procFrames(pid, pa);
       t.assert("the helper maps A's file", map !== undefined && map.start > 0, { seen: map });
-      const page = 2;
-      const before = map.pfns[page];
-      const dir = "/run/pcshare-d4";
-      await t.sh(`mkdir -p ${dir}`);
-      await t.agent.writeFile(`${dir}/pattern`, Buffer.alloc(4096, 0xa5));
       const at = map.start / 4096 + page;
-      const w = await t.sh(`dd if=${dir}/pattern of=/proc/${pid}/mem bs=4096 seek=${at} count=1 conv=notrunc 2>&1`, { allowFail: true });
-      if (w.exitCode !== 0) {
-        // e.g. CONFIG_PROC_MEM_FORCE_PTRACE (Debian): /proc/PID/mem writes to read-only mappings need a ptracer.
-        const why = w.stdout.split("\n").find((l) => l.includes("error")) ?? `exit ${w.exitCode}`;
-        t.skip(`needs an agent op that writes through a MAP_PRIVATE mapping: the /proc/PID/mem fallback was refused (${why.trim()})`);
-      }
-      const back = await t.sh(`dd if=/proc/${pid}/mem bs=4096 skip=${at} count=1 2>/dev/null | sha256sum; sha256sum ${dir}/pattern`);
-      const [got, want] = back.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
-      t.assertEqual("the private mapping holds the written bytes", got, want);
+      const back = await t.sh(`dd if=/proc/${pid}/mem bs=4096 skip=${at} count=1 2>/dev/null | sha256sum`, { allowFail: true });
+      const pattern = createHash("sha256").update(Buffer.alloc(4096, 0xa5)).digest("hex");
+      t.expectEqual("the private mapping holds the written bytes", back.stdout.trim().split(/\s+/)[0], pattern);
       const [after] = await t.agent.procFrames(pid, pa);
       const [fb] = await t.agent.pageFrames([pb]);
       t.expect("the written page left the shared frame (copy-on-write)", after.pfns[page] !== before && after.pfns[page] !== fb.pfns[page], {

@@ -300,8 +300,17 @@ export class AgentClient {
   }
 
   /** A forked helper maps the whole file, touches every page and stays alive; end it with procKill. */
-  async mapHold(path: string, opts: { exec?: boolean; private?: boolean; maxMs?: number } = {}, options?: CallOptions): Promise<number> {
-    const args: MapHoldArgs = { path, ...(opts.exec !== undefined && { exec: opts.exec }), ...(opts.private !== undefined && { private: opts.private }) };
+  async mapHold(
+    path: string,
+    opts: { exec?: boolean; private?: boolean; writePage?: number; maxMs?: number } = {},
+    options?: CallOptions,
+  ): Promise<number> {
+    const args: MapHoldArgs = {
+      path,
+      ...(opts.exec !== undefined && { exec: opts.exec }),
+      ...(opts.private !== undefined && { private: opts.private }),
+      ...(opts.writePage !== undefined && { write_page: opts.writePage }),
+    };
     if (opts.maxMs !== undefined) args.max_ms = opts.maxMs;
     return (await this.call("map_hold", args, options)).pid;
   }

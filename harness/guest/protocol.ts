@@ -242,6 +242,8 @@ export interface MapHoldArgs {
   exec?: boolean;
   /** MAP_PRIVATE instead of MAP_SHARED. */
   private?: boolean;
+  /** With private: map writable and fill this page (0-based) with 0xa5, a copy-on-write fault. */
+  write_page?: number;
   /** The helper ends itself after this long (default 60 s, at most 600 s). */
   max_ms?: number;
 }

@@ -127,6 +127,24 @@ describe("helpers: map_hold, spawn, proc_frames, proc_kill", () => {
     }
   });
 
+  it("map_hold with write_page writes one page of a private mapping, copy-on-write, leaving the file alone", async () => {
+    const before = readFileSync(file);
+    const pid = await client.mapHold(file, { private: true, writePage: 1, maxMs: 20_000 });
+    try {
+      const [m] = await client.procFrames(pid, file);
+      expect(m.perms).toBe("rw-p");
+      const page = Buffer.alloc(4096);
+      const fd = (await import("node:fs")).openSync(`/proc/${pid}/mem`, "r");
+      (await import("node:fs")).readSync(fd, page, 0, 4096, m.start + 4096);
+      (await import("node:fs")).closeSync(fd);
+      expect(page.equals(Buffer.alloc(4096, 0xa5))).toBe(true);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    } finally {
+      await client.procKill(pid);
+    }
+    expect((await remoteError(client.mapHold(file, { writePage: 0 }))).message).toContain("write_page needs private");
+  });
+
   it("map_hold reports the child's failure with its errno", async () => {
     expect((await remoteError(client.mapHold(path.join(dir, "missing")))).errname).toBe("ENOENT");
   });

@@ -55,17 +55,21 @@ static int child_report(int rd)
     return r == (ssize_t)sizeof e ? e : r == 0 ? ECHILD : errno;
 }
 
-/* map_hold {path, exec?: bool, private?: bool, max_ms?} -> {pid, addr, length}.
+/* map_hold {path, exec?: bool, private?: bool, write_page?: int, max_ms?} -> {pid, addr, length}.
  * The child opens path, mmaps the whole file (PROT_READ, plus PROT_EXEC with exec; MAP_SHARED unless
- * private), reads one byte of every page, closes the fd, and sleeps until killed (proc_kill) or max_ms. */
+ * private), reads one byte of every page, closes the fd, and sleeps until killed (proc_kill) or max_ms.
+ * With private and write_page, the mapping is also writable and that page is filled with 0xa5 (a
+ * copy-on-write fault: the page leaves the file's page cache for this mapping only). */
 int op_map_hold(ctx *c, jwriter *w)
 {
     const char *path;
     int exec = 0, priv = 0;
-    long long max_ms;
+    long long max_ms, write_page = -1;
     if (arg_str(c, "path", &path, 1) < 0 || arg_bool(c, "exec", &exec, 0) < 0 ||
-        arg_bool(c, "private", &priv, 0) < 0 || helper_args(c, &max_ms) < 0)
+        arg_bool(c, "private", &priv, 0) < 0 || arg_int(c, "write_page", &write_page, 0) < 0 ||
+        helper_args(c, &max_ms) < 0)
         return -1;
+    if (write_page >= 0 && !priv) return fail(c, "map_hold: write_page needs private: true (a shared mapping of a read-only fd cannot be written)");
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return fail_errno(c, errno, "map_hold: pipe2");
     struct stat st;
@@ -81,12 +85,17 @@ int op_map_hold(ctx *c, jwriter *w)
         void *a = MAP_FAILED;
         if (fd < 0) e = errno;
         else if (len == 0) e = EINVAL;
-        else if ((a = mmap(NULL, len, PROT_READ | (exec ? PROT_EXEC : 0), priv ? MAP_PRIVATE : MAP_SHARED, fd, 0)) == MAP_FAILED) e = errno;
+        else if ((a = mmap(NULL, len, PROT_READ | (exec ? PROT_EXEC : 0) | (write_page >= 0 ? PROT_WRITE : 0),
+                           priv ? MAP_PRIVATE : MAP_SHARED, fd, 0)) == MAP_FAILED) e = errno;
         if (fd >= 0) close(fd);
         if (!e) {
             long ps = page_size();
             volatile const char *q = a;
             for (size_t k = 0; k < len; k += (size_t)ps) (void)q[k];
+            if (write_page >= 0) {
+                if ((unsigned long long)write_page * (unsigned long long)ps >= len) e = EINVAL;
+                else memset((char *)a + (size_t)write_page * (size_t)ps, 0xa5, (size_t)ps);
+            }
         }
         if (write(p[1], &e, sizeof e) < 0) _exit(1);
         close(p[1]);
