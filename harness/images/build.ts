@@ -149,15 +149,7 @@ async function buildImage(spec: ImageSpec, tools: ErofsTools, opts: BuildOptions
     throw err;
   }
   step?.ok();
-  const manifestPath = path.join(dir, MANIFEST_FILE);
-  const manifest = await readManifest(manifestPath);
-  return {
-    name: spec.name,
-    imagePath: path.join(dir, manifest.image.file),
-    devicePaths: manifest.devices.map((d) => path.join(dir, d.file)),
-    manifestPath,
-    manifest,
-  };
+  return builtFromEntry(spec.name, dir);
 }
 
 async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: string, uuid: string, opts: BuildOptions): Promise<void> {
@@ -342,12 +334,17 @@ async function buildDerived(spec: ImageSpec, tools: ErofsTools, get: (n: string)
     throw err;
   }
   step?.ok();
+  return builtFromEntry(spec.name, dir);
+}
+
+/** A cache entry's image, devices and manifest, as callers see a built image. */
+async function builtFromEntry(name: string, dir: string): Promise<BuiltImage> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const manifest = await readManifest(manifestPath);
   return {
-    name: spec.name,
+    name,
     imagePath: path.join(dir, manifest.image.file),
-    devicePaths: manifest.devices.map((x) => path.join(dir, x.file)),
+    devicePaths: manifest.devices.map((d) => path.join(dir, d.file)),
     manifestPath,
     manifest,
   };
