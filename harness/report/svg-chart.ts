@@ -167,7 +167,8 @@ export function measurementCharts(ms: Measurement[]): MeasurementChart[] {
   for (const [unit, list] of byUnit) {
     const names = [...new Set(list.map((m) => m.name))];
     const line = list.every((m) => m.x !== undefined);
-    const multiName = line && new Set(list.map((m) => `${m.series}\0${m.name}`)).size > new Set(list.map((m) => m.series)).size;
+    // A line series is one `series` label; names split it only when two of them share an x.
+    const multiName = line && new Set(list.map((m) => `${m.series}\0${m.x}`)).size < list.length;
     const xLabel = list.find((m) => m.xLabel !== undefined)?.xLabel;
     const series = new Map<string, ChartPoint[]>();
     for (const m of list) {
@@ -176,7 +177,7 @@ export function measurementCharts(ms: Measurement[]): MeasurementChart[] {
       series.get(key)!.push({ x: line ? m.x! : m.name, y: m.value });
     }
     charts.push({
-      title: names.length <= 3 ? names.join(", ") : `${names.length} measurements`,
+      title: names.length <= 3 ? names.join(", ") : line && xLabel ? `${commonPrefix(names) || unit} by ${xLabel}` : `${names.length} measurements`,
       unit,
       kind: line ? "line" : "bar",
       series: [...series].map(([name, points]) => ({ name, points })),
@@ -184,4 +185,11 @@ export function measurementCharts(ms: Measurement[]): MeasurementChart[] {
     });
   }
   return charts;
+}
+
+/** The shared leading part of measurement names, without a trailing separator ("cached_growth_n1", "cached_ideal_n1" -> "cached"). */
+function commonPrefix(names: string[]): string {
+  let p = names[0] ?? "";
+  for (const n of names) while (!n.startsWith(p)) p = p.slice(0, -1);
+  return p.replace(/[_.\- ]+$/, "");
 }
