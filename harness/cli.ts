@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The `pcshare` command. Each subcommand lives in harness/cli/; this file only wires them.
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { addGuestOptions } from "./cli/kernel-options.ts";
 import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
 import { runCommand } from "./cli/run-command.ts";
+import { seriesCommand } from "./cli/series-command.ts";
+import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
@@ -13,7 +15,7 @@ const program = new Command();
 program
   .name("pcshare")
   .description(
-    "Integration test suite for Linux EROFS page-cache sharing: builds fixture images, boots kernels\n" +
+    "Integration test suite for Linux EROFS page-cache sharing: builds fixture images, boots kernels " +
       "under QEMU, drives the guest case by case and measures whether mounts really share pages.",
   )
   .showHelpAfterError();
@@ -52,6 +54,32 @@ addGuestOptions(
     .option("--out <dir>", "results directory (default results/<timestamp>)")
     .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)"),
 ).action(async (opts) => exit(await runCommand(opts)));
+
+program
+  .command("series")
+  .description("build the kernel without and with a patch series, run the cases on both and compare (exit 1 on new failures)")
+  .argument("<series>", "mbox, .patch file, directory of patches, or A..B in a git --tree")
+  .option("--tree <dir>", "source tree to build (default: Debian's linux-source matching the default kernel)")
+  .option("--debug", "build both kernels with the debug fragment (KASAN, lockdep, DEBUG_VM, ...)")
+  .option("--fragment <names...>", "config fragments for both builds (default base share-on)")
+  .option("--only <ids...>", "run only these cases (ids, names, id-name; comma-separated; * wildcards)")
+  .option("--skip <ids...>", "leave these cases out")
+  .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
+  .option("--out <dir>", "results directory (default results/series-<timestamp>), with baseline/ and patched/")
+  .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)")
+  .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
+  .action(async (series: string, opts) => exit(await seriesCommand(series, opts)));
+
+program
+  .command("mutants")
+  .description("build each kernel-patches/mutants/ patch and check the cases its Killed-By line names fail on it (exit 1 if one survives)")
+  .option("--only <names...>", "only these mutants (file names without .patch; * wildcards)")
+  .option("--no-debug", "run mutants that need a debug kernel on the normal build instead")
+  .option("--dir <dir>", "directory of mutant patches", "kernel-patches/mutants")
+  .option("--out <dir>", "results directory (default results/mutants-<timestamp>)")
+  .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)")
+  .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
+  .action(async (opts) => exit(await mutantsCommand(opts)));
 
 program
   .command("list")

@@ -71,6 +71,18 @@ export interface KernelInfo {
   hashes: Record<string, string>;
   /** Relevant config options, e.g. { CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "y" }. */
   config: Record<string, string>;
+  /** For a kernel built with a patch series: what was applied, on what, and the patchset hash. */
+  series?: SeriesInfo;
+}
+
+export interface SeriesInfo {
+  /** The series as given (mbox, patch file or directory, git range). */
+  spec: string;
+  /** What it was applied on (Debian package version or git describe of the tree). */
+  base: string;
+  /** sha256 over the patch diffs, in order. */
+  hash: string;
+  patches: { subject: string; messageId?: string }[];
 }
 
 export interface RunResult {
