@@ -1,19 +1,13 @@
 // Owns: test helpers for the erofs image tests: locating erofs-utils (through harness/images/erofs-utils.ts,
-// defaulting PCSHARE_EROFS_UTILS_DIR to /tmp/erofs19/bin when that exists), running the tools, building a
-// deterministic source tree, and building images into temporary directories.
-import { existsSync } from "node:fs";
+// which provisions 1.9 when the host's is older), running the tools, building a deterministic source
+// tree, and building images into temporary directories.
 import { mkdir, readFile, symlink, link, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { erofsTools, type ErofsTools } from "../../../harness/images/erofs-utils.ts";
 import { prng } from "../../../harness/images/erofs/collide.ts";
 
-const FALLBACK_DIR = "/tmp/erofs19/bin";
-
 export async function tools(): Promise<ErofsTools> {
-  if (!process.env.PCSHARE_EROFS_UTILS_DIR && existsSync(path.join(FALLBACK_DIR, "mkfs.erofs"))) {
-    process.env.PCSHARE_EROFS_UTILS_DIR = FALLBACK_DIR;
-  }
   return erofsTools();
 }
 
