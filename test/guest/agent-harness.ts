@@ -6,7 +6,8 @@ import { createInterface } from "node:readline";
 import { Duplex } from "node:stream";
 import path from "node:path";
 import { buildAgent } from "../../harness/guest/build-agent.ts";
-import { AgentClient } from "../../harness/guest/agent-client.ts";
+import { expect } from "vitest";
+import { AgentClient, AgentError } from "../../harness/guest/agent-client.ts";
 
 export interface Exit {
   code: number | null;
@@ -81,4 +82,15 @@ export class RawAgent {
 export async function scratchDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join("/var/tmp", "pcshare-agent-test-"));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The AgentError a call that must fail rejects with (fails the test when the call succeeds). */
+export async function remoteError(p: Promise<unknown>): Promise<AgentError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(AgentError);
+    return err as AgentError;
+  }
+  throw new Error("expected the agent call to fail");
 }

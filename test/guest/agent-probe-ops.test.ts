@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AgentClient, AgentError } from "../../harness/guest/agent-client.ts";
-import { scratchDir, startClient } from "./agent-harness.ts";
+import { remoteError, scratchDir, startClient } from "./agent-harness.ts";
 
 let client: AgentClient;
 let dir: string;
@@ -30,15 +30,6 @@ afterAll(async () => {
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-async function remoteError(p: Promise<unknown>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AgentError);
-    return err as AgentError;
-  }
-  throw new Error("expected the agent call to fail");
-}
 
 describe("read_at", () => {
   it("pread and read return the bytes at the offset, short at EOF and 0 past it", async () => {

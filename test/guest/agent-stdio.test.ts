@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { AgentClient, AgentError } from "../../harness/guest/agent-client.ts";
 import { AGENT_EXEC_OUTPUT_CAP, AGENT_PROTOCOL_VERSION } from "../../harness/guest/protocol.ts";
-import { scratchDir, startClient, type SpawnedAgent } from "./agent-harness.ts";
+import { scratchDir, startClient, type SpawnedAgent, remoteError } from "./agent-harness.ts";
 
 const PAGE = 4096;
 let client: AgentClient;
@@ -40,15 +40,6 @@ function writeDurable(file: string, data: Uint8Array): void {
   }
 }
 
-async function remoteError(p: Promise<unknown>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AgentError);
-    return err as AgentError;
-  }
-  throw new Error("expected the agent call to fail");
-}
 
 function kernelAtLeast(major: number, minor: number): boolean {
   const [a, b] = os.release().split(/[.-]/).map(Number);

@@ -1,21 +1,13 @@
 // Unit tests for config fragments: what they request, which requests did not survive, and the
 // Kconfig dependencies named for those (on a small fake Kconfig tree), plus the shipped fragments.
-import { rm, mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkOptions, explainMismatches, fragmentsHash, loadFragments, requestedOptions } from "../../harness/kernel/fragments.ts";
 import { buildErrors, fragmentList } from "../../harness/kernel/build.ts";
+import { tempDir } from "./temp-dirs.ts";
 
-const made: string[] = [];
-async function tempDir(prefix: string): Promise<string> {
-  const d = await mkdtemp(prefix);
-  made.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of made) await rm(d, { recursive: true, force: true });
-});
 
 
 describe("config fragments", () => {

@@ -1,25 +1,17 @@
 // The scratch copy a build patches: the pristine tree (Debian's cache or a user's tree) is never
 // written, files a previous series touched come back with a fresh mtime (so make rebuilds them),
 // files it created go away, and a user's in-tree build output is not copied.
-import { rm, mkdtemp, mkdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { syncScratch } from "../../harness/kernel/build.ts";
 import { applySeries, loadSeries } from "../../harness/kernel/series.ts";
 import { userTree, type SourceTree } from "../../harness/kernel/source.ts";
+import { tempDir } from "./temp-dirs.ts";
 
-const made: string[] = [];
-async function tempDir(prefix: string): Promise<string> {
-  const d = await mkdtemp(prefix);
-  made.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of made) await rm(d, { recursive: true, force: true });
-});
 
 
 const patch = `--- a/fs/x.c

@@ -1,20 +1,12 @@
 // Unit tests for the series parser: a handmade mbox (folded and encoded subjects, a cover letter,
 // a reply, out-of-order numbering, From_ escaping), file lists of diffs, and patch(1) failure text.
-import { rm, mkdtemp, writeFile, readFile } from "node:fs/promises";
+import { writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applySeries, cleanSubject, describeFailure, diffFiles, loadSeries, parseMbox, PatchApplyError, splitMbox } from "../../harness/kernel/series.ts";
+import { tempDir } from "./temp-dirs.ts";
 
-const made: string[] = [];
-async function tempDir(prefix: string): Promise<string> {
-  const d = await mkdtemp(prefix);
-  made.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of made) await rm(d, { recursive: true, force: true });
-});
 
 
 const diff1 = `diff --git a/hello.txt b/hello.txt
