@@ -75,6 +75,12 @@ async function benchSuite(): Promise<void> {
     console.log(`  wall time:          ${s(wall)}  target <= 300 s`);
     console.log(`  guest case time:    ${s(guest)}`);
     console.log(`  harness overhead:   ${s(wall - guest)} = ${(((wall - guest) / wall) * 100).toFixed(1)} %  target <= 15 %`);
+    const boots = run.boots ?? [];
+    const bootWait = boots.reduce((n, b) => n + b.waitedMs, 0);
+    const perCase = run.cases.reduce((n, c) => n + (c.guestMs === undefined ? 0 : c.durationMs - c.guestMs), 0);
+    console.log(`    of which boots:   ${s(bootWait)} waited for ${boots.length} guests (boot to agent: median ${s(median(boots.map((b) => b.hostWallMs)))} wall, ${s(median(boots.map((b) => b.guestUptimeMs)))} guest uptime)`);
+    console.log(`    resets and logs:  ${s(perCase)} (after each case: unmount, drop caches, kernel log, artifacts)`);
+    console.log(`    the rest:         ${s(wall - guest - bootWait - perCase)} (case setup, crashed cases, host-side work)`);
   } finally {
     await rm(out, { recursive: true, force: true });
   }

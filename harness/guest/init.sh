@@ -18,13 +18,9 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 for m in $(cat /lib/modules/load.order); do
   insmod "/lib/modules/$m" || echo "pcshare-init: insmod $m failed"
 done
-mkdir -p /dev/disk/pcshare
-for d in /sys/block/vd*; do
-  [ -e "$d/serial" ] || continue
-  s=$(cat "$d/serial")
-  [ -n "$s" ] && ln -sf "/dev/${d##*/}" "/dev/disk/pcshare/$s"
-done
-echo "pcshare-init: ready at $(cut -d' ' -f1 /proc/uptime) s"
+/bin/pcshare-agent --link-drives /dev/disk/pcshare
+read -r uptime _ < /proc/uptime
+echo "pcshare-init: ready at $uptime s"
 if grep -q 'pcshare.shell=1' /proc/cmdline; then
   echo "pcshare-init: interactive shell; image drives are under /dev/disk/pcshare; exit to power off"
   setsid cttyhack sh -l

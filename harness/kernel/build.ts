@@ -21,6 +21,7 @@ import { cachedDir, cachePath } from "../util/cache.ts";
 import { sha256File } from "../util/hash.ts";
 import { progress } from "../util/progress.ts";
 import { loadCachedKernel } from "./debian.ts";
+import { findDecodeScript } from "./symbolize.ts";
 import { parseConfig, recordedOptions, type Kernel } from "./kernel.ts";
 import { checkOptions, explainMismatches, fragmentsHash, loadFragments, requestedOptions, type Fragment } from "./fragments.ts";
 import { applySeries, loadSeries, type Series } from "./series.ts";
@@ -39,7 +40,7 @@ export interface BuildRequest {
 
 export const DEFAULT_FRAGMENTS = ["base", "share-on"];
 /** Bumped when the layout of a built-kernel entry or the build recipe changes. */
-const LAYOUT = 1;
+const LAYOUT = 2; // 2: decode_stacktrace.sh kept beside vmlinux
 const ARCH = "x86_64";
 /** Fixed build identity so that identical inputs give an identical bzImage. */
 const BUILD_ENV = { KBUILD_BUILD_TIMESTAMP: "2026-01-01 00:00:00 UTC", KBUILD_BUILD_USER: "pcshare", KBUILD_BUILD_HOST: "pcshare", LC_ALL: "C" };
@@ -99,6 +100,7 @@ export async function loadBuiltKernel(dir: string): Promise<Kernel> {
   try {
     await stat(path.join(dir, "vmlinux"));
     k.vmlinux = path.join(dir, "vmlinux");
+    k.decodeScript = await findDecodeScript(k.vmlinux);
   } catch {
     /* none kept */
   }
@@ -347,6 +349,7 @@ async function saveEntry(tmp: string, out: BuildOutput, source: SourceTree, frag
   await copyFile(path.join(o, ".config"), path.join(tmp, "config"));
   await copyFile(path.join(o, "vmlinux"), path.join(tmp, "vmlinux"));
   await copyFile(path.join(o, "System.map"), path.join(tmp, "System.map"));
+  await copyFile(path.join(source.dir, "scripts", "decode_stacktrace.sh"), path.join(tmp, "decode_stacktrace.sh"));
   await copyFile(path.join(path.dirname(o), "build.log"), path.join(tmp, "build.log"));
   const config = parseConfig(await readFile(path.join(tmp, "config"), "utf8"));
   const hashes: Record<string, string> = { bzImage: out.bzImageHash, fragments: fh };

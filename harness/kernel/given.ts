@@ -7,6 +7,7 @@ import { cachedDir } from "../util/cache.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
 import { collectModules, parseBuiltin, guestModules } from "./modules.ts";
 import { parseConfig, recordedOptions, type Kernel } from "./kernel.ts";
+import { findDecodeScript } from "./symbolize.ts";
 
 async function firstExisting(paths: string[]): Promise<string | undefined> {
   for (const p of paths) {
@@ -54,6 +55,7 @@ export async function givenKernel(image: string, opts: { modulesDir?: string; co
     const meta = JSON.parse(await readFile(path.join(cached, "modules.json"), "utf8")) as { order: string[] };
     modules = meta.order.map((m) => path.join(cached, "modules", m));
   }
+  const vmlinux = await firstExisting([path.join(dir, "vmlinux"), path.resolve(dir, "../../../vmlinux")]);
   return {
     info: {
       source: `path:${abs}`,
@@ -65,6 +67,7 @@ export async function givenKernel(image: string, opts: { modulesDir?: string; co
     image: abs,
     modules,
     config,
-    vmlinux: await firstExisting([path.join(dir, "vmlinux"), path.resolve(dir, "../../../vmlinux")]),
+    vmlinux,
+    decodeScript: vmlinux && (await findDecodeScript(vmlinux)),
   };
 }

@@ -13,6 +13,8 @@ export interface Kernel {
   config: Record<string, string>;
   /** vmlinux with symbols, for symbolizing crash traces, when available. */
   vmlinux?: string;
+  /** The kernel's scripts/decode_stacktrace.sh, to symbolize crash traces against vmlinux. */
+  decodeScript?: string;
 }
 
 /** Config options recorded in every result (what the suite's verdicts depend on). */
@@ -53,4 +55,13 @@ export function recordedOptions(config: Record<string, string>): Record<string, 
 /** Whether the kernel can share page cache (feature compiled in and erofs present). */
 export function hasPageCacheShare(k: Kernel): boolean {
   return k.config.CONFIG_EROFS_FS_PAGE_CACHE_SHARE === "y" && ["y", "m"].includes(k.config.CONFIG_EROFS_FS ?? "n");
+}
+
+/**
+ * How much slower than a plain kernel this one runs cases: sanitizers and lock checking instrument
+ * every access. Timeouts are scaled by it (a KASAN + lockdep guest ran the suite ~4x slower under TCG).
+ */
+export function slowdownFactor(k: Kernel): number {
+  const on = (opt: string) => k.config[opt] === "y";
+  return on("CONFIG_KASAN") || on("CONFIG_PROVE_LOCKING") ? 4 : 1;
 }

@@ -31,6 +31,10 @@ export interface CrashReport {
   kind: string; // panic | oops | bug | warning | kasan | kfence | lockdep | rcu_stall | hung_task | soft_lockup | busy_inodes
   title: string; // first line, e.g. "BUG: KASAN: slab-use-after-free in erofs_..."
   excerpt: string; // console lines around it
+  /** The excerpt through scripts/decode_stacktrace.sh (file:line per frame), when the kernel has a vmlinux with DWARF. */
+  symbolized?: string;
+  /** Why symbolizing failed, when it was tried and did. */
+  symbolizeError?: string;
 }
 
 export interface CaseResult {
@@ -93,6 +97,16 @@ export interface RunResult {
   kernel: KernelInfo;
   tools: Record<string, string>; // e.g. { "mkfs.erofs": "1.9.4", busybox: "1.35.0" }
   cases: CaseResult[];
+  /** Every guest the run used, in order. */
+  boots?: BootRecord[];
+}
+
+export interface BootRecord {
+  /** Host wall clock from QEMU start to agent ready, and the guest's uptime then. */
+  hostWallMs: number;
+  guestUptimeMs: number;
+  /** How long the runner waited for this guest (less than hostWallMs when it booted as a standby). */
+  waitedMs: number;
 }
 
 /** Outcomes that make a run (and `npm run suite`) exit non-zero. */

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { mkdir, writeFile } from "node:fs/promises";
 import { execa } from "execa";
-import type { Kernel } from "../kernel/kernel.ts";
+import { slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 import type { CaseDef } from "./case.ts";
 import { caseLabel } from "./case.ts";
 import { unmetRequirement } from "./requirements.ts";
@@ -17,7 +17,8 @@ import type { Vm } from "../vm/vm.ts";
 import { shellQuote } from "../vm/qemu-args.ts";
 import { VmError, StepTimeout } from "../vm/errors.ts";
 import { FATAL_KINDS } from "../vm/crash.ts";
-import type { CaseResult, RunResult, Outcome, CrashReport } from "../report/model.ts";
+import type { CaseResult, RunResult, Outcome, CrashReport, BootRecord } from "../report/model.ts";
+import { symbolizeCrashes } from "../kernel/symbolize.ts";
 import { findBusybox } from "../util/host-tools.ts";
 import { sha256Hex } from "../util/hash.ts";
 
@@ -28,6 +29,8 @@ export interface RunOptions {
   specFiles: string[];
   repeat?: number;
   memoryMiB?: number;
+  /** Boot a standby guest beside the running one (default: when the host has 2+ CPUs; PCSHARE_SPARE_GUEST=0 turns it off). */
+  spareGuest?: boolean;
   /** Called after each case with its result (for live progress). */
   onResult?: (r: CaseResult, index: number, total: number) => void;
 }
@@ -69,12 +72,34 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   ]);
   const guest = await prepareGuest(opts.kernel);
 
+  // After a kernel crash the next case needs a fresh guest. With a spare host CPU, a standby guest
+  // boots beside the one running cases, so a crash costs a switch instead of a boot.
+  const useSpare = opts.spareGuest ?? (os.availableParallelism() >= 2 && process.env.PCSHARE_SPARE_GUEST !== "0");
+  const abortSpare = new AbortController();
   let vm: Vm | undefined;
-  let boots = 0;
-  const boot = async () => {
-    boots++;
-    vm = await bootGuest(opts.kernel, { drives, memoryMiB: opts.memoryMiB, artifactsDir: path.join(opts.outDir, `boot-${boots}`) });
-    await vm.agent.kmsg(); // start each case's kernel log from here
+  let spare: Promise<Vm> | undefined;
+  let bootsStarted = 0;
+  const boots: BootRecord[] = [];
+  const startBoot = (): Promise<Vm> => {
+    bootsStarted++;
+    const booting = bootGuest(opts.kernel, {
+      drives,
+      memoryMiB: opts.memoryMiB,
+      artifactsDir: path.join(opts.outDir, `boot-${bootsStarted}`),
+      signal: abortSpare.signal,
+    });
+    booting.catch(() => {}); // a spare's failure surfaces when it is taken into use
+    return booting;
+  };
+  const nextGuest = async (): Promise<Vm> => {
+    const t0 = Date.now();
+    const booting = spare ?? startBoot();
+    spare = undefined;
+    const next = await booting;
+    if (useSpare) spare = startBoot(); // only now, so that it does not slow down the boot waited for
+    await next.agent.kmsg(); // start each case's kernel log from here
+    boots.push({ ...next.timing, waitedMs: Date.now() - t0 });
+    return next;
   };
 
   try {
@@ -87,7 +112,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       if (!vm || !vm.alive) {
         if (vm) await vm.kill();
         try {
-          await boot();
+          vm = await nextGuest();
         } catch (err) {
           const e = err as Error;
           emit({ ...baseResult(def, rep, "error", `guest did not boot: ${e.message.split("\n")[0]}`), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
@@ -103,7 +128,8 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       }
     }
   } finally {
-    await vm?.shutdown();
+    abortSpare.abort();
+    await Promise.all([vm?.shutdown(), spare?.then((v) => v.kill()).catch(() => {})]);
   }
 
   return {
@@ -120,6 +146,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     kernel: opts.kernel.info,
     tools: await toolVersions(),
     cases: results,
+    boots,
   };
 }
 
@@ -183,11 +210,12 @@ async function runOne(
   let guestMs: number | undefined;
   let crashes: CrashReport[] = [];
   let guestLost = false;
+  const t0 = Date.now();
   try {
-    const t0 = Date.now();
-    await vm.step(caseLabel(def), def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS, () => def.run(ctx));
+    await vm.step(caseLabel(def), (def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS) * slowdownFactor(opts.kernel), () => def.run(ctx));
     guestMs = Date.now() - t0;
   } catch (err) {
+    guestMs = Date.now() - t0; // also when the case failed, crashed or timed out: the guest was busy with it
     if (err instanceof CaseSkip) {
       outcome = "skip";
       reason = err.message;
@@ -208,7 +236,7 @@ async function runOne(
   let dmesg = "";
   if (vm.alive && outcome !== "timeout" && outcome !== "error") {
     try {
-      await vm.step(`reset after ${def.id}`, RESET_TIMEOUT_MS, async () => {
+      await vm.step(`reset after ${def.id}`, RESET_TIMEOUT_MS * slowdownFactor(opts.kernel), async () => {
         await ctx.reset();
         dmesg = (await vm.agent.kmsg()).map((r) => `[${(r.ts_us / 1e6).toFixed(6)}] ${r.text}`).join("\n");
       });
@@ -222,6 +250,7 @@ async function runOne(
     }
   }
   if (crashes.length === 0) crashes = vm.crashes(mark);
+  await symbolizeCrashes(opts.kernel, crashes);
   const result = baseResult(def, rep, outcome, reason);
   result.durationMs = Date.now() - started;
   result.guestMs = guestMs;
@@ -253,7 +282,7 @@ async function runOne(
     qemu: path.relative(opts.outDir, path.join(dir, "qemu.cmd")),
   };
   if (result.outcome !== "pass" && result.outcome !== "skip") {
-    result.consoleExcerpt = crashes.length ? crashes.map((c) => c.excerpt).join("\n...\n") : tailLines(dmesg || consoleText, 40);
+    result.consoleExcerpt = crashes.length ? crashes.map((c) => c.symbolized ?? c.excerpt).join("\n...\n") : tailLines(dmesg || consoleText, 40);
   }
   return { result, guestLost };
 }

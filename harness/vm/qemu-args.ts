@@ -48,7 +48,10 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     "-display", "none",
     "-nic", "none",
     "-no-reboot",
-    "-machine", "pc",
+    // q35 rather than pc: pc's ACPI _PRT method builds the PCI interrupt routing in an AML loop, which
+    // a KASAN + lockdep kernel under TCG interprets so slowly that it hits ACPI's 30 s loop timeout and
+    // the virtio devices end up without interrupts; q35's routing tables are static.
+    "-machine", "q35",
     // Multi-threaded TCG let a 2-vCPU guest of the stock kernel oops on an int3 left by live text
     // patching during boot (1 boot in 12 here); single-threaded TCG did not (0 in 12).
     "-accel", host.accel === "kvm" ? "kvm" : "tcg,thread=single",

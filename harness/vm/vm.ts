@@ -29,6 +29,8 @@ export interface BootOptions {
   readyTimeoutMs?: number;
   /** Boot fails early if the console stays silent this long before the agent is ready. */
   silenceTimeoutMs?: number;
+  /** Aborting kills QEMU; a boot still in progress then fails. */
+  signal?: AbortSignal;
 }
 
 export interface BootTiming {
@@ -110,6 +112,7 @@ export class Vm {
     proc.stderr?.on("data", (c: string) => (stderr += c));
     const exited = proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
     const vm = new Vm(proc, argv, consoleLog, workDir, exited);
+    opts.signal?.addEventListener("abort", () => void vm.kill(), { once: true });
     consoleLog.onData((c) => vm.fatalWatch?.(c));
     exited.then((e) => {
       vm.exitInfo = e;
@@ -257,7 +260,15 @@ export class Vm {
     await this.cleanup();
   }
 
-  private async cleanup(): Promise<void> {
+  private cleaned?: Promise<void>;
+
+  /** Runs once, however many of shutdown/kill/abort ask for it. */
+  private cleanup(): Promise<void> {
+    this.cleaned ??= this.cleanupOnce();
+    return this.cleaned;
+  }
+
+  private async cleanupOnce(): Promise<void> {
     await this.exited;
     this.socket?.destroy();
     await this.console.close();

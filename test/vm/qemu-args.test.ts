@@ -17,7 +17,7 @@ describe("qemuArgs", () => {
   it("builds the TCG command line", () => {
     expect(qemuArgs(spec, { qemu: "qemu-system-x86_64", accel: "tcg" })).toEqual([
       "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-nic", "none", "-no-reboot",
-      "-machine", "pc", "-accel", "tcg,thread=single", "-cpu", "qemu64", "-smp", "2", "-m", "1024M",
+      "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "qemu64", "-smp", "2", "-m", "1024M",
       "-kernel", "/k/vmlinuz", "-initrd", "/k/initrd.cpio", "-append", "console=ttyS0 panic=-1",
       "-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0",
       "-device", "virtio-serial-pci,id=vser0",

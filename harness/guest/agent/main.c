@@ -3,6 +3,7 @@
 #include "json.h"
 #include "ops.h"
 #include "transport.h"
+#include "drives.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -115,7 +116,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: pcshare-agent [--stdio | --port PATH]\n"
                "  (no args)    serve on the virtio-serial port named \"" PORT_NAME "\"\n"
                "  --stdio      serve requests from stdin, replies on stdout; exit on EOF\n"
-               "  --port PATH  serve on the given character device\n");
+               "  --port PATH  serve on the given character device\n"
+               "  --link-drives DIR  symlink each virtio-blk disk's serial in DIR to its /dev node, then exit\n");
 }
 
 int main(int argc, char **argv)
@@ -125,6 +127,7 @@ int main(int argc, char **argv)
     for (int k = 1; k < argc; k++) {
         if (strcmp(argv[k], "--stdio") == 0) stdio_mode = 1;
         else if (strcmp(argv[k], "--port") == 0 && k + 1 < argc) port = argv[++k];
+        else if (strcmp(argv[k], "--link-drives") == 0 && k + 1 < argc) return link_drives(argv[k + 1]) < 0;
         else if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) { usage(stdout); return 0; }
         else { usage(stderr); return 2; }
     }
