@@ -1,7 +1,7 @@
 // The readable report's content, independent of markup: header facts, verdict rows, failure details,
 // measurement tables and charts, findings and totals. markdown.ts and html.ts only lay this out.
 // All strings here are cleaned of control characters but NOT escaped for any markup.
-import { FAILING, type CaseResult, type Outcome, type RunResult } from "./model.ts";
+import { FAILING, type CaseResult, type Outcome, type RunResult, type SeriesInfo, type BootRecord } from "./model.ts";
 import {
   caseTitle,
   cleanText,
@@ -87,14 +87,34 @@ function header(run: RunResult): HeaderFact[] {
     { label: "Kernel version", values: [k.version], code: true },
     { label: "Kernel hashes (sha256)", values: Object.entries(k.hashes).map(([f, s]) => `${f}: ${s}`), code: true },
     { label: "Config options", values: Object.entries(k.config).map(([o, v]) => `${o}=${v}`), code: true },
+    ...(k.series ? [seriesFact(k.series)] : []),
     { label: "Tools", values: Object.entries(run.tools).map(([t, v]) => `${t} ${v}`) },
     { label: "Host", values: [`${h.hostname}, ${h.cpus} CPUs, node ${h.node}`] },
     { label: "QEMU / accel", values: [`${h.qemu} / ${h.accel}`] },
     { label: "Started", values: [run.startedAt] },
     { label: "Finished", values: [run.finishedAt] },
     { label: "Duration", values: [formatDuration(runDurationMs(run))] },
+    ...(run.boots?.length ? [bootsFact(run.boots)] : []),
   ];
   return facts.map((f) => ({ ...f, values: f.values.length ? f.values.map(oneLine) : ["(none)"] }));
+}
+
+function seriesFact(series: SeriesInfo): HeaderFact {
+  return {
+    label: "Patch series",
+    values: [
+      `${series.spec} on ${series.base}, patchset sha256 ${series.hash}`,
+      ...series.patches.map((p, i) => `${i + 1}/${series.patches.length} ${p.subject}${p.messageId ? ` (${p.messageId.replace(/^<|>$/g, "")})` : ""}`),
+    ],
+  };
+}
+
+function bootsFact(boots: BootRecord[]): HeaderFact {
+  const waited = boots.reduce((n, b) => n + b.waitedMs, 0);
+  return {
+    label: "Guest boots",
+    values: [`${boots.length} (agent ready at ${boots.map((b) => `${(b.guestUptimeMs / 1000).toFixed(1)} s`).join(", ")} of guest uptime; ${formatDuration(waited)} waited in all)`],
+  };
 }
 
 function failure(c: CaseResult): FailureDetail {
@@ -107,7 +127,7 @@ function failure(c: CaseResult): FailureDetail {
       expected: k.expected !== undefined ? cleanText(k.expected) : "",
       seen: k.seen !== undefined ? cleanText(k.seen) : "",
     })),
-    crashes: c.crashes.map((cr) => ({ kind: oneLine(cr.kind), title: oneLine(cr.title), excerpt: cleanText(cr.excerpt) })),
+    crashes: c.crashes.map((cr) => ({ kind: oneLine(cr.kind), title: oneLine(cr.title), excerpt: cleanText(cr.symbolized ?? cr.excerpt) })),
     console: c.consoleExcerpt ? cleanText(c.consoleExcerpt) : undefined,
   };
 }

@@ -25,6 +25,34 @@ describe("markdown", () => {
   const run = fullRun();
   const md = renderMarkdown(run);
 
+  it("names the patch series, its patches with message ids, and the guest boots", () => {
+    const patched = fullRun();
+    patched.kernel.series = {
+      spec: "fix.mbox",
+      base: "7.2.13-1",
+      hash: "ab".repeat(32),
+      patches: [{ subject: "erofs: keep the domain in the key", messageId: "<20261101.1@example.org>" }],
+    };
+    patched.boots = [
+      { hostWallMs: 7000, guestUptimeMs: 5200, waitedMs: 7000 },
+      { hostWallMs: 8000, guestUptimeMs: 5400, waitedMs: 300 },
+    ];
+    const text = renderMarkdown(patched);
+    expect(text).toContain("fix.mbox on 7.2.13-1, patchset sha256 " + "ab".repeat(32));
+    expect(text).toContain("1/1 erofs: keep the domain in the key (20261101.1@example.org)");
+    expect(text).toContain("2 (agent ready at 5.2 s, 5.4 s of guest uptime;");
+    expect(renderHtml(patched)).toContain("erofs: keep the domain in the key (20261101.1@example.org)");
+    expect(md).not.toContain("Patch series");
+  });
+
+  it("shows a crash through decode_stacktrace.sh when it was symbolized", () => {
+    const c = makeCase({ id: "L1", name: "x", outcome: "fail" });
+    c.crashes = [{ kind: "bug", title: "kernel BUG at fs/super.c:639!", excerpt: "raw frame+0x1/0x2", symbolized: "raw frame (fs/super.c:639)" }];
+    const text = renderMarkdown(makeRun([c]));
+    expect(text).toContain("raw frame (fs/super.c:639)");
+    expect(text).not.toContain("raw frame+0x1/0x2");
+  });
+
   it("has one verdict table row per case, in order", () => {
     const rows = section(md, "Verdicts").filter((l) => l.startsWith("| "));
     expect(rows[0]).toBe("| ID | Name | Groups | Outcome | Reason | Duration |");
