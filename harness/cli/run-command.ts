@@ -5,7 +5,7 @@ import { ALL_CASES } from "../../cases/index.ts";
 import { selectCases } from "../runner/select.ts";
 import { runSuite } from "../runner/run.ts";
 import { writeReports, REPORT_FILES } from "../report/index.ts";
-import { FAILING, summarize, type CaseResult } from "../report/model.ts";
+import { FAILING, summarize, repeatStability, outcomeCounts, type CaseResult } from "../report/model.ts";
 import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { DEFAULT_SPECS } from "../images/commands.ts";
@@ -46,6 +46,11 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
   });
   const files = await writeReports(run, outDir);
   const counts = summarize(run);
+  const varied = repeatStability(run).filter((c) => c.varies);
+  if (varied.length) {
+    process.stdout.write(`\nverdicts that varied across the ${opts.repeat} repetitions:\n`);
+    for (const c of varied) process.stdout.write(`  ${c.id} ${c.name}: ${outcomeCounts(c.outcomes)}\n`);
+  }
   process.stdout.write(
     `\n${Object.entries(counts).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(", ")}\n` +
       `report: ${files.html ?? path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`,

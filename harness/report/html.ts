@@ -116,6 +116,12 @@ export function renderHtml(run: RunResult): string {
   if (!v.findings.length) out.push("<p>None.</p>");
   else out.push("<ul>", ...v.findings.map((f) => `<li><strong>${e(f.title)}:</strong> ${e(f.text)}</li>`), "</ul>");
 
+  if (v.stability) {
+    out.push("<h2>Repeat stability</h2>");
+    out.push(`<p>${v.stability.steady} cases gave the same verdict in every repetition; ${v.stability.varied.length} varied.</p>`);
+    if (v.stability.varied.length) out.push("<ul>", ...v.stability.varied.map((c) => `<li><strong>${e(c.title)}:</strong> ${e(c.outcomes)}</li>`), "</ul>");
+  }
+
   out.push(`<hr><p><strong>Summary:</strong> ${v.verdict} — ${e(v.totals)}</p>`, "</body></html>", "");
   return out.join("\n");
 }

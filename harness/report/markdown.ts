@@ -94,6 +94,13 @@ export function renderMarkdown(run: RunResult): string {
   for (const f of v.findings) out.push(`- **${mdEscape(f.title)}:** ${mdEscape(f.text)}`);
   if (v.findings.length) out.push("");
 
+  if (v.stability) {
+    out.push("## Repeat stability", "");
+    out.push(`${v.stability.steady} cases gave the same verdict in every repetition; ${v.stability.varied.length} varied.`, "");
+    for (const c of v.stability.varied) out.push(`- **${mdEscape(c.title)}:** ${mdEscape(c.outcomes)}`);
+    if (v.stability.varied.length) out.push("");
+  }
+
   out.push("---", "", `**Summary:** ${v.verdict} — ${mdEscape(v.totals)}`, "");
   return out.join("\n");
 }

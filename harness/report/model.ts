@@ -117,3 +117,31 @@ export function summarize(run: RunResult): Record<Outcome, number> {
   for (const c of run.cases) counts[c.outcome]++;
   return counts;
 }
+
+/** How one case's verdicts came out over the repetitions of a --repeat run. */
+export interface CaseStability {
+  id: string;
+  name: string;
+  /** Outcome -> how many repetitions had it. */
+  outcomes: Partial<Record<Outcome, number>>;
+  /** More than one outcome: the verdict is not reproducible. */
+  varies: boolean;
+}
+
+/** Per case, the outcomes over repetitions; empty unless the run repeated its cases. */
+export function repeatStability(run: RunResult): CaseStability[] {
+  const byCase = new Map<string, CaseStability>();
+  for (const c of run.cases) {
+    if (c.repeat === undefined) continue;
+    const s = byCase.get(c.id) ?? { id: c.id, name: c.name, outcomes: {}, varies: false };
+    s.outcomes[c.outcome] = (s.outcomes[c.outcome] ?? 0) + 1;
+    s.varies = Object.keys(s.outcomes).length > 1;
+    byCase.set(c.id, s);
+  }
+  return [...byCase.values()];
+}
+
+/** "7 pass, 3 fail" */
+export function outcomeCounts(outcomes: Partial<Record<Outcome, number>>): string {
+  return OUTCOMES.filter((o) => outcomes[o]).map((o) => `${outcomes[o]} ${o}`).join(", ");
+}

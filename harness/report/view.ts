@@ -1,7 +1,7 @@
 // The readable report's content, independent of markup: header facts, verdict rows, failure details,
 // measurement tables and charts, findings and totals. markdown.ts and html.ts only lay this out.
 // All strings here are cleaned of control characters but NOT escaped for any markup.
-import { FAILING, type CaseResult, type Outcome, type RunResult, type SeriesInfo, type BootRecord } from "./model.ts";
+import { FAILING, repeatStability, outcomeCounts, type CaseResult, type Outcome, type RunResult, type SeriesInfo, type BootRecord } from "./model.ts";
 import {
   caseTitle,
   cleanText,
@@ -76,6 +76,8 @@ export interface ReportView {
   failures: FailureDetail[];
   measured: MeasuredCase[];
   findings: { title: string; text: string }[];
+  /** For --repeat runs: cases whose verdict varied, then the count of steady ones (undefined otherwise). */
+  stability?: { varied: { title: string; outcomes: string }[]; steady: number };
 }
 
 function header(run: RunResult): HeaderFact[] {
@@ -97,6 +99,13 @@ function header(run: RunResult): HeaderFact[] {
     ...(run.boots?.length ? [bootsFact(run.boots)] : []),
   ];
   return facts.map((f) => ({ ...f, values: f.values.length ? f.values.map(oneLine) : ["(none)"] }));
+}
+
+function stabilityView(run: RunResult): ReportView["stability"] {
+  const all = repeatStability(run);
+  if (!all.length) return undefined;
+  const varied = all.filter((c) => c.varies).map((c) => ({ title: oneLine(`${c.id} ${c.name}`), outcomes: outcomeCounts(c.outcomes) }));
+  return { varied, steady: all.length - varied.length };
 }
 
 function seriesFact(series: SeriesInfo): HeaderFact {
@@ -187,5 +196,6 @@ export function buildView(run: RunResult): ReportView {
     failures: run.cases.filter(hasFailureDetails).map(failure),
     measured: run.cases.filter((c) => c.measurements.length > 0).map(measured),
     findings: run.cases.flatMap((c) => c.findings.map((f) => ({ title: oneLine(caseTitle(c)), text: oneLine(f) }))),
+    stability: stabilityView(run),
   };
 }

@@ -45,6 +45,18 @@ describe("markdown", () => {
     expect(md).not.toContain("Patch series");
   });
 
+  it("lists the cases whose verdict varied over --repeat, and only for repeated runs", () => {
+    const cases = [0, 1, 2].flatMap((r) => [
+      makeCase({ id: "F1", name: "steady", outcome: "pass", repeat: r }),
+      makeCase({ id: "L2", name: "racy", outcome: r === 1 ? "fail" : "pass", repeat: r }),
+    ]);
+    const lines = section(renderMarkdown(makeRun(cases)), "Repeat stability");
+    expect(lines).toContain("1 cases gave the same verdict in every repetition; 1 varied.");
+    expect(lines).toContain("- **L2 racy:** 2 pass, 1 fail");
+    expect(renderHtml(makeRun(cases))).toContain("<li><strong>L2 racy:</strong> 2 pass, 1 fail</li>");
+    expect(md).not.toContain("## Repeat stability");
+  });
+
   it("shows a crash through decode_stacktrace.sh when it was symbolized", () => {
     const c = makeCase({ id: "L1", name: "x", outcome: "fail" });
     c.crashes = [{ kind: "bug", title: "kernel BUG at fs/super.c:639!", excerpt: "raw frame+0x1/0x2", symbolized: "raw frame (fs/super.c:639)" }];
