@@ -1,7 +1,7 @@
 // `pcshare shell` (interactive guest shell on the serial console) and `pcshare exec -- CMD`
 // (one command in a fresh guest, its output and exit status passed through).
 import { execa } from "execa";
-import { prepareGuest, bootGuest } from "../vm/launch.ts";
+import { prepareGuest, bootGuest, kernelCmdline } from "../vm/launch.ts";
 import { qemuArgs, guestCmdline, shellQuote } from "../vm/qemu-args.ts";
 import { kernelFrom, drivesFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { trackProcess } from "../vm/reaper.ts";
@@ -14,7 +14,7 @@ export async function shellCommand(opts: GuestCliOptions & { showCommand?: boole
     {
       kernel: kernel.image,
       initrd,
-      cmdline: guestCmdline({ interactive: true }),
+      cmdline: guestCmdline({ interactive: true, extra: kernelCmdline(kernel) }),
       memoryMiB: intOption(opts.memory, "--memory"),
       cpus: intOption(opts.cpus, "--cpus"),
       drives: drivesFrom(opts),

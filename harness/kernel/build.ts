@@ -349,7 +349,8 @@ async function saveEntry(tmp: string, out: BuildOutput, source: SourceTree, frag
   await copyFile(path.join(o, ".config"), path.join(tmp, "config"));
   await copyFile(path.join(o, "vmlinux"), path.join(tmp, "vmlinux"));
   await copyFile(path.join(o, "System.map"), path.join(tmp, "System.map"));
-  await copyFile(path.join(source.dir, "scripts", "decode_stacktrace.sh"), path.join(tmp, "decode_stacktrace.sh"));
+  // The symbolizer and its helper for "Code:" lines (which it finds beside itself).
+  for (const script of ["decode_stacktrace.sh", "decodecode"]) await copyFile(path.join(source.dir, "scripts", script), path.join(tmp, script));
   await copyFile(path.join(path.dirname(o), "build.log"), path.join(tmp, "build.log"));
   const config = parseConfig(await readFile(path.join(tmp, "config"), "utf8"));
   const hashes: Record<string, string> = { bzImage: out.bzImageHash, fragments: fh };

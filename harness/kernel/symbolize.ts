@@ -37,10 +37,16 @@ export function canSymbolize(kernel: Kernel): boolean {
  * the script is noted in the crash rather than thrown: the raw excerpt is still the result.
  */
 export async function symbolizeCrashes(kernel: Kernel, crashes: CrashReport[]): Promise<void> {
-  if (!canSymbolize(kernel)) return;
+  if (!canSymbolize(kernel) || crashes.length === 0) return;
+  try {
+    await access(kernel.vmlinux!); // the script prints its input unchanged when vmlinux is missing
+  } catch {
+    for (const crash of crashes) crash.symbolizeError = `vmlinux not found: ${kernel.vmlinux}`;
+    return;
+  }
   for (const crash of crashes) {
     const r = await execa("bash", [kernel.decodeScript!, kernel.vmlinux!, "auto"], {
-      input: crash.excerpt,
+      input: crash.excerpt + "\n", // the script's read loop drops a last line without a newline
       reject: false,
       timeout: DECODE_TIMEOUT_MS,
       env: { LC_ALL: "C" },

@@ -29,6 +29,8 @@ export interface BootOptions {
   readyTimeoutMs?: number;
   /** Boot fails early if the console stays silent this long before the agent is ready. */
   silenceTimeoutMs?: number;
+  /** Multiplies the default ready and silence timeouts (a KASAN + lockdep kernel boots several times slower). */
+  timeoutScale?: number;
   /** Aborting kills QEMU; a boot still in progress then fails. */
   signal?: AbortSignal;
 }
@@ -74,8 +76,9 @@ export class Vm {
 
   static async boot(opts: BootOptions): Promise<Vm> {
     const tcg = opts.host.accel === "tcg";
-    const readyTimeoutMs = opts.readyTimeoutMs ?? (tcg ? 120_000 : 40_000);
-    const silenceTimeoutMs = opts.silenceTimeoutMs ?? (tcg ? 60_000 : 20_000);
+    const scale = opts.timeoutScale ?? 1;
+    const readyTimeoutMs = opts.readyTimeoutMs ?? (tcg ? 120_000 : 40_000) * scale;
+    const silenceTimeoutMs = opts.silenceTimeoutMs ?? (tcg ? 60_000 : 20_000) * scale;
     const workDir = await mkdtemp(path.join(os.tmpdir(), "pcshare-vm-"));
     trackDir(workDir);
     if (opts.artifactsDir) await mkdir(opts.artifactsDir, { recursive: true });
