@@ -52,7 +52,7 @@ addGuestOptions(
     .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
     .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
     .option("--out <dir>", "results directory (default results/<timestamp>)")
-    .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)"),
+    .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)"),
 ).action(async (opts) => exit(await runCommand(opts)));
 
 program
@@ -66,7 +66,7 @@ program
   .option("--skip <ids...>", "leave these cases out")
   .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
   .option("--out <dir>", "results directory (default results/series-<timestamp>), with baseline/ and patched/")
-  .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)")
+  .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
   .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
   .action(async (series: string, opts) => exit(await seriesCommand(series, opts)));
 
@@ -77,7 +77,7 @@ program
   .option("--no-debug", "run mutants that need a debug kernel on the normal build instead")
   .option("--dir <dir>", "directory of mutant patches", "kernel-patches/mutants")
   .option("--out <dir>", "results directory (default results/mutants-<timestamp>)")
-  .option("--spec <file...>", "image spec files (default images/basic.yaml images/layouts.yaml)")
+  .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
   .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
   .action(async (opts) => exit(await mutantsCommand(opts)));
 

@@ -15,6 +15,7 @@
 //   a user's tree can change under us, so it always runs (incremental, near no-op) make first.
 import { copyFile, mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { cachedDir, cachePath } from "../util/cache.ts";
@@ -46,7 +47,7 @@ const ARCH = "x86_64";
 const BUILD_ENV = { KBUILD_BUILD_TIMESTAMP: "2026-01-01 00:00:00 UTC", KBUILD_BUILD_USER: "pcshare", KBUILD_BUILD_HOST: "pcshare", LC_ALL: "C" };
 
 function jobs(): string {
-  return process.env.PCSHARE_BUILD_JOBS ?? "2";
+  return process.env.PCSHARE_BUILD_JOBS ?? String(os.availableParallelism());
 }
 
 export function fragmentList(req: BuildRequest): string[] {
