@@ -1,6 +1,6 @@
 // Crash classification over a kernel console log: finds panics, oopses, BUGs, WARNINGs, KASAN/KFENCE
-// reports, lockdep splats, RCU stalls, hung tasks, soft lockups, slab leaks and busy inodes after
-// unmount, each with its title and the excerpt that shows it. A table of patterns, no scattered ifs.
+// reports, lockdep splats, RCU stalls, hung tasks, soft lockups, slab leaks, list corruption and busy
+// inodes after unmount, each with its title and the excerpt that shows it. A table of patterns, no scattered ifs.
 import type { CrashReport } from "../report/model.ts";
 
 interface Pattern {
@@ -21,6 +21,8 @@ const PATTERNS: Pattern[] = [
     re: /WARNING: (?:possible circular locking dependency detected|possible recursive locking detected|inconsistent lock state|suspicious RCU usage|bad unlock balance detected!?|held lock freed!?|lock held when returning to user space!?|possible irq lock inversion dependency detected|.*-safe -> .*-unsafe lock order detected|Nested lock was not taken).*/,
   },
   { kind: "busy_inodes", re: /(?:VFS: )?Busy inodes after unmount of .*/ },
+  // DEBUG_LIST's report comes one line before the WARNING (or BUG) it raises: it says what was corrupt.
+  { kind: "list_corruption", re: /list_(?:add|del) corruption\..*/ },
   { kind: "slab_leak", re: /(?:kmem_cache_destroy .*: Slab cache still has objects.*|BUG [\w-]+ \(.*\): Objects remaining.*)/ },
   { kind: "bug", re: /kernel BUG at .*/ },
   { kind: "oops", re: /(?:Oops: .*|BUG: unable to handle (?:page fault|kernel).*|general protection fault.*)/ },
@@ -75,4 +77,4 @@ export function classifyConsole(log: string): CrashReport[] {
  * after unmount: the superblock is gone while inodes still point at it (use-after-free follows), and
  * with BUG_ON_DATA_CORRUPTION (Debian) it is a BUG whose oops lands in the same excerpt.
  */
-export const FATAL_KINDS = new Set(["panic", "oops", "bug", "kasan", "kfence", "soft_lockup", "hard_lockup", "rcu_stall", "busy_inodes"]);
+export const FATAL_KINDS = new Set(["panic", "oops", "bug", "kasan", "kfence", "soft_lockup", "hard_lockup", "rcu_stall", "busy_inodes", "list_corruption"]);

@@ -23,6 +23,29 @@ describe("classifyConsole on real kernel logs", () => {
     expect(reports[0].title).toMatch(/^INFO: task sh:\d+ blocked for more than 2 seconds\.$/);
   });
 
+  // The debug kernel's reports, provoked through lkdtm (scripts/collect-crash-fixtures.ts --debug).
+  const debugReports: [string, string, RegExp, string][] = [
+    ["kasan-slab-out-of-bounds.log", "kasan", /^BUG: KASAN: slab-out-of-bounds in lkdtm_SLAB_LINEAR_OVERFLOW\+/, "Write of size 4 at addr"],
+    ["kasan-use-after-free.log", "kasan", /^BUG: KASAN: slab-use-after-free in lkdtm_READ_AFTER_FREE\+/, "Freed by task"],
+    ["kfence-use-after-free.log", "kfence", /^BUG: KFENCE: use-after-free read in lkdtm_KFENCE_READ_AFTER_FREE\+/, "kfence-#"],
+    ["lockdep-lock-held-returning.log", "lockdep", /^WARNING: lock held when returning to user space!$/, "(lock_me_up)"],
+    ["list-add-corruption.log", "list_corruption", /^list_add corruption\. next->prev should be prev /, "WARNING: lib/list_debug.c"],
+    ["soft-lockup.log", "soft_lockup", /^watchdog: BUG: soft lockup - CPU#\d+ stuck for \d+s! \[sh:\d+\]$/, "lkdtm_SOFTLOCKUP"],
+  ];
+  it.each(debugReports)("reports the debug kernel's %s as %s first, with its title and trace", (file, kind, title, inExcerpt) => {
+    const reports = classifyConsole(fixture(file));
+    expect(reports[0].kind).toBe(kind);
+    expect(reports[0].title).toMatch(title);
+    expect(reports[0].excerpt).toContain(inExcerpt);
+    expect(reports.every((r) => r.kind === kind)).toBe(true); // what follows a report stays in its excerpt
+  });
+
+  it.each(debugReports)("classifies the decode_stacktrace.sh output of %s the same way", (file, kind) => {
+    const symbolized = fixture(file.replace(/\.log$/, ".symbolized.log"));
+    expect(symbolized).toMatch(/\((?:drivers|mm|kernel|lib|fs|arch)\/[\w/.-]+\.[ch]:\d+/); // file:line frames
+    expect(classifyConsole(symbolized)[0].kind).toBe(kind);
+  });
+
   it("finds nothing in a clean boot log (the boot part of the fixtures)", () => {
     const clean = fixture("sysrq-crash.log").split("sysrq: Trigger a crash")[0];
     expect(classifyConsole(clean)).toEqual([]);
