@@ -106,6 +106,9 @@ export function guestCmdline(opts: { interactive?: boolean; extra?: string[] } =
     "i8042.dumbkbd",
     "tsc=reliable",
     "no_timer_check",
+    // The built-in trusted keys are only for module signatures, which the guest does not enforce;
+    // loading them took ~0.23 s of a 3.3 s boot of Debian's kernel under TCG.
+    "initcall_blacklist=load_system_certificate_list",
     ...(opts.interactive ? ["pcshare.shell=1"] : []),
     ...(opts.extra ?? []),
   ];
