@@ -62,7 +62,7 @@ export function parseMutant(file: string, text: string): Mutant {
   const killedBy = fields.get("killed-by") ?? "";
   const cases = killedBy
     .split(";")
-    .map((part) => part.trim().match(/^([A-Z]\d+)\b/)?.[1])
+    .map((part) => part.trim().match(/^([A-Z]\d+[a-z]?)\b/)?.[1])
     .filter((id): id is string => !!id);
   return {
     name: path.basename(file).replace(/\.patch$/, ""),
