@@ -48,6 +48,23 @@ describe("runner recovery", () => {
       expect(h.outcome).toBe("timeout");
       expect(h.reason).toContain("did not finish within 3 s");
       expect(after2.outcome, after2.reason).toBe("pass");
+      // Three guests: the first, and one after each of the panic and the hang.
+      expect(run.boots).toHaveLength(3);
+      expect(liveProcesses()).toBe(0); // the standby guest booted last is gone too
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 400_000);
+
+  it("switches to the standby guest after a crash instead of booting then", async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-recovery-"));
+    try {
+      const kernel = await resolveKernel();
+      const run = await runSuite({ kernel, cases: [F1b, panics, F1b], outDir: out, specFiles: DEFAULT_SPECS, spareGuest: true });
+      expect(run.cases.map((c) => c.outcome)).toEqual(["pass", "fail", "pass"]);
+      const [first, second] = run.boots!;
+      expect(first.waitedMs).toBeGreaterThanOrEqual(first.hostWallMs); // nothing booted ahead of the first
+      expect(second.waitedMs).toBeLessThan(second.hostWallMs); // it was already booting when the panic came
       expect(liveProcesses()).toBe(0);
     } finally {
       await rm(out, { recursive: true, force: true });
