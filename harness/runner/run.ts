@@ -1,6 +1,7 @@
 // Runs cases on one kernel: skips those whose requirements the kernel does not meet, builds the
 // images the rest need, boots one guest and runs the cases in it one after another (resetting state
-// between them), and boots a fresh guest after any crash or timeout. Produces the RunResult.
+// between them), and moves to a fresh guest after any crash or timeout (a standby one, booted beside
+// the running guest, when the host has CPUs to spare). Produces the RunResult.
 import os from "node:os";
 import path from "node:path";
 import { mkdir, writeFile } from "node:fs/promises";
