@@ -109,6 +109,9 @@ export function guestCmdline(opts: { interactive?: boolean; extra?: string[] } =
     // The built-in trusted keys are only for module signatures, which the guest does not enforce;
     // loading them took ~0.23 s of a 3.3 s boot of Debian's kernel under TCG.
     "initcall_blacklist=load_system_certificate_list",
+    // Speculative-execution mitigations play no part in page-cache sharing; patching them in cost
+    // ~0.15 s of Debian's kernel boot under TCG (3.19 s -> 3.03 s median of 5).
+    "mitigations=off",
     ...(opts.interactive ? ["pcshare.shell=1"] : []),
     ...(opts.extra ?? []),
   ];
