@@ -54,10 +54,7 @@ async function benchKernel(): Promise<void> {
   // The cold build uses the unpacked Debian source as a plain tree in a fresh cache, so that neither
   // the download nor an earlier workspace counts; the rebuild applies the project's one-file series.
   const source = await debianSource();
-  const cache = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-kernel-"));
-  const saved = process.env.PCSHARE_CACHE;
-  try {
-    process.env.PCSHARE_CACHE = cache;
+  await inFreshCache("pcshare-bench-kernel-", async () => {
     const t0 = Date.now();
     const cold = await builtKernel({ tree: source.dir });
     const coldMs = Date.now() - t0;
@@ -68,19 +65,30 @@ async function benchKernel(): Promise<void> {
     console.log(`  cold build (fresh workspace):          ${s(coldMs)}`);
     console.log(`  rebuild after a one-file erofs patch:  ${s(rebuildMs)}`);
     await printBoots("  minimal kernel boot", cold, 1.5);
+  });
+}
+
+/**
+ * Runs `fn` with PCSHARE_CACHE pointing at a new empty directory, removed afterwards, and the
+ * variable restored (unset again when it was unset: assigning undefined would set "undefined").
+ */
+async function inFreshCache(prefix: string, fn: () => Promise<void>): Promise<void> {
+  const cache = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const saved = process.env.PCSHARE_CACHE;
+  try {
+    process.env.PCSHARE_CACHE = cache;
+    await fn();
   } finally {
-    process.env.PCSHARE_CACHE = saved;
+    if (saved === undefined) delete process.env.PCSHARE_CACHE;
+    else process.env.PCSHARE_CACHE = saved;
     await rm(cache, { recursive: true, force: true });
   }
 }
 
 async function benchImages(): Promise<void> {
   const spec = path.resolve("images/scale.yaml");
-  const cache = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-cache-"));
-  const saved = process.env.PCSHARE_CACHE;
-  try {
+  await inFreshCache("pcshare-bench-cache-", async () => {
     // erofs-utils must not count as image build time: provision it into the fresh cache first.
-    process.env.PCSHARE_CACHE = cache;
     const { erofsTools } = await import("../harness/images/erofs-utils.ts");
     await erofsTools();
     const t0 = Date.now();
@@ -94,10 +102,7 @@ async function benchImages(): Promise<void> {
     console.log(`images: images/scale.yaml, ${built.size} images, ${files} paths, ${(bytes / 2 ** 20).toFixed(0)} MiB of file content`);
     console.log(`  cold build (fresh cache): ${s(cold)}`);
     console.log(`  cached:                   ${s(cached)}`);
-  } finally {
-    process.env.PCSHARE_CACHE = saved;
-    await rm(cache, { recursive: true, force: true });
-  }
+  });
 }
 
 async function benchSuite(): Promise<void> {
