@@ -76,25 +76,26 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   // After a kernel crash the next case needs a fresh guest. With a spare host CPU, a standby guest
   // boots beside the one running cases, so a crash costs a switch instead of a boot.
   const useSpare = opts.spareGuest ?? (os.availableParallelism() >= 2 && process.env.PCSHARE_SPARE_GUEST !== "0");
-  const abortSpare = new AbortController();
   let vm: Vm | undefined;
-  let spare: Promise<Vm> | undefined;
+  /** A guest booting (or booted) for later use; `stop` kills it while it is still booting. */
+  let spare: { booting: Promise<Vm>; stop: AbortController } | undefined;
   let bootsStarted = 0;
   const boots: BootRecord[] = [];
-  const startBoot = (): Promise<Vm> => {
+  const startBoot = () => {
     bootsStarted++;
+    const stop = new AbortController();
     const booting = bootGuest(opts.kernel, {
       drives,
       memoryMiB: opts.memoryMiB,
       artifactsDir: path.join(opts.outDir, `boot-${bootsStarted}`),
-      signal: abortSpare.signal,
+      signal: stop.signal,
     });
     booting.catch(() => {}); // a spare's failure surfaces when it is taken into use
-    return booting;
+    return { booting, stop };
   };
   const nextGuest = async (): Promise<Vm> => {
     const t0 = Date.now();
-    const booting = spare ?? startBoot();
+    const { booting } = spare ?? startBoot();
     spare = undefined;
     const next = await booting;
     if (useSpare) spare = startBoot(); // only now, so that it does not slow down the boot waited for
@@ -129,8 +130,8 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       }
     }
   } finally {
-    abortSpare.abort();
-    await Promise.all([vm?.shutdown(), spare?.then((v) => v.kill()).catch(() => {})]);
+    spare?.stop.abort(); // the guest in use powers off; the standby is killed, booted or not
+    await Promise.all([vm?.shutdown(), spare?.booting.then((v) => v.kill()).catch(() => {})]);
   }
 
   return {
@@ -208,15 +209,11 @@ async function runOne(
   const started = Date.now();
   let outcome: Outcome = "pass";
   let reason: string | undefined;
-  let guestMs: number | undefined;
   let crashes: CrashReport[] = [];
   let guestLost = false;
-  const t0 = Date.now();
   try {
     await vm.step(caseLabel(def), (def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS) * slowdownFactor(opts.kernel), () => def.run(ctx));
-    guestMs = Date.now() - t0;
   } catch (err) {
-    guestMs = Date.now() - t0; // also when the case failed, crashed or timed out: the guest was busy with it
     if (err instanceof CaseSkip) {
       outcome = "skip";
       reason = err.message;
@@ -233,6 +230,7 @@ async function runOne(
       reason = (err as Error).message.split("\n")[0];
     }
   }
+  const guestMs = Date.now() - started; // also when the case failed, crashed or timed out: the guest was busy with it
   // Reset and collect the kernel log while the guest still answers.
   let dmesg = "";
   if (vm.alive && outcome !== "timeout" && outcome !== "error") {
