@@ -27,6 +27,7 @@ import { parseConfig, recordedOptions, type Kernel } from "./kernel.ts";
 import { checkOptions, explainMismatches, fragmentsHash, loadFragments, requestedOptions, type Fragment } from "./fragments.ts";
 import { applySeries, loadSeries, type Series } from "./series.ts";
 import { debianSource, userTree, workspaceRoot, type SourceTree } from "./source.ts";
+import { exists } from "../util/fs.ts";
 
 export interface BuildRequest {
   /** A user's source tree (git checkout or plain directory); default Debian sid's linux-source. */
@@ -115,15 +116,6 @@ interface BuildOutput {
   release: string;
   bzImageHash: string;
   makeSeconds: number;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function lockWorkspace(ws: string): Promise<() => Promise<void>> {

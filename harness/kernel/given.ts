@@ -8,17 +8,7 @@ import { sha256File, sha256Hex } from "../util/hash.ts";
 import { collectModules, parseBuiltin, guestModules } from "./modules.ts";
 import { parseConfig, recordedOptions, type Kernel } from "./kernel.ts";
 import { findDecodeScript } from "./symbolize.ts";
-
-async function firstExisting(paths: string[]): Promise<string | undefined> {
-  for (const p of paths) {
-    try {
-      if ((await stat(p)).isFile()) return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
+import { firstExisting } from "../util/fs.ts";
 
 /** The kernel release embedded in a bzImage (the kernel_version string the setup header points at). */
 export async function bzImageRelease(image: string): Promise<string> {

@@ -1,10 +1,10 @@
 // Symbolizes crash excerpts with the kernel's own scripts/decode_stacktrace.sh against the exact
 // vmlinux that was booted: "func+0x1a/0x40" becomes "func (fs/erofs/super.c:872)", with inlined
 // frames. Needs a vmlinux with DWARF (the debug fragment has it) and binutils' addr2line on the host.
-import { access } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import type { Kernel } from "./kernel.ts";
+import { exists, firstExisting } from "../util/fs.ts";
 import type { CrashReport } from "../report/model.ts";
 
 const DECODE_TIMEOUT_MS = 120_000;
@@ -12,19 +12,11 @@ const DECODE_TIMEOUT_MS = 120_000;
 /** The decode_stacktrace.sh that belongs with this vmlinux: kept beside it, or in the tree it was built in. */
 export async function findDecodeScript(vmlinux: string): Promise<string | undefined> {
   const dir = path.dirname(vmlinux);
-  for (const candidate of [
+  return firstExisting([
     path.join(dir, "decode_stacktrace.sh"),
     path.join(dir, "scripts", "decode_stacktrace.sh"),
     path.join(dir, "source", "scripts", "decode_stacktrace.sh"), // an O= build directory
-  ]) {
-    try {
-      await access(candidate);
-      return candidate;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
+  ]);
 }
 
 /** Whether crash traces of this kernel can be turned into file:line. */
@@ -38,9 +30,8 @@ export function canSymbolize(kernel: Kernel): boolean {
  */
 export async function symbolizeCrashes(kernel: Kernel, crashes: CrashReport[]): Promise<void> {
   if (!canSymbolize(kernel) || crashes.length === 0) return;
-  try {
-    await access(kernel.vmlinux!); // the script prints its input unchanged when vmlinux is missing
-  } catch {
+  if (!(await exists(kernel.vmlinux!))) {
+    // The script would print its input unchanged, as if there were nothing to resolve.
     for (const crash of crashes) crash.symbolizeError = `vmlinux not found: ${kernel.vmlinux}`;
     return;
   }

@@ -4,6 +4,7 @@
 import { mkdir, rename, rm, stat, mkdtemp } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
+import { exists } from "./fs.ts";
 
 /** Root of pcshare's cache: $PCSHARE_CACHE, else $XDG_CACHE_HOME/pcshare, else ~/.cache/pcshare. */
 export function cacheRoot(): string {
@@ -15,15 +16,6 @@ export function cacheRoot(): string {
 /** Path of a cache entry (may not exist yet). `area` groups entries: "kernels", "images", "tools". */
 export function cachePath(area: string, key: string): string {
   return path.join(cacheRoot(), area, key);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

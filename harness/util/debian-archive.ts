@@ -9,6 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { cacheRoot } from "./cache.ts";
 import { progress } from "./progress.ts";
+import { exists } from "./fs.ts";
 
 export const DEBIAN_MIRROR = process.env.PCSHARE_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
 const KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -121,15 +122,6 @@ export class DebianArchive {
 export async function extractDeb(deb: string, destDir: string): Promise<void> {
   await mkdir(destDir, { recursive: true });
   await execa("dpkg-deb", ["-x", deb, destDir]);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function short(err: unknown): string {
