@@ -99,6 +99,90 @@ describe("spec validation", () => {
     expect(e.line).toBeGreaterThan(0);
   });
 
+  // [kind of mistake, spec text, line, field, problem]: the message is exactly `<file>:<line>: <field>: <problem>`.
+  const exact: [string, string, number, string, string][] = [
+    ["unknown top-level key", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\nimagez: {}\n`, 5, "imagez",
+      "unknown key (expected: images)"],
+    ["images not a mapping", `images: [a, b]\n`, 1, "images", "must be a mapping of image name to image spec"],
+    ["bad image name", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\n  "b c":\n    files:\n      - { path: /a, gen: empty }\n`, 5, 'images.b c',
+      'bad image name (use letters, digits, ".", "_", "-"; at most 64 characters)'],
+    ["image not a mapping", `images:\n  a: 3\n`, 2, "images.a", "must be a mapping with mkfs:, files: and optionally source: (or derive:)"],
+    ["mkfs not a mapping", `images:\n  a:\n    mkfs: lz4\n    files:\n      - { path: /a, gen: empty }\n`, 3, "images.a.mkfs",
+      "must be a mapping, e.g. { compress: lz4hc, blockSize: 4096 }"],
+    ["bad boolean", `images:\n  a:\n    mkfs:\n      tar: "yes"\n    files:\n      - { path: /a, gen: empty }\n`, 4, "images.a.mkfs.tar",
+      'must be true or false, not "yes"'],
+    ["bad level", `images:\n  a:\n    mkfs: { compress: lz4hc, level: 1.5 }\n    files:\n      - { path: /a, gen: empty }\n`, 3, "images.a.mkfs.level",
+      'bad compression level 1.5 (expected an integer; ranges are listed by "mkfs.erofs --help")'],
+    ["level without compressor", `images:\n  a:\n    mkfs:\n      level: 3\n    files:\n      - { path: /a, gen: empty }\n`, 4, "images.a.mkfs.level",
+      "a compression level needs a compressor; set compress:"],
+    ["bad chunk size", `images:\n  a:\n    mkfs:\n      blockSize: 4KiB\n      chunkSize: 12KiB\n    files:\n      - { path: /a, gen: empty }\n`, 5, "images.a.mkfs.chunkSize",
+      'bad value "12KiB" (expected a power of two between the block size (4096) and 1GiB)'],
+    ["bad pcluster size", `images:\n  a:\n    mkfs: { compress: lz4, blockSize: 1024, pclusterSize: 1536 }\n    files:\n      - { path: /a, gen: empty }\n`, 3, "images.a.mkfs.pclusterSize",
+      "bad value 1536 (expected a multiple of the block size (1024), at most 1MiB)"],
+    ["chunks with a compressor", `images:\n  a:\n    mkfs:\n      compress: lz4\n      chunkSize: 8KiB\n    files:\n      - { path: /a, gen: empty }\n`, 5, "images.a.mkfs.chunkSize",
+      "chunked files are uncompressed; use compress: none with chunkSize (got compress: lz4)"],
+    ["bad fingerprint name", `images:\n  a:\n    mkfs: { fingerprint: "a b" }\n    files:\n      - { path: /a, gen: empty }\n`, 3, "images.a.mkfs.fingerprint",
+      'bad xattr name "a b" (letters, digits, ".", "_", "-"), e.g. trusted.erofs.fp'],
+    ["bad fingerprint type", `images:\n  a:\n    mkfs: { fingerprint: 3 }\n    files:\n      - { path: /a, gen: empty }\n`, 3, "images.a.mkfs.fingerprint",
+      "must be true, false or an xattr name, not 3"],
+    ["extra not strings", `images:\n  a:\n    mkfs:\n      extra: [-E, 3]\n    files:\n      - { path: /a, gen: empty }\n`, 4, "images.a.mkfs.extra",
+      "must be a list of strings (extra mkfs.erofs arguments)"],
+    ["files not a list", `images:\n  a:\n    files: { path: /a }\n`, 3, "images.a.files", "must be a list of file entries"],
+    ["entry not a mapping", `images:\n  a:\n    files:\n      - /a\n`, 4, "images.a.files[0]",
+      "must be a mapping like { path: /x, gen: random, size: 1MiB, seed: 1 }"],
+    ["missing path", `images:\n  a:\n    files:\n      - { gen: empty }\n`, 4, "images.a.files[0].path",
+      "missing required field path (an absolute path like /data/x.bin)"],
+    ["two kinds", `images:\n  a:\n    files:\n      - { path: /a, gen: empty, symlink: /b }\n`, 4, "images.a.files[0]", "give only one of gen, symlink"],
+    ["unknown entry key", `images:\n  a:\n    files:\n      - path: /a\n        gen: random\n        size: 1\n        seed: 1\n        sede: 2\n`, 8, "images.a.files[0].sede",
+      'unknown key "sede" (expected one of: gen, path, mode, size, seed)'],
+    ["bad mode", `images:\n  a:\n    files:\n      - { path: /a, gen: empty, mode: 755 }\n`, 4, "images.a.files[0].mode",
+      'bad mode 755 (expected a quoted octal string like "0755")'],
+    ["bad seed", `images:\n  a:\n    files:\n      - { path: /a, gen: random, size: 1, seed: -1 }\n`, 4, "images.a.files[0].seed",
+      "bad seed -1 (expected an integer from 0 to 4294967295)"],
+    ["bad depth", `images:\n  a:\n    files:\n      - { path: /d, gen: deep-dirs, depth: 0 }\n`, 4, "images.a.files[0].depth",
+      "bad depth 0 (expected an integer from 1 to 500)"],
+    ["bad many-files content", `images:\n  a:\n    files:\n      - { path: /m, gen: many-files, count: 2, size: 1, seed: 1, content: zeros }\n`, 4, "images.a.files[0].content",
+      'must be random or text, not "zeros"'],
+    ["empty symlink target", `images:\n  a:\n    files:\n      - { path: /l, symlink: "" }\n`, 4, "images.a.files[0].symlink", "must be a non-empty string"],
+    ["unknown symlink key", `images:\n  a:\n    files:\n      - { path: /l, symlink: /x, mode: "0644" }\n`, 4, "images.a.files[0].mode",
+      'unknown key "mode" (expected one of: path, symlink)'],
+    ["hardlink to a directory", `images:\n  a:\n    files:\n      - { path: /d, gen: dir }\n      - { path: /h, hardlink: /d }\n`, 5, "images.a.files[1].hardlink",
+      "hardlink target /d is a dir, not a regular file"],
+    ["bad same", `images:\n  a:\n    files:\n      - { path: /a, same: /b }\n`, 4, "images.a.files[0].same",
+      "must be { image: NAME, path: /file } (image defaults to this one)"],
+    ["sparse without holes", `images:\n  a:\n    files:\n      - { path: /s, gen: sparse, size: 1MiB, seed: 1 }\n`, 4, "images.a.files[0]",
+      "sparse needs exactly one of holes: [{ at, size }, ...] or pattern: { period, data }"],
+    ["overlapping holes", `images:\n  a:\n    files:\n      - path: /s\n        gen: sparse\n        size: 1MiB\n        seed: 1\n        holes:\n          - { at: 0, size: 8KiB }\n          - { at: 4KiB, size: 8KiB }\n`,
+      10, "images.a.files[0].holes[1]", "holes must be sorted and not overlap"],
+    ["bad pattern", `images:\n  a:\n    files:\n      - path: /s\n        gen: sparse\n        size: 1MiB\n        seed: 1\n        pattern: { period: 4KiB, data: 8KiB }\n`,
+      8, "images.a.files[0].pattern", "needs sizes period > data, e.g. { period: 1MiB, data: 64KiB }"],
+    ["bad source", `images:\n  a:\n    source: { dir: ./x, tar: ./y.tar }\n`, 3, "images.a.source",
+      "must be { dir: ./path }, { tar: ./file.tar } (relative to the spec file) or { npm: { package: NAME, version: X.Y.Z } }"],
+    ["unknown derive argument", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\n  d:\n    derive: { image: a, mutation: emptyFingerprint, args: { path: /a, pth: /b } }\n`,
+      6, "images.d.derive.args.pth", 'unknown key "pth" (expected one of: path, fromPath, value, id, valueSize, domainId, keyLayout, seed, method)'],
+    ["bad derive key layout", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\n  d:\n    derive:\n      image: a\n      mutation: collideFingerprints\n      args: { path: /a, domainId: x, keyLayout: nul }\n`,
+      9, "images.d.derive.args.keyLayout", 'unknown key layout "nul" (expected one of: value-domain, domain-nul-value)'],
+    ["bad derive id", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\n  d:\n    derive: { image: a, mutation: badIsharePrefixId, args: { id: 256 } }\n`,
+      6, "images.d.derive.args.id", "bad id 256 (expected an integer from 0 to 255)"],
+    ["bad derive value", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\n  d:\n    derive: { image: a, mutation: setFingerprintValue, args: { path: /a, value: { bytes: 1 } } }\n`,
+      6, "images.d.derive.args.value", 'must be { hex: "..." }, { text: "..." } or { fingerprintOf: /path, image: NAME, prefix: "...", suffix: "..." }'],
+    ["missing derive value image", `images:\n  a:\n    files:\n      - { path: /a, gen: empty }\n  d:\n    derive: { image: a, mutation: setFingerprintValue, args: { path: /a, value: { fingerprintOf: /a, image: zz } } }\n`,
+      6, "images.d.derive.args.value.image", 'missing image "zz" (known: a, d)'],
+    ["derive from an image without fingerprints", `images:\n  a:\n    mkfs: { fingerprint: false }\n    files:\n      - { path: /a, gen: empty }\n  d:\n    derive: { image: a, mutation: emptyFingerprint, args: { path: /a } }\n`,
+      7, "images.d.derive.image", 'base image "a" has no fingerprints (fingerprint: false); mutation emptyFingerprint needs them'],
+  ];
+  it.each(exact)("names file, line and field: %s", (_kind, text, line, field, problem) => {
+    const e = errorOf(text);
+    expect({ line: e.line, field: e.field, problem: e.problem }).toEqual({ line, field, problem });
+    expect(e.message).toBe(`${e.file}:${line}: ${field}: ${problem}`);
+    expect(e.file).toMatch(/s\d+\.yaml$/);
+  });
+
+  it("reports a misspelt key rather than the missing field it leaves behind", () => {
+    const e = errorOf(`images:\n  a:\n    mkfs: { compress: lz4 }\n    flies:\n      - { path: /a, gen: empty }\n`);
+    expect(e.message).toMatch(/:4: images\.a\.flies: unknown key "flies" \(expected one of: mkfs, files, source\)$/);
+  });
+
   it("rejects an image name defined in two files, naming both places", () => {
     const first = specFile(ok);
     const e = errorOf(`# other\nimages:\n  a:\n    files:\n      - { path: /y, gen: empty }\n`, [first]);
