@@ -179,8 +179,10 @@ describe("spec validation", () => {
   });
 
   it("reports a misspelt key rather than the missing field it leaves behind", () => {
-    const e = errorOf(`images:\n  a:\n    mkfs: { compress: lz4 }\n    flies:\n      - { path: /a, gen: empty }\n`);
+    let e = errorOf(`images:\n  a:\n    mkfs: { compress: lz4 }\n    flies:\n      - { path: /a, gen: empty }\n`);
     expect(e.message).toMatch(/:4: images\.a\.flies: unknown key "flies" \(expected one of: mkfs, files, source\)$/);
+    e = errorOf(`images:\n  a:\n    files:\n      - path: /a\n        gen: random\n        sise: 1KiB\n        seed: 1\n`);
+    expect(e.message).toMatch(/:6: images\.a\.files\[0\]\.sise: unknown key "sise" \(expected one of: gen, path, mode, size, seed\)$/);
   });
 
   it("rejects an image name defined in two files, naming both places", () => {
