@@ -17,7 +17,7 @@ export interface FileRef {
  */
 export async function probePair(t: CaseContext, a: FileRef, b: FileRef, expected: SharingVerdict, label: string): Promise<SharingProbe> {
   const probe = await probeSharing(t.agent, a.path, b.path, label);
-  for (const m of probe.measurements) t.measure(m.name, m.value, m.unit);
+  for (const m of probe.measurements) t.measure(m.name, m.value, m.unit, m);
   t.expectEqual(`${label}: ${a.path} reads its own bytes`, probe.sha256A, a.sha256);
   t.expectEqual(`${label}: ${b.path} reads its own bytes`, probe.sha256B, b.sha256);
   t.expect(`${label}: sharing verdict is ${expected}`, probe.verdict === expected, { expected, seen: probe.summary });

@@ -27,7 +27,7 @@ export const A1 = defineCase({
     t.expectEqual("z.bin (2 MiB) reads its own bytes", (await readOutcome(t, m.path("/z.bin"))).seen, z.sha256!);
     const after = await dmesgCount(t, "for the same fingerprint");
     const mism = await dmesgCount(t, "i_size mismatch");
-    t.measure("size-mismatch messages", after - before, "count");
+    t.measure("size-mismatch messages", after - before, "count", { kind: "exact" });
     t.expect("kernel logs the i_size mismatch for the same fingerprint", after > before && mism > 0, { expected: "i_size mismatch (... != ...) for the same fingerprint", seen: `${after - before} new line(s)` });
   },
 });
@@ -108,11 +108,11 @@ export const A4 = defineCase({
       return { ms, files: files.length };
     };
     const collided = t.image("a4-collide").manifest.mutation?.changed.length ?? 0;
-    t.measure("files with a colliding fingerprint", collided, "count");
+    t.measure("files with a colliding fingerprint", collided, "count", { kind: "exact" });
     t.assert("the collided image has 1000 crafted fingerprints", collided === 1000, { expected: 1000, seen: collided });
     const plain = await readAll("a4-many");
     const coll = await readAll("a4-collide");
-    t.measure("slowdown with collisions", Math.round((coll.ms / Math.max(1, plain.ms)) * 100), "%");
+    t.measure("slowdown with collisions", Math.round((coll.ms / Math.max(1, plain.ms)) * 100), "%", { kind: "noisy", better: "lower" });
     t.expect("lookup+read with 1000 colliding keys at most 3x (+1 s) the plain time", coll.ms <= 3 * plain.ms + 1000, { expected: `<= ${3 * plain.ms + 1000} ms`, seen: `${coll.ms} ms (plain ${plain.ms} ms)` });
   },
 });
@@ -166,7 +166,7 @@ export const A6 = defineCase({
     const [x, y] = await t.agent.pageFrames([fa.path("/hl-t"), fb.path("/other/t-copy.txt")]);
     let eq = 0;
     for (let i = 0; i < x.pfns.length; i++) if (x.pfns[i] && x.pfns[i] === y.pfns[i]) eq++;
-    t.measure("fragment file: equal frames via hardlink (A) and copy (B)", eq, "pages");
+    t.measure("fragment file: equal frames via hardlink (A) and copy (B)", eq, "pages", { kind: "exact" });
     // Uncompressed images: a hardlink and a symlink to the shared file read it correctly; the hardlink's
     // frames are the shared ones.
     const a = await t.mount("share-a", { domain: "d1" });

@@ -63,8 +63,8 @@ export const X1 = defineCase({
       t.assertEqual(`${side}: read returns the source's bytes`, (await t.agent.readHash(path)).sha256, p.sha256);
       const mc = await t.agent.mincore(path);
       const cs = await t.agent.cachestat(path);
-      t.measure(`${side}_mincore_resident`, mc.resident, "pages");
-      t.measure(`${side}_cachestat_cache`, cs.cache, "pages");
+      t.measure(`${side}_mincore_resident`, mc.resident, "pages", { kind: "exact" });
+      t.measure(`${side}_cachestat_cache`, cs.cache, "pages", { kind: "exact" });
       if (side === "plain") t.expectEqual("plain: cachestat agrees with mincore (the measurement works)", cs.cache, mc.resident);
       else if (cs.cache !== mc.resident) t.finding(`cachestat on a shared file reports ${cs.cache} cached pages while mincore shows ${mc.resident}/${mc.pages} resident`);
     }
@@ -81,8 +81,8 @@ export const X2 = defineCase({
     const s = await outcome(t.agent.fcntlProbe(p.sharedPath, "setlease_rdlck"));
     const u = await outcome(t.agent.fcntlProbe(p.plainPath, "setlease_rdlck"));
     const v = (x: typeof s) => (typeof x === "string" ? x : x.lease);
-    t.measure("shared_lease_granted", v(s) === "rdlck" ? 1 : 0, "count");
-    t.measure("plain_lease_granted", v(u) === "rdlck" ? 1 : 0, "count");
+    t.measure("shared_lease_granted", v(s) === "rdlck" ? 1 : 0, "count", { kind: "exact" });
+    t.measure("plain_lease_granted", v(u) === "rdlck" ? 1 : 0, "count", { kind: "exact" });
     t.expectEqual("plain: a read lease is granted (the measurement works)", v(u), "rdlck");
     document(t, "F_SETLEASE F_RDLCK", v(s), v(u));
   },
@@ -100,7 +100,7 @@ export const X3 = defineCase({
     const sr = await outcome(t.agent.fsLabel(p.shared.dir));
     const ur = await outcome(t.agent.fsLabel(p.plain.dir));
     for (const [k, v] of [["shared_file", s], ["plain_file", u], ["shared_root", sr], ["plain_root", ur]] as const) {
-      t.measure(`${k}_label_ok`, /^E[A-Z]+$/.test(v) ? 0 : 1, "count");
+      t.measure(`${k}_label_ok`, /^E[A-Z]+$/.test(v) ? 0 : 1, "count", { kind: "exact" });
     }
     document(t, "FS_IOC_GETFSLABEL on a file", s, u);
     document(t, "FS_IOC_GETFSLABEL on the mount root", sr, ur);
@@ -119,14 +119,14 @@ export const X4 = defineCase({
     t.expectEqual("statx size of the shared file", s.size, p.size);
     t.expectEqual("statx size of the plain file", u.size, p.size);
     for (const [k, v] of [["shared", s], ["plain", u]] as const) {
-      t.measure(`${k}_dio_mem_align`, v.dio_mem_align ?? -1, "B");
-      t.measure(`${k}_dio_offset_align`, v.dio_offset_align ?? -1, "B");
-      t.measure(`${k}_dio_read_offset_align`, v.dio_read_offset_align ?? -1, "B");
+      t.measure(`${k}_dio_mem_align`, v.dio_mem_align ?? -1, "B", { kind: "exact" });
+      t.measure(`${k}_dio_offset_align`, v.dio_offset_align ?? -1, "B", { kind: "exact" });
+      t.measure(`${k}_dio_read_offset_align`, v.dio_read_offset_align ?? -1, "B", { kind: "exact" });
     }
     const dio = (v: typeof s) => ({ mem: v.dio_mem_align, offset: v.dio_offset_align, read_offset: v.dio_read_offset_align });
     document(t, "statx DIO alignment (null: not reported)", dio(s), dio(u));
     const open = await outcome(t.agent.openProbe(p.sharedPath, ["O_RDONLY", "O_DIRECT"]).then(() => "ok"));
-    t.measure("shared_odirect_open_ok", open === "ok" ? 1 : 0, "count");
+    t.measure("shared_odirect_open_ok", open === "ok" ? 1 : 0, "count", { kind: "exact" });
     if (s.dio_offset_align && open !== "ok") {
       t.finding(`statx reports DIO alignment (mem ${s.dio_mem_align} B, offset ${s.dio_offset_align} B) for a shared file whose O_DIRECT open fails with ${open}`);
     }
@@ -147,11 +147,11 @@ export const X5 = defineCase({
       const r = await outcome(t.agent.fcntlProbe(path, "setfl_odirect"));
       if (typeof r === "string") {
         summary[side] = `F_SETFL refused: ${r}`;
-        t.measure(`${side}_setfl_odirect_ok`, 0, "count");
+        t.measure(`${side}_setfl_odirect_ok`, 0, "count", { kind: "exact" });
         continue;
       }
-      t.measure(`${side}_setfl_odirect_ok`, 1, "count");
-      t.measure(`${side}_odirect_sticks`, r.direct ? 1 : 0, "count");
+      t.measure(`${side}_setfl_odirect_ok`, 1, "count", { kind: "exact" });
+      t.measure(`${side}_odirect_sticks`, r.direct ? 1 : 0, "count", { kind: "exact" });
       summary[side] = `F_SETFL ok, O_DIRECT ${r.direct ? "set" : "not set"}, read ${r.read ?? r.read_errname}`;
       if (r.read !== null && r.read !== undefined) {
         t.expectEqual(`${side}: 4 KiB read after F_SETFL O_DIRECT returns 4096 bytes`, r.read, 4096);
@@ -160,7 +160,7 @@ export const X5 = defineCase({
     }
     document(t, "fcntl(F_SETFL, O_DIRECT)", summary.shared, summary.plain);
     const open = await outcome(t.agent.openProbe(p.sharedPath, ["O_RDONLY", "O_DIRECT"]).then(() => "ok"));
-    t.measure("shared_odirect_open_ok", open === "ok" ? 1 : 0, "count");
+    t.measure("shared_odirect_open_ok", open === "ok" ? 1 : 0, "count", { kind: "exact" });
     if (open !== "ok" && summary.shared.startsWith("F_SETFL ok, O_DIRECT set")) {
       t.finding(`F_SETFL sets O_DIRECT on a shared file whose O_DIRECT open fails with ${open} (${summary.shared})`);
     }
@@ -185,8 +185,8 @@ export const X6 = defineCase({
     for (const [whence, off] of probes) {
       const s = await outcome(t.agent.lseek(p.sharedPath, whence, off));
       const u = await outcome(t.agent.lseek(p.plainPath, whence, off));
-      if (typeof s === "number") t.measure(`shared_seek_${whence}_${off}`, s, "B");
-      if (typeof u === "number") t.measure(`plain_seek_${whence}_${off}`, u, "B");
+      if (typeof s === "number") t.measure(`shared_seek_${whence}_${off}`, s, "B", { kind: "exact" });
+      if (typeof u === "number") t.measure(`plain_seek_${whence}_${off}`, u, "B", { kind: "exact" });
       document(t, `SEEK_${whence.toUpperCase()} at ${off}`, s, u);
     }
     t.expectEqual("shared file reads the source's bytes", (await t.agent.readHash(p.sharedPath)).sha256, p.sha256);

@@ -48,13 +48,13 @@ export const F2 = defineCase({
     const f = commonFile(t, "share-a", "share-b");
     await t.agent.readHash(a.path(f.pathA));
     const before = await t.agent.mincore(b.path(f.pathB));
-    t.measure("resident_b_before", before.resident, "pages");
+    t.measure("resident_b_before", before.resident, "pages", { kind: "exact" });
     t.assert("B resident after reading A (sharing precondition)", before.resident === before.pages, { expected: before.pages, seen: before.resident });
     await t.agent.fadvise(b.path(f.pathB), "dontneed");
     const ra = await t.agent.mincore(a.path(f.pathA));
     const rb = await t.agent.mincore(b.path(f.pathB));
-    t.measure("resident_a_after_dontneed_via_b", ra.resident, "pages");
-    t.measure("resident_b_after_dontneed_via_b", rb.resident, "pages");
+    t.measure("resident_a_after_dontneed_via_b", ra.resident, "pages", { kind: "exact" });
+    t.measure("resident_b_after_dontneed_via_b", rb.resident, "pages", { kind: "exact" });
     t.expectEqual("A resident pages after DONTNEED through B", ra.resident, 0);
     t.expectEqual("B resident pages after DONTNEED through B", rb.resident, 0);
     const again = await t.agent.readHash(b.path(f.pathB));
@@ -167,8 +167,8 @@ export const F5 = defineCase({
       t.expectEqual("process A's text mapping names A's path", ta.shown, a.path(prog));
       t.expectEqual("process B's text mapping names B's path", tb.shown, b.path(prog));
       const equal = ta.pfns.filter((p, i) => p !== null && p === tb.pfns[i]).length;
-      t.measure("text_pages", ta.pfns.length, "pages");
-      t.measure("equal_text_frames", equal, "pages");
+      t.measure("text_pages", ta.pfns.length, "pages", { kind: "exact" });
+      t.measure("equal_text_frames", equal, "pages", { kind: "exact", better: "higher" });
       t.expectEqual("text pages of both processes are the same frames", equal, ta.pfns.length);
       const f = t.file("exec-a", prog);
       t.expectEqual("the program's bytes through B equal the source", (await t.agent.readHash(b.path(prog))).sha256, f.sha256);
@@ -198,9 +198,9 @@ export const F6 = defineCase({
       t.expectEqual(`${method} from A copies the whole file`, r.bytes, f.size);
       t.expectEqual(`${method} from A returns the source's bytes`, r.sha256, f.sha256);
       const growth = ((after.Cached ?? 0) - (before.Cached ?? 0)) * 1024;
-      t.measure(`${method}_cached_growth`, growth, "B");
+      t.measure(`${method}_cached_growth`, growth, "B", { kind: "noisy", better: "lower" });
       const served = growth < f.size / 2;
-      t.measure(`${method}_served_from_shared_cache`, served ? 1 : 0, "count");
+      t.measure(`${method}_served_from_shared_cache`, served ? 1 : 0, "count", { kind: "exact" });
       if (!served) t.finding(`${method} from A after B cached the shared file grew Cached by ${Math.round(growth / 1024)} KiB (a second copy, not the shared cache)`);
     }
     const partial = await t.agent.copyHash(a.path(f.pathA), "splice", { offset: 4095, length: 10_000 });

@@ -51,8 +51,8 @@ export const D1 = defineCase({
     const twins = twinFiles(t, "corpus-a", "corpus-b");
     const all = t.image("corpus-a").manifest.files.filter((f) => f.type === "file" && f.size > 0);
     t.assertEqual("every corpus file of A has its twin in B", twins.length, all.length);
-    t.measure("corpus_files", twins.length, "count");
-    t.measure("corpus_bytes", twins.reduce((s, f) => s + f.size, 0), "B");
+    t.measure("corpus_files", twins.length, "count", { kind: "exact" });
+    t.measure("corpus_bytes", twins.reduce((s, f) => s + f.size, 0), "B", { kind: "exact" });
     const large = twins.filter((f) => f.size >= 64 * 1024);
     for (const mode of ["shared", "plain"] as const) {
       const a = await t.mount("corpus-a", { domain: mode === "shared" ? "d1" : false });
@@ -70,8 +70,8 @@ export const D1 = defineCase({
       }
       const hb = await hashAll(t, twins.map((f) => b.path(f.pathB)));
       t.measure("read_both_ms", Date.now() - t0, "ms", { series: mode });
-      t.measure("b_resident_after_reading_a", resident, "pages", { series: mode });
-      t.measure("b_pages_checked", pages, "pages", { series: mode });
+      t.measure("b_resident_after_reading_a", resident, "pages", { series: mode, kind: "exact" });
+      t.measure("b_pages_checked", pages, "pages", { series: mode, kind: "exact" });
       const expected = twins.map((f) => f.sha256);
       t.expectEqual(`${mode}: files read through A with bytes other than the source's`, wrong(twins.map((f) => f.pathA), ha, expected), []);
       t.expectEqual(`${mode}: files read through B with bytes other than the source's`, wrong(twins.map((f) => f.pathB), hb, expected), []);
@@ -162,7 +162,7 @@ export const D2 = defineCase({
         [h1, h2, h3, h4].forEach((h, i) => h !== f.sha256 && bad.push(reads[i]));
       }
       t.expectEqual(`${ia}/${ib}: reads (A, B unaligned, B after DONTNEED, A again) with bytes other than the source's`, bad.slice(0, 6), []);
-      t.measure("b_resident_after_reading_a", pages ? Math.round((100 * resident) / pages) : 0, "%", { series: ia });
+      t.measure("b_resident_after_reading_a", pages ? Math.round((100 * resident) / pages) : 0, "%", { series: ia, kind: "exact" });
       for (const [img, p] of HOLEY) {
         if (img !== ia || !seekSupported) continue;
         try {
@@ -187,8 +187,8 @@ export const D2 = defineCase({
         const plain = await dataExtents(t, m.path(p), size);
         const shared = sharedExtents.get(`${i}:${p}`) ?? [];
         for (const [series, ext] of [["shared", shared], ["plain", plain]] as const) {
-          t.measure(`seek_data_extents ${i}:${p}`, ext.length, "count", { series });
-          t.measure(`seek_data_bytes ${i}:${p}`, ext.reduce((s, [d, h]) => s + h - d, 0), "B", { series });
+          t.measure(`seek_data_extents ${i}:${p}`, ext.length, "count", { series, kind: "exact" });
+          t.measure(`seek_data_bytes ${i}:${p}`, ext.reduce((s, [d, h]) => s + h - d, 0), "B", { series, kind: "exact" });
           const sane = ext.every(([d, h], k) => d >= 0 && h > d && h <= size && (k === 0 || d >= ext[k - 1][1]));
           t.expect(`${series}: ${i}:${p} SEEK_DATA/SEEK_HOLE extents lie within the file, in order`, sane, { seen: JSON.stringify(ext) });
         }
@@ -232,8 +232,8 @@ export const D3 = defineCase({
       for (let j = i + 1; j < names.length; j++) {
         const key = `${names[i]}|${names[j]}`;
         const probe = await probeSharing(t.agent, mounts[names[i]].p, mounts[names[j]].p);
-        t.measure("equal_frames", probe.equalFrames, "pages", { series: key });
-        t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: key });
+        t.measure("equal_frames", probe.equalFrames, "pages", { series: key, kind: "exact" });
+        t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: key, kind: "exact" });
         t.expectEqual(`${key}: bytes through ${names[i]}`, probe.sha256A, sha);
         t.expectEqual(`${key}: bytes through ${names[j]}`, probe.sha256B, sha);
         if (expected[key]) t.expect(`${key}: sharing verdict is ${expected[key]}`, probe.verdict === expected[key], { expected: expected[key], seen: probe.summary });
@@ -322,11 +322,11 @@ export const D5 = defineCase({
       const b = await t.mount(ib, { domain: `d5-${label}` });
       const f = commonFile(t, ia, ib);
       const probe = await probeSharing(t.agent, a.path(f.pathA), b.path(f.pathB));
-      t.measure("pages", probe.pages, "pages", { series: label });
-      t.measure("equal_frames", probe.equalFrames, "pages", { series: label });
-      t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: label });
-      t.measure("cached_growth_read_a", probe.cachedGrowthA, "B", { series: label });
-      t.measure("cached_growth_read_b", probe.cachedGrowthB, "B", { series: label });
+      t.measure("pages", probe.pages, "pages", { series: label, kind: "exact" });
+      t.measure("equal_frames", probe.equalFrames, "pages", { series: label, kind: "exact" });
+      t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: label, kind: "exact" });
+      t.measure("cached_growth_read_a", probe.cachedGrowthA, "B", { series: label, kind: "noisy" });
+      t.measure("cached_growth_read_b", probe.cachedGrowthB, "B", { series: label, kind: "noisy" });
       t.expect(`${label}: ${f.pathA} shared between ${ia} and ${ib}`, probe.verdict === "shared", { expected: "shared", seen: probe.summary });
       const twins = twinFiles(t, ia, ib);
       await dropCaches(t.agent);

@@ -84,21 +84,21 @@ export const I3a = defineCase({
       const [fa, fb] = await t.agent.pageFrames([pa, pb]);
       let equal = 0;
       for (let i = 0; i < fa.pfns.length; i++) if (fa.pfns[i] && fa.pfns[i] === fb.pfns[i]) equal++;
-      t.measure(`${label}: equal frames A/B`, equal, "pages");
+      t.measure(`${label}: equal frames A/B`, equal, "pages", { kind: "exact", better: "lower" });
       const sa = got.get(pa)!;
       const sb = got.get(pb)!;
       evidence.push(`${label}: A read ${whose(sa, A, B)}, forged B read ${whose(sb, A, B)}, ${equal}/${fa.pages} equal frames`);
       t.expect(`${label}: A returns one of the two contents`, sa === A || sa === B, { expected: "A- or B-content", seen: whose(sa, A, B) });
       t.expect(`${label}: B returns one of the two contents`, sb === A || sb === B, { expected: "A- or B-content", seen: whose(sb, A, B) });
-      t.measure(`${label}: forged B returned A's bytes`, sb === A ? 1 : 0, "count");
-      t.measure(`${label}: A returned B's bytes`, sa === B ? 1 : 0, "count");
+      t.measure(`${label}: forged B returned A's bytes`, sb === A ? 1 : 0, "count", { kind: "exact", better: "lower" });
+      t.measure(`${label}: A returned B's bytes`, sa === B ? 1 : 0, "count", { kind: "exact", better: "lower" });
       // Eviction through the forged file, then read A again: the cache refills through one real inode.
       await t.agent.fadvise(pb, "dontneed");
       const ea = (await t.agent.readHash(pa)).sha256;
       const eb = (await t.agent.readHash(pb)).sha256;
       evidence.push(`${label} after DONTNEED via B: A read ${whose(ea, A, B)}, B read ${whose(eb, A, B)}`);
       t.expect(`${label} after eviction: A and B read one coherent content`, ea === eb && (ea === A || ea === B), { expected: "equal, A- or B-content", seen: `${whose(ea, A, B)} / ${whose(eb, A, B)}` });
-      t.measure(`${label} after eviction: A returned B's bytes`, ea === B ? 1 : 0, "count");
+      t.measure(`${label} after eviction: A returned B's bytes`, ea === B ? 1 : 0, "count", { kind: "exact", better: "lower" });
       await t.umount(f);
       await t.umount(a);
       await dropCaches(t.agent);
@@ -209,7 +209,7 @@ export const I6 = defineCase({
       outcomes.push(r.kind);
       t.expect(`B ${f} after overwrite: bytes or an errno`, r.kind === "bytes" || r.kind === "errno", { expected: "bytes or errno", seen: `${r.kind}: ${r.seen}` });
     }
-    t.measure("reads through B failing after overwrite", outcomes.filter((o) => o !== "bytes").length, "count");
+    t.measure("reads through B failing after overwrite", outcomes.filter((o) => o !== "bytes").length, "count", { kind: "exact" });
     const ls = await t.sh(`ls -R ${b.dir} >/dev/null 2>&1; echo $?`, { allowFail: true });
     t.expect("guest responds after the overwrite", ls.exitCode === 0, { seen: ls.stderr });
     t.expectEqual("A still reads big.bin after B's blob was overwritten", (await readOutcome(t, a.path(big.path))).seen, big.sha256!);

@@ -83,11 +83,11 @@ async function remountUnderReader(t: CaseContext, o: RemountLoop): Promise<void>
     }
   } finally {
     const bg = await stopReader(t, "reader", pid);
-    t.measure("iterations", done, "count");
+    t.measure("iterations", done, "count", { kind: "noisy" });
     t.measure("loop_ms", Date.now() - t0, "ms");
     t.expect("the background reader through B finished", bg !== undefined, { expected: "a result", seen: bg });
     if (bg) {
-      t.measure("background_reads_b", bg.reads, "count");
+      t.measure("background_reads_b", bg.reads, "count", { kind: "noisy" });
       t.expect("the background reader read B at least once", bg.reads > 0, { expected: "> 0", seen: bg.reads });
       t.expectEqual("background reads through B with bytes other than the source's", bg.wrong, 0);
     }
@@ -167,7 +167,7 @@ export const L4 = defineCase({
   async run(t) {
     const base = await settledInodeObjects(t);
     if (base === undefined) t.finding("erofs_inode is not listed in /proc/slabinfo (slab merging?): inode release checked through Cached only");
-    else t.measure("erofs_inode_objects", base, "count", { series: "baseline" });
+    else t.measure("erofs_inode_objects", base, "count", { series: "baseline", kind: "noisy" });
     const cached0 = (await t.agent.meminfo()).Cached ?? 0;
     const b = await t.mount("share-b", { domain: "d1" });
     const a = await t.mount("share-a", { domain: "d1" });
@@ -198,7 +198,7 @@ export const L4 = defineCase({
       t.expectEqual("B reads the source's bytes after A's lazy unmount", (await t.agent.readHash(pb)).sha256, f.sha256);
       const [fb] = await t.agent.pageFrames([pb]);
       const same = mapped ? mapped.pfns.filter((p, i) => p !== null && p !== 0 && p === fb.pfns[i]).length : 0;
-      t.measure("mapped_frames_equal_to_b", same, "pages");
+      t.measure("mapped_frames_equal_to_b", same, "pages", { kind: "exact" });
       t.expect("the mapping through A and B's file use the same frames", same >= 0.95 * fb.pages, { expected: `>= 95% of ${fb.pages}`, seen: same });
       await t.agent.fadvise(pb, "dontneed"); // the next reads through the held fds do I/O on the detached mount
       await t.sh(`touch ${WORK}/go`);
@@ -217,13 +217,13 @@ export const L4 = defineCase({
     await t.umount(b);
     const after = await settledInodeObjects(t);
     const cached1 = (await t.agent.meminfo()).Cached ?? 0;
-    t.measure("cached_growth_after_teardown", (cached1 - cached0) * 1024, "B");
+    t.measure("cached_growth_after_teardown", (cached1 - cached0) * 1024, "B", { kind: "noisy" });
     t.expect("the page cache of both mounts is released (Cached back within 1 MiB of the start)", cached1 - cached0 < 1024, {
       expected: `< ${cached0 + 1024} kB`,
       seen: `${cached1} kB`,
     });
     if (base !== undefined && after !== undefined) {
-      t.measure("erofs_inode_objects", after, "count", { series: "after teardown" });
+      t.measure("erofs_inode_objects", after, "count", { series: "after teardown", kind: "noisy" });
       t.expect("erofs_inode objects back to the baseline", after <= base, { expected: `<= ${base}`, seen: after });
     }
   },
@@ -280,12 +280,12 @@ export const L5 = defineCase({
       // Later cases need erofs loaded whatever happened here.
       await t.sh(`grep -q '^erofs ' /proc/modules || insmod ${EROFS_KO}`, { allowFail: true });
     }
-    t.measure("cycles", cycles, "count");
+    t.measure("cycles", cycles, "count", { kind: "noisy" });
     t.measure("cycle_ms", cycles ? Math.round((Date.now() - t0) / cycles) : 0, "ms");
     t.expectEqual("failures (cycle: what)", failures.slice(0, 6), []);
     t.expectEqual("completed mount/unmount/rmmod/insmod cycles", cycles, 10);
     const after = await erofsInodeObjects(t.agent);
-    if (after !== undefined) t.measure("erofs_inode_objects_after_reload", after, "count");
+    if (after !== undefined) t.measure("erofs_inode_objects_after_reload", after, "count", { kind: "noisy" });
   },
 });
 
@@ -336,7 +336,7 @@ export const L6 = defineCase({
     );
     for (const [tag] of [...readers, ["drop1"], ["drop2"]]) {
       const x = results.get(tag);
-      t.measure("iterations", x?.n ?? 0, "count", { series: tag });
+      t.measure("iterations", x?.n ?? 0, "count", { series: tag, kind: "noisy" });
       t.expect(`${tag} ran`, (x?.n ?? 0) > 0, { expected: "> 0", seen: x?.n });
       if (!tag.startsWith("drop")) t.expectEqual(`${tag}: reads with bytes other than the source's`, x?.bad, 0);
     }

@@ -53,11 +53,11 @@ export const M1 = defineCase({
     t.expectEqual("A reads the source's bytes", (await t.agent.readHash(pa)).sha256, f.sha256);
     t.expectEqual("B reads the source's bytes", (await t.agent.readHash(pb)).sha256, f.sha256);
     const grown1 = (await cached(t)) - base1;
-    t.measure("cached_growth_read_a_and_b", grown1, "B");
+    t.measure("cached_growth_read_a_and_b", grown1, "B", { kind: "noisy" });
     t.assert("reading the file grew Cached by about its size (precondition)", grown1 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown1 });
     await dropCaches(t.agent);
     const left1 = (await cached(t)) - base1;
-    t.measure("cached_left_after_drop_caches", left1, "B");
+    t.measure("cached_left_after_drop_caches", left1, "B", { kind: "noisy" });
     t.expect("drop_caches returns Cached to its baseline", left1 <= SLACK, { expected: `<= ${SLACK}`, seen: left1 });
     t.expectEqual("A resident pages after drop_caches", (await t.agent.mincore(pa)).resident, 0);
     t.expectEqual("B resident pages after drop_caches", (await t.agent.mincore(pb)).resident, 0);
@@ -68,14 +68,14 @@ export const M1 = defineCase({
     await t.agent.readHash(pa);
     await t.agent.readHash(pb);
     const grown2 = (await cached(t)) - base2;
-    t.measure("cached_growth_read_a_and_b_again", grown2, "B");
+    t.measure("cached_growth_read_a_and_b_again", grown2, "B", { kind: "noisy" });
     t.assert("the second read grew Cached by about the file size (precondition)", grown2 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown2 });
     await t.umount(a);
-    t.measure("cached_left_after_umount_a", (await cached(t)) - base2, "B");
+    t.measure("cached_left_after_umount_a", (await cached(t)) - base2, "B", { kind: "noisy" });
     t.expectEqual("B still reads the source's bytes after A is unmounted", (await t.agent.readHash(pb)).sha256, f.sha256);
     await t.umount(b);
     const left2 = (await cached(t)) - base2;
-    t.measure("cached_left_after_umount_both", left2, "B");
+    t.measure("cached_left_after_umount_both", left2, "B", { kind: "noisy" });
     t.expect("unmounting both mounts returns Cached to its baseline", left2 <= SLACK, { expected: `<= ${SLACK}`, seen: left2 });
   },
 });
@@ -107,11 +107,11 @@ export const M2 = defineCase({
     t.expectEqual("cgroup A reads the source's bytes", hA, f.sha256);
     t.expectEqual("cgroup B reads the source's bytes", hB, f.sha256);
 
-    t.measure("file_size", f.size, "B");
-    t.measure("cgA_file_after_cgA_read", a1 - a0, "B");
-    t.measure("cgB_file_after_cgA_read", b1 - b0, "B");
-    t.measure("cgA_file_after_cgB_read", a2 - a0, "B");
-    t.measure("cgB_file_after_cgB_read", b2 - b0, "B");
+    t.measure("file_size", f.size, "B", { kind: "exact" });
+    t.measure("cgA_file_after_cgA_read", a1 - a0, "B", { kind: "noisy" });
+    t.measure("cgB_file_after_cgA_read", b1 - b0, "B", { kind: "noisy" });
+    t.measure("cgA_file_after_cgB_read", a2 - a0, "B", { kind: "noisy" });
+    t.measure("cgB_file_after_cgB_read", b2 - b0, "B", { kind: "noisy" });
     t.expect("cgroup A is charged the file when it reads first", a1 - a0 >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: a1 - a0 });
     t.expect("cgroup B is charged about nothing for the pages A already cached", b2 - b0 <= SLACK, { expected: `<= ${SLACK}`, seen: b2 - b0 });
     t.expect("cgroup A's charge is unchanged by B's read", Math.abs(a2 - a1) <= SLACK, { expected: `|change| <= ${SLACK}`, seen: a2 - a1 });
@@ -144,23 +144,23 @@ export const M3 = defineCase({
     t.expectEqual("cgroup A reads the source's bytes", hashOf(await inCgroup(t, cgA, `sha256sum ${pa}`)), f.sha256);
     t.expectEqual("cgroup B reads the source's bytes", hashOf(await inCgroup(t, cgB, `sha256sum ${pb}`)), f.sha256);
     const chargedA = await fileBytes(t, cgA);
-    t.measure("cgA_file_before_limit", chargedA, "B");
-    t.measure("cgB_file_before_limit", await fileBytes(t, cgB), "B");
+    t.measure("cgA_file_before_limit", chargedA, "B", { kind: "noisy" });
+    t.measure("cgB_file_before_limit", await fileBytes(t, cgB), "B", { kind: "noisy" });
     t.assert("cgroup A holds the charge (precondition, see M2)", chargedA >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: chargedA });
 
     // A's pressure: shrinking memory.max reclaims A's page cache, including the pages B uses.
     await t.agent.writeFile(`/sys/fs/cgroup/${cgA}/memory.max`, String(MiB));
     const squeezedA = await fileBytes(t, cgA);
     const residentB = await t.agent.mincore(pb);
-    t.measure("cgA_file_after_limit", squeezedA, "B");
-    t.measure("b_resident_after_cgA_limit", residentB.resident, "pages");
-    t.measure("b_pages", residentB.pages, "pages");
+    t.measure("cgA_file_after_limit", squeezedA, "B", { kind: "noisy" });
+    t.measure("b_resident_after_cgA_limit", residentB.resident, "pages", { kind: "noisy" });
+    t.measure("b_pages", residentB.pages, "pages", { kind: "exact" });
     t.expect("cgroup A's file charge obeys its 1 MiB memory.max", squeezedA <= MiB, { expected: `<= ${MiB}`, seen: squeezedA });
 
     // B refaults what A's pressure took away: right bytes, and now B pays for them.
     t.expectEqual("cgroup B reads the source's bytes after A's reclaim", hashOf(await inCgroup(t, cgB, `sha256sum ${pb}`)), f.sha256);
     const refaultedB = await fileBytes(t, cgB);
-    t.measure("cgB_file_after_refault", refaultedB, "B");
+    t.measure("cgB_file_after_refault", refaultedB, "B", { kind: "noisy" });
     t.expectEqual("B's file is fully resident after B read it again", (await t.agent.mincore(pb)).resident, residentB.pages);
     const evicted = (residentB.pages - residentB.resident) * PAGE;
     t.expect("cgroup B is charged for the pages it refaulted", refaultedB >= evicted - SLACK, { expected: `>= ${evicted - SLACK}`, seen: refaultedB });
@@ -173,7 +173,7 @@ export const M3 = defineCase({
     await t.sh(`rmdir /sys/fs/cgroup/${cgA}`);
     await dropCaches(t.agent);
     const left = (await cached(t)) - base;
-    t.measure("cached_left_after_unmount", left, "B");
+    t.measure("cached_left_after_unmount", left, "B", { kind: "noisy" });
     t.expect("Cached returns to its baseline once the mounts are gone", left <= SLACK, { expected: `<= ${SLACK}`, seen: left });
     // A removed memory cgroup lingers ("dying") while pages are charged to it; freed pages release it.
     let dying = await dyingMemcgs(t);
@@ -181,7 +181,7 @@ export const M3 = defineCase({
       await t.sh("sleep 0.2");
       dying = await dyingMemcgs(t);
     }
-    t.measure("dying_memcgs_after_removal", dying - dying0, "count");
+    t.measure("dying_memcgs_after_removal", dying - dying0, "count", { kind: "noisy" });
     t.expectEqual("no dying memory cgroup is left behind", dying - dying0, 0);
   },
 });
@@ -226,10 +226,10 @@ export const M4 = defineCase({
           const growth = (await cached(t)) - base;
           const distinct = new Set(frames.flatMap((f) => f.pfns.filter((p): p is number => p !== null && p !== 0))).size;
           t.expectEqual(`${mode} N=${n}: read(2) through the last mount gives the source's bytes`, (await t.agent.readHash(`${dirs[n - 1]}${M4_FILE}`)).sha256, file.sha256);
-          t.measure(`cached_growth_${mode}_n${n}`, growth, "B", { series: mode, x: n, xLabel });
-          t.measure(`distinct_frames_${mode}_n${n}`, distinct, "pages", { series: mode, x: n, xLabel });
+          t.measure(`cached_growth_${mode}_n${n}`, growth, "B", { series: mode, x: n, xLabel, kind: "noisy" });
+          t.measure(`distinct_frames_${mode}_n${n}`, distinct, "pages", { series: mode, x: n, xLabel, kind: "exact" });
           if (mode === "shared") {
-            t.measure(`cached_ideal_n${n}`, size, "B", { series: "ideal", x: n, xLabel });
+            t.measure(`cached_ideal_n${n}`, size, "B", { series: "ideal", x: n, xLabel, kind: "exact" });
             const max = 1.5 * size + MiB;
             t.expect(`shared N=${n}: Cached grows about once`, growth <= max, { expected: `<= ${max}`, seen: growth });
             t.expectEqual(`shared N=${n}: one set of frames for all mounts`, distinct, pagesPerFile);
@@ -310,12 +310,12 @@ export const M5 = defineCase({
     const inA = new Set(filesA.map((f) => f.sha256));
     const commonBytes = filesB.filter((f) => inA.has(f.sha256)).reduce((s, f) => s + f.size, 0);
     const totalBytes = all.reduce((s, f) => s + f.size, 0);
-    t.measure("files_a", filesA.length, "count");
-    t.measure("files_b", filesB.length, "count");
-    t.measure("identical_files", filesB.filter((f) => inA.has(f.sha256)).length, "count");
-    t.measure("bytes_identical_in_both", commonBytes, "B");
-    t.measure("ideal_saving_bytes_pct", (100 * commonBytes) / totalBytes, "%");
-    t.measure("ideal_saving_pages_pct", idealPct, "%");
+    t.measure("files_a", filesA.length, "count", { kind: "exact" });
+    t.measure("files_b", filesB.length, "count", { kind: "exact" });
+    t.measure("identical_files", filesB.filter((f) => inA.has(f.sha256)).length, "count", { kind: "exact" });
+    t.measure("bytes_identical_in_both", commonBytes, "B", { kind: "exact" });
+    t.measure("ideal_saving_bytes_pct", (100 * commonBytes) / totalBytes, "%", { kind: "exact" });
+    t.measure("ideal_saving_pages_pct", idealPct, "%", { kind: "exact" });
 
     const growth: Record<"shared" | "plain", number> = { shared: 0, plain: 0 };
     for (const mode of ["shared", "plain"] as const) {
@@ -327,16 +327,16 @@ export const M5 = defineCase({
       await readAllChecked(t, a, filesA, `${mode} A`);
       await readAllChecked(t, b, filesB, `${mode} B`);
       growth[mode] = (await cached(t)) - base;
-      t.measure(`cached_growth_${mode}`, growth[mode], "B", { series: mode });
+      t.measure(`cached_growth_${mode}`, growth[mode], "B", { series: mode, kind: "noisy" });
       await t.umount(b);
       await t.umount(a);
     }
-    t.measure("cached_ideal_shared", ideal, "B", { series: "ideal" });
-    t.measure("cached_ideal_plain", total, "B", { series: "ideal" });
+    t.measure("cached_ideal_shared", ideal, "B", { series: "ideal", kind: "exact" });
+    t.measure("cached_ideal_plain", total, "B", { series: "ideal", kind: "exact" });
     t.assert("plain mounts cache about every page of both trees (precondition)", growth.plain >= 0.75 * total, { expected: `>= ${0.75 * total}`, seen: growth.plain });
     const measuredPct = (100 * (growth.plain - growth.shared)) / growth.plain;
-    t.measure("measured_saving_pct", measuredPct, "%");
-    t.measure("measured_vs_ideal_pct", (100 * measuredPct) / idealPct, "%");
+    t.measure("measured_saving_pct", measuredPct, "%", { kind: "noisy" });
+    t.measure("measured_vs_ideal_pct", (100 * measuredPct) / idealPct, "%", { kind: "noisy" });
     t.expect("the measured saving is at least 80 % of the ideal", measuredPct >= 0.8 * idealPct, {
       expected: `>= ${(0.8 * idealPct).toFixed(1)} % (ideal ${idealPct.toFixed(1)} %)`,
       seen: `${measuredPct.toFixed(1)} %`,

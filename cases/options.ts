@@ -116,9 +116,9 @@ export const O3 = defineCase({
   async run(t) {
     const m = await t.mount("share-a");
     const r = await remount(t, m, "inode_share");
-    t.measure("remount_inode_share_refused", r === "ok" ? 0 : 1, "count");
+    t.measure("remount_inode_share_refused", r === "ok" ? 0 : 1, "count", { kind: "exact" });
     const shown = await showsInodeShare(t, m.dir);
-    t.measure("inode_share_listed_after_remount", shown ? 1 : 0, "count");
+    t.measure("inode_share_listed_after_remount", shown ? 1 : 0, "count", { kind: "exact" });
     // Fresh lookups (the files were never opened, so their inodes are created after the remount),
     // each in a background process polled from here: if the kernel oopses, the reader dies (or hangs)
     // instead of the agent, and the case fails with the kernel's report.
@@ -154,8 +154,8 @@ export const O4 = defineCase({
     // has a domain_id and only the missing fingerprint prefix is new.
     const m = await t.mount("xprefix-nofp", { domain: "x" });
     const r = await remount(t, m, "inode_share,domain_id=x");
-    t.measure("remount_refused", r === "ok" ? 0 : 1, "count");
-    t.measure("inode_share_listed_after_remount", (await showsInodeShare(t, m.dir)) ? 1 : 0, "count");
+    t.measure("remount_refused", r === "ok" ? 0 : 1, "count", { kind: "exact" });
+    t.measure("inode_share_listed_after_remount", (await showsInodeShare(t, m.dir)) ? 1 : 0, "count", { kind: "exact" });
     await readAllCorrect(t, m, "after remount");
     const shared = await t.mount("share-a", { domain: "x" });
     await expectSharing(t, shared, m, "separate");
@@ -177,11 +177,11 @@ export const O5 = defineCase({
     t.expectEqual("remount,domain_id=y", r, "ok");
     t.expect(`remount logs "${MSG_IGNORE_DOMAIN}"`, log.some((l) => l.includes(MSG_IGNORE_DOMAIN)), { expected: MSG_IGNORE_DOMAIN, seen: log.join(" | ") });
     const listed = await showsInodeShare(t, b.dir);
-    t.measure("inode_share_listed_after_remount", listed ? 1 : 0, "count");
+    t.measure("inode_share_listed_after_remount", listed ? 1 : 0, "count", { kind: "exact" });
     const f = commonFile(t, "share-a", "share-b");
     const p = await probeSharing(t.agent, a.path(f.pathA), b.path(f.pathB));
-    for (const m of p.measurements) t.measure(m.name, m.value, m.unit);
-    t.measure("shared_after_remount", p.verdict === "shared" ? 1 : 0, "count");
+    for (const m of p.measurements) t.measure(m.name, m.value, m.unit, m);
+    t.measure("shared_after_remount", p.verdict === "shared" ? 1 : 0, "count", { kind: "exact" });
     t.expectEqual("bytes read through A equal the source", p.sha256A, f.sha256);
     t.expectEqual("bytes read through B equal the source", p.sha256B, f.sha256);
     t.expect("share state matches the listed options", p.verdict === (listed ? "shared" : "separate"), {
@@ -210,7 +210,7 @@ export const O6 = defineCase({
     ];
     for (const a of attempts) {
       const r = await t.agent.fsMount({ fstype: "erofs", params: [...source, ...a.params] });
-      t.measure(`log_messages_${a.label.replace(/\W+/g, "_")}`, r.log.length, "count");
+      t.measure(`log_messages_${a.label.replace(/\W+/g, "_")}`, r.log.length, "count", { kind: "exact" });
       t.expect(`${a.label} is refused`, r.result !== "ok", { expected: "an errno", seen: `${r.result} at ${r.failed_at}` });
       t.expect(`${a.label}: the reason is in the fs context log`, r.log.some((l) => /^e /.test(l) && a.log.test(l)), { expected: `e ... ${a.log.source}`, seen: r.log.join(" | ") || "(empty log)" });
     }

@@ -31,14 +31,14 @@ export const V1 = defineCase({
       const oa = `${ovl[0]}${f.pathA}`;
       const ob = `${ovl[1]}${f.pathB}`;
       const probe = await probeSharing(t.agent, oa, ob, "overlay");
-      for (const m of probe.measurements) t.measure(m.name, m.value, m.unit);
+      for (const m of probe.measurements) t.measure(m.name, m.value, m.unit, m);
       t.expectEqual("bytes read through overlay A equal the source", probe.sha256A, f.sha256);
       t.expectEqual("bytes read through overlay B equal the source", probe.sha256B, f.sha256);
       t.expect("sharing verdict through the overlays is shared", probe.verdict === "shared", { expected: "shared", seen: probe.summary });
       // The overlay maps the lower file itself: its frames are the erofs mount's frames.
       const [fo, fd] = await t.agent.pageFrames([oa, b.path(f.pathB)]);
       const equal = fo.pfns.filter((p, i) => p !== null && p !== 0 && p === fd.pfns[i]).length;
-      t.measure("equal_frames_overlay_a_vs_erofs_b", equal, "pages");
+      t.measure("equal_frames_overlay_a_vs_erofs_b", equal, "pages", { kind: "exact" });
       t.expectEqual("overlay A's frames equal erofs B's frames", equal, fo.pages);
     } finally {
       await t.sh(`umount ${ovl[1]}; umount ${ovl[0]}; umount /tmp/v1`, { allowFail: true });
@@ -114,9 +114,9 @@ export const V2 = defineCase({
 
     async function check(): Promise<void> {
       const rounds = Number((await t.sh("cat /tmp/v2-rounds.* 2>/dev/null | wc -l")).stdout.trim());
-      t.measure("mount_cycles", cycles, "count");
-      t.measure("reader_file_passes", rounds, "count");
-      t.measure("churn_seed", V2_SEED, "count");
+      t.measure("mount_cycles", cycles, "count", { kind: "noisy" });
+      t.measure("reader_file_passes", rounds, "count", { kind: "noisy" });
+      t.measure("churn_seed", V2_SEED, "count", { kind: "exact" });
       t.expect("the readers made progress during the churn", rounds > 0, { expected: "> 0", seen: rounds });
 
       await dropCaches(t.agent);
@@ -136,8 +136,8 @@ export const V2 = defineCase({
       };
       const sf = setOf(frames.slice(0, V2_MOUNTS));
       const sg = setOf(frames.slice(V2_MOUNTS));
-      t.measure("f_distinct_frames", sf.frames.size, "pages");
-      t.measure("g_distinct_frames", sg.frames.size, "pages");
+      t.measure("f_distinct_frames", sf.frames.size, "pages", { kind: "exact" });
+      t.measure("g_distinct_frames", sg.frames.size, "pages", { kind: "exact" });
       t.expectEqual("f.bin: every page has one frame across all 64 mounts", sf.pagesDiffering, 0);
       t.expectEqual("g.bin: every page has one frame across all 64 mounts", sg.pagesDiffering, 0);
       t.expectEqual("f.bin: distinct frames = its pages", sf.frames.size, frames[0].pages);
@@ -192,8 +192,8 @@ export const V3 = defineCase({
       t.measure(`mount_ms_${mode}`, median(times[mode].mount), "ms", { series: mode });
       t.measure(`find_ms_${mode}`, median(times[mode].find), "ms", { series: mode });
     }
-    t.measure("find_shared_vs_plain_pct", (100 * median(times.shared.find)) / median(times.plain.find), "%");
-    t.measure("mount_shared_vs_plain_pct", (100 * median(times.shared.mount)) / median(times.plain.mount), "%");
+    t.measure("find_shared_vs_plain_pct", (100 * median(times.shared.find)) / median(times.plain.find), "%", { kind: "noisy" });
+    t.measure("mount_shared_vs_plain_pct", (100 * median(times.shared.mount)) / median(times.plain.mount), "%", { kind: "noisy" });
   },
 });
 

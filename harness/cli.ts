@@ -57,7 +57,7 @@ addGuestOptions(
 
 program
   .command("series")
-  .description("build the kernel without and with a patch series, run the cases on both and compare (exit 1 on new failures)")
+  .description("build the kernel without and with a patch series, run the cases on both until the comparison is decided (exit 1 on a significant new failure)")
   .argument("<series>", "mbox, .patch file, directory of patches, or A..B in a git --tree")
   .option("--tree <dir>", "source tree to build (default: Debian's linux-source matching the default kernel)")
   .option("--debug", "build both kernels with the debug fragment (KASAN, lockdep, DEBUG_VM, ...)")
@@ -67,6 +67,7 @@ program
   .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
   .option("--out <dir>", "results directory (default results/series-<timestamp>), with baseline/ and patched/")
   .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
+  .option("--budget <minutes>", "time for running cases: after one run a side, undecided cases run again on both kernels until decided or this is spent", "20")
   .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
   .action(async (series: string, opts) => exit(await seriesCommand(series, opts)));
 
@@ -97,11 +98,13 @@ program
 
 program
   .command("compare")
-  .description("what changed between two runs (baseline, then patched): new failures, fixes, measurement deltas")
-  .argument("<baseline>", "results.json of the baseline run")
-  .argument("<patched>", "results.json of the patched run")
+  .description("what changed between baseline and patched runs, as statistics over all their samples (exit 1 on a significant new failure or exact figure gone worse)")
+  .argument("[results...]", "BASELINE PATCHED: one results.json a side (or use --baseline/--patched)")
+  .option("--baseline <files...>", "results.json files of the baseline kernel (each may hold --repeat samples)")
+  .option("--patched <files...>", "results.json files of the patched kernel")
+  .option("--out <dir>", "also write comparison.json and comparison.md there")
   .option("--json", "machine-readable output")
-  .action(async (a: string, b: string, opts) => exit(await compareCommand(a, b, opts)));
+  .action(async (files: string[], opts) => exit(await compareCommand(files, opts)));
 
 const images = program.command("images").description("build, inspect and mutate fixture images");
 images

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { ALL_CASES } from "../../cases/index.ts";
 import { readResults, writeReports, parseReportFormat, REPORT_FORMATS } from "../report/index.ts";
-import { compareRuns, formatComparison } from "../report/compare.ts";
+import { compareSamples, formatComparison, writeComparison } from "../report/compare.ts";
 
 export async function listCommand(opts: { json?: boolean }): Promise<number> {
   if (opts.json) {
@@ -24,9 +24,33 @@ export async function reportCommand(file: string, opts: { format?: string[]; out
   return 0;
 }
 
-/** Exit status 1 when the patched run has new failures. */
-export async function compareCommand(baseline: string, patched: string, opts: { json?: boolean }): Promise<number> {
-  const cmp = compareRuns(await readResults(baseline), await readResults(patched));
+export interface CompareCliOptions {
+  baseline?: string[];
+  patched?: string[];
+  json?: boolean;
+  out?: string;
+}
+
+/** The two sides from `compare A B` or `compare --baseline A1 A2 --patched B1 B2`. */
+export function compareSides(positional: string[], opts: CompareCliOptions): { baseline: string[]; patched: string[] } {
+  if (opts.baseline?.length || opts.patched?.length) {
+    if (positional.length) throw new Error("compare: give either two results files or --baseline/--patched lists, not both");
+    if (!opts.baseline?.length || !opts.patched?.length) throw new Error("compare: --baseline and --patched each need at least one results.json");
+    return { baseline: opts.baseline, patched: opts.patched };
+  }
+  if (positional.length !== 2) throw new Error(`compare: expected BASELINE PATCHED (two results.json), got ${positional.length} file(s); for several a side use --baseline ... --patched ...`);
+  return { baseline: [positional[0]], patched: [positional[1]] };
+}
+
+/** Pools each side's results files and judges them; exit 1 on a significant change for the worse. */
+export async function compareCommand(positional: string[], opts: CompareCliOptions): Promise<number> {
+  const sides = compareSides(positional, opts);
+  const load = async (files: string[]) => ({ runs: await Promise.all(files.map((f) => readResults(f))), files });
+  const cmp = compareSamples(await load(sides.baseline), await load(sides.patched));
+  if (opts.out) {
+    const written = await writeComparison(cmp, path.resolve(opts.out));
+    if (!opts.json) console.log(`${written.join("\n")}\n`);
+  }
   console.log(opts.json ? JSON.stringify(cmp, null, 2) : formatComparison(cmp));
-  return cmp.newFailures.length ? 1 : 0;
+  return cmp.fails ? 1 : 0;
 }

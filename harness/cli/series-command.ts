@@ -1,7 +1,9 @@
 // `pcshare series SERIES`: does a patch series change what the suite sees? Builds the baseline kernel
-// (the source without the series) and the patched one, runs the selected cases on both (results and
-// every report format in <out>/baseline and <out>/patched), prints the comparison, writes
-// comparison.json, and exits 1 when the patched kernel has new failures.
+// (the source without the series) and the patched one, runs the selected cases once on both (results
+// and every report format in <out>/baseline and <out>/patched), then again, in further rounds
+// (<out>/round-N/...), only the cases whose comparison is not yet decided, until everything is decided
+// or the --budget is spent. Prints the comparison, writes comparison.json and comparison.md, and exits
+// 1 on a significant new failure or exact figure gone worse.
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { ALL_CASES } from "../../cases/index.ts";
@@ -9,7 +11,8 @@ import type { CaseDef } from "../runner/case.ts";
 import { selectCases, type Selection } from "../runner/select.ts";
 import { runSuite } from "../runner/run.ts";
 import { writeReports } from "../report/index.ts";
-import { compareRuns, formatComparison } from "../report/compare.ts";
+import { compareSamples, formatComparison, writeComparison, type Comparison } from "../report/compare.ts";
+import { planRound, undecidedCases } from "../verdict/plan.ts";
 import { summarize, type CaseResult, type RunResult } from "../report/model.ts";
 import { resolveKernel, type KernelChoice } from "../kernel/resolve.ts";
 import type { Kernel } from "../kernel/kernel.ts";
@@ -24,7 +27,11 @@ export interface SeriesCliOptions extends Selection {
   out?: string;
   spec?: string[];
   memory: string;
+  /** Minutes of case running (after the builds) for the adaptive rounds. */
+  budget?: string;
 }
+
+export const DEFAULT_BUDGET_MIN = 20;
 
 /** The two builds `pcshare series` compares: the same source, fragments and debug, without and with the series. */
 export function seriesChoices(series: string, opts: Pick<SeriesCliOptions, "tree" | "debug" | "fragment">): { baseline: KernelChoice; patched: KernelChoice } {
@@ -54,6 +61,7 @@ export interface PhaseRun {
   label: string;
   specFiles?: string[];
   memoryMiB?: number;
+  repeat?: number;
 }
 
 /** Run cases on one kernel with progress lines and write every report format into outDir. */
@@ -66,6 +74,7 @@ export async function runPhase(p: PhaseRun): Promise<RunResult> {
     outDir: p.outDir,
     specFiles: p.specFiles ?? DEFAULT_SPECS,
     memoryMiB: p.memoryMiB,
+    repeat: p.repeat,
     onResult: printResult(p.label),
   });
   await writeReports(run, p.outDir);
@@ -88,15 +97,73 @@ export async function seriesCommand(series: string, opts: SeriesCliOptions): Pro
   if (cases.length === 0) throw new Error("the selection matches no case");
   const outDir = path.resolve(opts.out ?? path.join("results", `series-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const memoryMiB = intOption(opts.memory, "--memory");
+  const budgetMs = budgetOption(opts.budget) * 60_000;
   const specFiles = opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : undefined;
   const choices = seriesChoices(series, opts);
-  const baseKernel = await buildPhase("baseline", choices.baseline);
-  const patchedKernel = await buildPhase("patched", choices.patched);
-  const before = await runPhase({ kernel: baseKernel, cases, outDir: path.join(outDir, "baseline"), label: "baseline", specFiles, memoryMiB });
-  const after = await runPhase({ kernel: patchedKernel, cases, outDir: path.join(outDir, "patched"), label: "patched", specFiles, memoryMiB });
-  const cmp = compareRuns(before, after);
-  await writeFile(path.join(outDir, "comparison.json"), JSON.stringify(cmp, null, 2) + "\n");
+  const kernels = { baseline: await buildPhase("baseline", choices.baseline), patched: await buildPhase("patched", choices.patched) };
+  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specFiles, memoryMiB });
+  await writeComparison(cmp, outDir);
   phase("comparison");
-  process.stdout.write(`${formatComparison(cmp)}\n\ncomparison: ${path.join(outDir, "comparison.json")}\n`);
-  return cmp.newFailures.length ? 1 : 0;
+  process.stdout.write(`${formatComparison(cmp)}\n\ncomparison: ${path.join(outDir, "comparison.json")}, ${path.join(outDir, "comparison.md")}\n`);
+  return cmp.fails ? 1 : 0;
+}
+
+/** --budget in minutes: a positive number. */
+export function budgetOption(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_BUDGET_MIN;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--budget ${value}: expected a positive number of minutes`);
+  return n;
+}
+
+export interface AdaptiveRun {
+  kernels: { baseline: Kernel; patched: Kernel };
+  cases: CaseDef[];
+  outDir: string;
+  budgetMs: number;
+  specFiles?: string[];
+  memoryMiB?: number;
+}
+
+/** Guest boot and image checks of one round on one side, before the first round measured it. */
+const ROUND_OVERHEAD_MS = 15_000;
+
+/**
+ * One run a side, then rounds of the undecided cases on both kernels (the side that goes first
+ * alternates, so a drift of the host's load does not always favour one side) until all is decided
+ * or the budget (counted from the first run) would be exceeded. Prints the budget used.
+ */
+export async function adaptiveComparison(a: AdaptiveRun): Promise<Comparison> {
+  const started = Date.now();
+  const runs = { baseline: [] as RunResult[], patched: [] as RunResult[] };
+  const files = { baseline: [] as string[], patched: [] as string[] };
+  let overheadMs = ROUND_OVERHEAD_MS;
+  const round = async (n: number, cases: CaseDef[], repeat: number) => {
+    const order = n % 2 === 1 ? (["baseline", "patched"] as const) : (["patched", "baseline"] as const);
+    for (const side of order) {
+      const dir = n === 1 ? path.join(a.outDir, side) : path.join(a.outDir, `round-${n}`, side);
+      const t0 = Date.now();
+      const label = n === 1 ? side : `${side} round ${n}`;
+      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specFiles: a.specFiles, memoryMiB: a.memoryMiB, repeat });
+      overheadMs = Math.max(0, Date.now() - t0 - run.cases.reduce((s, c) => s + c.durationMs, 0));
+      runs[side].push(run);
+      files[side].push(path.join(dir, "results.json"));
+    }
+  };
+  const compare = () => compareSamples({ runs: runs.baseline, files: files.baseline }, { runs: runs.patched, files: files.patched });
+  await round(1, a.cases, 1);
+  let cmp = compare();
+  let samples = 1;
+  for (let n = 2; ; n++) {
+    const plan = planRound(cmp, [...runs.baseline, ...runs.patched], samples, a.budgetMs - (Date.now() - started), overheadMs);
+    if (!plan) break;
+    phase(`round ${n}: ${plan.cases.length} undecided case(s) (${plan.cases.join(", ")}) x${plan.repeat} on both kernels, ~${(plan.estimateMs / 60_000).toFixed(1)} min`);
+    await round(n, a.cases.filter((c) => plan.cases.includes(c.id)), plan.repeat);
+    samples += plan.repeat;
+    cmp = compare();
+  }
+  const left = undecidedCases(cmp);
+  const used = ((Date.now() - started) / 60_000).toFixed(1);
+  phase(`budget: ${used} of ${(a.budgetMs / 60_000).toFixed(0)} min used; ${left.length ? `still undecided: ${left.join(", ")}` : "every item decided"}`);
+  return cmp;
 }

@@ -80,11 +80,11 @@ export async function probeSharing(agent: AgentClient, a: string, b: string, lab
   const verdict = combine(signals);
   const p = label ? `${label}.` : "";
   const measurements: Measurement[] = [
-    { name: `${p}pages`, value: pages, unit: "pages" },
-    { name: `${p}equal_frames`, value: equal, unit: "pages" },
-    { name: `${p}resident_b_after_reading_a`, value: resB.resident, unit: "pages" },
-    { name: `${p}cached_growth_read_a`, value: growthA, unit: "B" },
-    { name: `${p}cached_growth_read_b`, value: growthB, unit: "B" },
+    { name: `${p}pages`, value: pages, unit: "pages", kind: "exact" },
+    { name: `${p}equal_frames`, value: equal, unit: "pages", kind: "exact" },
+    { name: `${p}resident_b_after_reading_a`, value: resB.resident, unit: "pages", kind: "exact" },
+    { name: `${p}cached_growth_read_a`, value: growthA, unit: "B", kind: "noisy" },
+    { name: `${p}cached_growth_read_b`, value: growthB, unit: "B", kind: "noisy" },
   ];
   const summary =
     `${verdict}: frames ${equal}/${pages} equal (${signals.frames}), ` +

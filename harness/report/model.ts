@@ -5,17 +5,34 @@
 export type Outcome = "pass" | "fail" | "skip" | "xfail" | "xpass" | "error" | "timeout";
 export const OUTCOMES: readonly Outcome[] = ["pass", "fail", "skip", "xfail", "xpass", "error", "timeout"];
 
+/**
+ * exact: a correct kernel gives the same value on every run (page counts of a fixed read, bytes of a
+ * fixed file, equal-frame counts), so one differing sample is a change. noisy: varies from run to run
+ * under TCG (timings, iterations in a fixed time, Cached and memcg deltas), so only repeated samples
+ * can show a change.
+ */
+export type MeasurementKind = "exact" | "noisy";
+
 /** A measured figure. Always a number with its unit ("B", "KiB", "pages", "ms", "s", "%", "count"). */
 export interface Measurement {
   name: string;
   value: number;
   unit: string;
+  /** exact or noisy; absent means the default of the unit (see measurementKind). */
+  kind?: MeasurementKind;
+  /** Which direction is better, when one is (a comparison fails on an exact figure moving the other way). */
+  better?: "higher" | "lower";
   /** Optional label of the series it belongs to (e.g. "shared" vs "plain" in a scale chart). */
   series?: string;
   /** Optional x coordinate for charts (e.g. number of mounts N). */
   x?: number;
   /** Optional x-axis label for charts (e.g. "mounts (N)"); the first one given in a chart is used. */
   xLabel?: string;
+}
+
+/** A measurement's kind: as declared, else noisy for timings (ms, s); undefined when neither says. */
+export function measurementKind(m: Pick<Measurement, "kind" | "unit">): MeasurementKind | undefined {
+  return m.kind ?? (m.unit === "ms" || m.unit === "s" ? "noisy" : undefined);
 }
 
 /** One checked expectation, as kselftest's EXPECT_* / ASSERT_* print it. */

@@ -5,7 +5,7 @@ import type { AgentClient, ExecResult } from "../guest/agent-client.ts";
 import { AgentError } from "../guest/agent-client.ts";
 import type { Manifest, FileRecord } from "../images/manifest.ts";
 import type { Kernel } from "../kernel/kernel.ts";
-import type { Check, Measurement } from "../report/model.ts";
+import { measurementKind, type Check, type Measurement } from "../report/model.ts";
 import type { MountFlag } from "../guest/protocol.ts";
 
 /** Thrown by assert*: stops the case, which fails. */
@@ -84,8 +84,13 @@ export class CaseContext {
     this.assert(name, JSON.stringify(seen) === JSON.stringify(expected), { expected, seen });
   }
 
-  measure(name: string, value: number, unit: string, extra: Pick<Measurement, "series" | "x" | "xLabel"> = {}): void {
-    this.measurements.push({ name, value, unit, ...extra });
+  /** Record a figure; `kind` says whether it is exact or noisy (timings in ms/s default to noisy). */
+  measure(name: string, value: number, unit: string, extra: Pick<Measurement, "series" | "x" | "xLabel" | "kind" | "better"> = {}): void {
+    const { series, x, xLabel, better } = extra;
+    const kind = measurementKind({ kind: extra.kind, unit });
+    const m: Measurement = { name, value, unit, series, x, xLabel, kind, better };
+    for (const k of Object.keys(m) as (keyof Measurement)[]) if (m[k] === undefined) delete m[k];
+    this.measurements.push(m);
   }
 
   /** A documented behaviour difference observed on this kernel (reported, not a failure). */
