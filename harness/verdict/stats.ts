@@ -61,10 +61,10 @@ export interface MannWhitney {
 }
 
 /**
- * Two-sided Mann-Whitney U (Wilcoxon rank-sum) test of samples x and y, exact: the p-value is the
- * share of all C(n, |x|) ways of splitting the pooled ranks (midranks for ties) whose rank sum lies at
- * least as far from its mean as the one seen. Without ties this is SciPy's method="exact"; with ties
- * it is the exact permutation test on the midranks.
+ * Two-sided Mann-Whitney U (Wilcoxon rank-sum) test of samples x and y, exact: over all C(n, |x|)
+ * ways of splitting the pooled ranks (midranks for ties), twice the smaller tail share of rank sums
+ * at least / at most the one seen. Without ties this is SciPy's mannwhitneyu(method="exact"); with
+ * ties, SciPy's exact permutation_test of the U statistic.
  */
 export function mannWhitneyU(x: number[], y: number[]): MannWhitney {
   const n1 = x.length;
@@ -85,15 +85,15 @@ export function mannWhitneyU(x: number[], y: number[]): MannWhitney {
       for (let s = total2 - r; s >= 0; s--) if (from[s]) to[s + r] += from[s];
     }
   }
-  const mean2 = (n1 * total2) / n;
-  const far = Math.abs(seen2 - mean2) / REL_TOL;
-  let hits = 0;
+  let atLeast = 0;
+  let atMost = 0;
   let all = 0;
   ways[n1].forEach((w, s) => {
     all += w;
-    if (Math.abs(s - mean2) >= far) hits += w;
+    if (s >= seen2) atLeast += w;
+    if (s <= seen2) atMost += w;
   });
-  return { u, p: Math.min(1, hits / all) };
+  return { u, p: Math.min(1, (2 * Math.min(atLeast, atMost)) / all) };
 }
 
 /**
