@@ -22,7 +22,7 @@ export function commonFile(t: CaseContext, a: string, b: string): { pathA: strin
 export async function expectSharing(t: CaseContext, ma: Mounted, mb: Mounted, expected: SharingVerdict, label = ""): Promise<SharingProbe> {
   const f = commonFile(t, ma.image.name, mb.image.name);
   const probe = await probeSharing(t.agent, ma.path(f.pathA), mb.path(f.pathB), label);
-  for (const m of probe.measurements) t.measure(m.name, m.value, m.unit, m);
+  for (const m of probe.measurements) t.measure(m.name, m.value, m.unit, { ...m, better: m.name.endsWith("equal_frames") ? (expected === "shared" ? "higher" : "lower") : m.better });
   const p = label ? `${label}: ` : "";
   t.expectEqual(`${p}bytes read through A equal the source`, probe.sha256A, f.sha256);
   t.expectEqual(`${p}bytes read through B equal the source`, probe.sha256B, f.sha256);

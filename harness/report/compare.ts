@@ -78,7 +78,7 @@ export function itemLabel(item: Item): string {
   return LABEL[`${item.type}:${item.direction}`] ?? "CHANGED";
 }
 
-const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+const num = (v: number) => String(Number.isInteger(v) ? v : Number(v.toPrecision(4)));
 
 function sideFigure(s: FigureItem["baseline"]): string {
   if (s.min === s.max) return s.n === 1 ? num(s.min) : `${num(s.min)} (x${s.n})`;

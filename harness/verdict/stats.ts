@@ -4,7 +4,7 @@
 // the log-gamma, median and quantiles.
 import { gammaln, median, quantile } from "simple-statistics";
 
-/** Relative tolerance when comparing probabilities of tables or rank sums (as R and SciPy do). */
+/** Relative tolerance when comparing the probabilities of two tables (as R and SciPy do). */
 const REL_TOL = 1 + 1e-7;
 
 /** ln C(n, k) */

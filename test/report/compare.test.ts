@@ -1,66 +1,72 @@
-// Baseline vs patched comparison: outcome changes sorted into new failures / fixed / other, and
-// measurement deltas reported only beyond the unit's tolerance. (Hand-built results: this is the
-// comparison's own unit test; the runs it compares in use come from real kernels.)
+// The comparison as text, JSON and Markdown, and the compare command's two ways of naming its sides.
+// Inputs: the recorded runs of this machine (test/fixtures/results) and, for a change the recorded
+// kernel does not show, a hand-built patched run (said so where used).
 import { describe, expect, it } from "vitest";
-import { compareRuns, beyondTolerance, formatComparison } from "../../harness/report/compare.ts";
-import type { RunResult, CaseResult } from "../../harness/report/model.ts";
+import { readFileSync } from "node:fs";
+import { compareRuns, compareSamples, formatComparison } from "../../harness/report/compare.ts";
+import { renderComparisonMarkdown } from "../../harness/report/compare-markdown.ts";
+import { compareSides } from "../../harness/cli/report-commands.ts";
+import type { RunResult } from "../../harness/report/model.ts";
 
-function c(id: string, outcome: CaseResult["outcome"], measurements: CaseResult["measurements"] = []): CaseResult {
-  return { id, name: `case-${id.toLowerCase()}`, groups: [id[0]], tags: [], outcome, durationMs: 1, checks: [], measurements, crashes: [], findings: [], artifacts: {} };
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/results/${name}.json`, import.meta.url), "utf8")) as RunResult;
+const A = fixture("default-kernel-a");
+const B = fixture("default-kernel-b");
+
+/** Hand-built: run B with F1's equal_frames 0 in every sample (declared better higher, as F1 now records it). */
+function broken(): RunResult {
+  const zero = (c: RunResult["cases"][number]) => ({ ...c, measurements: c.measurements.map((m) => (m.name === "equal_frames" ? { ...m, value: 0, better: "higher" as const } : m)) });
+  return { ...B, cases: B.cases.map((c) => (c.id === "F1" ? zero(c) : c)) };
 }
 
-function run(release: string, cases: CaseResult[]): RunResult {
-  return {
-    schema: "pcshare-results/1",
-    startedAt: "",
-    finishedAt: "",
-    host: { hostname: "h", accel: "tcg", cpus: 2, qemu: "q", node: "v20" },
-    kernel: { source: "tree:linux", release, version: release, hashes: {}, config: {} },
-    tools: {},
-    cases,
-  };
-}
+describe("compare on recorded runs of one kernel", () => {
+  const cmp = compareSamples({ runs: [A], files: ["a.json"] }, { runs: [B], files: ["b.json"] });
 
-describe("compareRuns", () => {
-  const before = run("7.2.13", [
-    c("F1", "pass", [{ name: "equal_frames", value: 2048, unit: "pages" }, { name: "cached_growth_read_b", value: 40_000, unit: "B" }]),
-    c("F2", "fail"),
-    c("I3", "pass"),
-    c("O3", "skip"),
-  ]);
-  const after = run("7.2.13+series", [
-    c("F1", "fail", [{ name: "equal_frames", value: 0, unit: "pages" }, { name: "cached_growth_read_b", value: 120_000, unit: "B" }]),
-    c("F2", "pass"),
-    c("I3", "pass"),
-    c("O3", "pass"),
-  ]);
-  const cmp = compareRuns(before, after);
-
-  it("sorts outcome changes", () => {
-    expect(cmp.newFailures.map((x) => x.id)).toEqual(["F1"]);
-    expect(cmp.fixed.map((x) => x.id)).toEqual(["F2"]);
-    expect(cmp.otherChanges.map((x) => `${x.id}:${x.before}->${x.after}`)).toEqual(["O3:skip->pass"]);
+  it("reports no significant change and does not fail", () => {
+    expect(cmp.significant).toEqual([]);
+    expect(cmp.fails).toBe(false);
+    expect(cmp.baseline).toMatchObject({ files: ["a.json"], samples: 30 });
   });
 
-  it("reports page deltas but not Cached noise under 256 KiB", () => {
-    expect(cmp.measurementDeltas.map((d) => d.name)).toEqual(["equal_frames"]);
-    expect(cmp.measurementDeltas[0]).toMatchObject({ before: 2048, after: 0, delta: -2048 });
-  });
-
-  it("formats a readable summary", () => {
+  it("prints the significant changes first, then the inconclusive items, then the rest as a count", () => {
     const text = formatComparison(cmp);
-    expect(text).toContain("new failures: 1\n  F1 case-f1: pass -> fail");
-    expect(text).toContain("equal_frames: 2048 -> 0 pages (-2048)");
+    const at = (s: string) => text.indexOf(s);
+    expect(at("significant: none")).toBeGreaterThan(0);
+    expect(at("significant:")).toBeLessThan(at("inconclusive:"));
+    expect(at("inconclusive:")).toBeLessThan(at("no change:"));
+    expect(text).toMatch(/verdict: ok: no significant change for the worse/);
+  });
+
+  it("keeps the two-file form", () => {
+    expect(compareRuns(A, A).significant).toEqual([]);
+    expect(compareRuns(A, A).inconclusive).toEqual([]);
   });
 });
 
-describe("beyondTolerance", () => {
-  it("uses ratios for timings", () => {
-    expect(beyondTolerance("ms", 100, 140)).toBe(false);
-    expect(beyondTolerance("ms", 100, 160)).toBe(true);
+describe("compare with a broken patched run (hand-built)", () => {
+  const cmp = compareSamples({ runs: [A], files: ["a.json"] }, { runs: [broken()], files: ["b.json"] });
+
+  it("fails on the exact figure gone worse and leads with it", () => {
+    expect(cmp.fails).toBe(true);
+    expect(cmp.significant[0]).toMatchObject({ type: "figure", id: "F1", figure: "equal_frames", direction: "worse" });
+    const text = formatComparison(cmp);
+    expect(text).toContain("WORSE       F1 equal_frames: 2048 (x5) -> 0 (x5) pages (-100 %)");
+    expect(text).toMatch(/verdict: FAIL: 1 significant change\(s\) for the worse/);
   });
-  it("uses a floor for bytes", () => {
-    expect(beyondTolerance("B", 8 << 20, (8 << 20) + 200_000)).toBe(false);
-    expect(beyondTolerance("B", 0, 8 << 20)).toBe(true);
+
+  it("renders the same in Markdown, verdict first", () => {
+    const md = renderComparisonMarkdown(cmp);
+    expect(md.indexOf("verdict: FAIL")).toBeLessThan(md.indexOf("## Significant changes (1)"));
+    expect(md).toContain("| **WORSE** | F1 equal\\_frames |");
+    expect(md.indexOf("## Significant")).toBeLessThan(md.indexOf("## Inconclusive"));
+  });
+});
+
+describe("compare's sides", () => {
+  it("takes BASELINE PATCHED or --baseline/--patched lists, and refuses a mix", () => {
+    expect(compareSides(["a", "b"], {})).toEqual({ baseline: ["a"], patched: ["b"] });
+    expect(compareSides([], { baseline: ["a1", "a2"], patched: ["b1"] })).toEqual({ baseline: ["a1", "a2"], patched: ["b1"] });
+    expect(() => compareSides(["a"], {})).toThrow(/expected BASELINE PATCHED/);
+    expect(() => compareSides(["a", "b"], { baseline: ["c"] })).toThrow(/not both/);
+    expect(() => compareSides([], { baseline: ["c"] })).toThrow(/--baseline and --patched each/);
   });
 });
