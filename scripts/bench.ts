@@ -6,7 +6,10 @@
 //   suite    wall time of the whole suite and the harness overhead (everything but guest case time)
 //   kernel   minimal kernel from Debian's linux-source: cold build (fresh workspace, source already
 //            downloaded), incremental rebuild after a one-file patch, boot-to-agent median of 5
-// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all four run (the
+//   ab       wall time of a comment-only A/B verdict (`pcshare series kernel-patches/comment-only`
+//            over the whole suite): both builds (incremental) and the adaptive rounds, with the
+//            verdict's counts; the rounds' budget is 8 min so that the whole stays near 10 min
+// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all five run (the
 // kernel's cold build takes minutes: 456 s on 2 idle cores here).
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -20,11 +23,13 @@ import { buildImages } from "../harness/images/build.ts";
 import { runSuite } from "../harness/runner/run.ts";
 import { ALL_CASES } from "../cases/index.ts";
 import { DEFAULT_SPECS } from "../harness/images/commands.ts";
+import { adaptiveComparison, seriesChoices } from "../harness/cli/series-command.ts";
 
-const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["boot", "images", "suite", "kernel"]);
-const unknown = [...wanted].filter((w) => !["boot", "images", "suite", "kernel"].includes(w));
+const SECTIONS = ["boot", "images", "suite", "kernel", "ab"];
+const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : SECTIONS);
+const unknown = [...wanted].filter((w) => !SECTIONS.includes(w));
 if (unknown.length) {
-  console.error(`bench: unknown section ${unknown.join(", ")}; choose from boot, images, suite, kernel`);
+  console.error(`bench: unknown section ${unknown.join(", ")}; choose from ${SECTIONS.join(", ")}`);
   process.exit(2);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -130,7 +135,31 @@ async function benchSuite(): Promise<void> {
   }
 }
 
+/** A comment-only patch against the default source: what does a "no change" verdict cost? */
+async function benchAb(): Promise<void> {
+  const series = "kernel-patches/comment-only";
+  const budgetMs = 8 * 60_000;
+  const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-ab-"));
+  try {
+    const t0 = Date.now();
+    const choices = seriesChoices(series, {});
+    const kernels = { baseline: await resolveKernel(choices.baseline), patched: await resolveKernel(choices.patched) };
+    const buildMs = Date.now() - t0;
+    await buildImages(DEFAULT_SPECS);
+    const cmp = await adaptiveComparison({ kernels, cases: ALL_CASES, outDir: out, budgetMs });
+    const wall = Date.now() - t0;
+    console.log(`ab: ${series} on ${kernels.baseline.info.release}, ${ALL_CASES.length} cases, ${os.availableParallelism()} CPUs, rounds' budget ${budgetMs / 60_000} min`);
+    console.log(`  verdict wall time:  ${s(wall)}  target <= 600 s`);
+    console.log(`    of which builds:  ${s(buildMs)} (baseline and patched, incremental or cached)`);
+    console.log(`  samples a side:     ${cmp.baseline.samples} case results baseline, ${cmp.patched.samples} patched, over ${cmp.baseline.files.length} round(s)`);
+    console.log(`  verdict:            ${cmp.significant.length} significant (${cmp.fails ? "FAILS" : "none for the worse"}), ${cmp.inconclusive.length} inconclusive, ${cmp.unchanged.length} no change; ${cmp.tests} tests, Holm at alpha ${cmp.alpha}`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
 if (wanted.has("boot")) await benchBoot();
 if (wanted.has("images")) await benchImages();
 if (wanted.has("suite")) await benchSuite();
 if (wanted.has("kernel")) await benchKernel();
+if (wanted.has("ab")) await benchAb();
