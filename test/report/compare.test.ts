@@ -1,11 +1,14 @@
 // The comparison as text, JSON and Markdown, and the compare command's two ways of naming its sides.
 // Inputs: the recorded runs of this machine (test/fixtures/results) and, for a change the recorded
 // kernel does not show, a hand-built patched run (said so where used).
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { compareRuns, compareSamples, formatComparison } from "../../harness/report/compare.ts";
 import { renderComparisonMarkdown } from "../../harness/report/compare-markdown.ts";
-import { compareSides } from "../../harness/cli/report-commands.ts";
+import { compareCommand, compareSides } from "../../harness/cli/report-commands.ts";
 import type { RunResult } from "../../harness/report/model.ts";
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/results/${name}.json`, import.meta.url), "utf8")) as RunResult;
@@ -68,5 +71,25 @@ describe("compare's sides", () => {
     expect(() => compareSides(["a"], {})).toThrow(/expected BASELINE PATCHED/);
     expect(() => compareSides(["a", "b"], { baseline: ["c"] })).toThrow(/not both/);
     expect(() => compareSides([], { baseline: ["c"] })).toThrow(/--baseline and --patched each/);
+  });
+});
+
+describe("pcshare compare (command)", () => {
+  const fixtureFile = (name: string) => new URL(`../fixtures/results/${name}.json`, import.meta.url).pathname;
+
+  it("exits 0 on the recorded runs, 1 on the broken one, and writes comparison.json and comparison.md", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "pcshare-compare-"));
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const bad = path.join(dir, "broken.json");
+      await writeFile(bad, JSON.stringify(broken()));
+      expect(await compareCommand([], { baseline: [fixtureFile("default-kernel-a")], patched: [fixtureFile("default-kernel-b")] })).toBe(0);
+      expect(await compareCommand([fixtureFile("default-kernel-a"), bad], { out: dir })).toBe(1);
+      expect(JSON.parse(await readFile(path.join(dir, "comparison.json"), "utf8")).fails).toBe(true);
+      expect(await readFile(path.join(dir, "comparison.md"), "utf8")).toContain("## Significant changes (1)");
+    } finally {
+      log.mockRestore();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
