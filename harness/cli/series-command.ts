@@ -164,6 +164,6 @@ export async function adaptiveComparison(a: AdaptiveRun): Promise<Comparison> {
   }
   const left = undecidedCases(cmp);
   const used = ((Date.now() - started) / 60_000).toFixed(1);
-  phase(`budget: ${used} of ${(a.budgetMs / 60_000).toFixed(0)} min used; ${left.length ? `still undecided: ${left.join(", ")}` : "every item decided"}`);
+  phase(`budget: ${used} of ${+(a.budgetMs / 60_000).toFixed(1)} min used (the first round always runs); ${left.length ? `still undecided: ${left.join(", ")}` : "every item decided"}`);
   return cmp;
 }
