@@ -5,7 +5,7 @@
 // reads every file's own bytes, refuses a broken superblock with its message, and never crashes.
 import { defineCase } from "../harness/runner/case.ts";
 import { dropCaches } from "../harness/measure/memory.ts";
-import { dmesgCount, probePair, readOutcome } from "./adversarial-helpers.ts";
+import { dmesgCount, expectFilesRead, expectPair, PAIR, readOutcome } from "./fixtures.ts";
 
 export const A1 = defineCase({
   id: "A1",
@@ -45,7 +45,7 @@ export const A2 = defineCase({
       const m = await t.mount(img, { domain: "d1" });
       const x = t.file(img, "/x.bin");
       const y = t.file(img, "/y.bin");
-      await probePair(t, { path: m.path("/x.bin"), sha256: x.sha256! }, { path: m.path("/y.bin"), sha256: y.sha256! }, "separate", img);
+      await expectPair(t, { path: m.path("/x.bin"), sha256: x.sha256! }, { path: m.path("/y.bin"), sha256: y.sha256! }, "separate", img);
       t.expectEqual(`${img}: an untouched file still reads`, (await readOutcome(t, m.path("/z.bin"))).seen, t.file(img, "/z.bin").sha256);
       const xa = await t.sh(`getfattr -d -m - ${m.path("/x.bin")} 2>&1 || true; ls -l ${m.path("/x.bin")}`, { allowFail: true });
       t.expect(`${img}: the guest still answers after xattr access`, xa.exitCode === 0, { seen: xa.stderr });
@@ -68,8 +68,8 @@ export const A3 = defineCase({
     t.assert("the pair has different fingerprints", p.fingerprint !== q.fingerprint && !!p.fingerprint && !!q.fingerprint, { seen: `${p.fingerprint} / ${q.fingerprint}` });
     t.expect("manifest records the collision for domain d1", img.manifest.mutation?.args.domainId === "d1", { seen: JSON.stringify(img.manifest.mutation?.args) });
     const m = await t.mount("a3-collide", { domain: "d1" });
-    await probePair(t, { path: m.path("/pair/p.bin"), sha256: p.sha256! }, { path: m.path("/pair/q.bin"), sha256: q.sha256! }, "separate", "p then q");
-    await probePair(t, { path: m.path("/pair/q.bin"), sha256: q.sha256! }, { path: m.path("/pair/p.bin"), sha256: p.sha256! }, "separate", "q then p");
+    await expectPair(t, { path: m.path("/pair/p.bin"), sha256: p.sha256! }, { path: m.path("/pair/q.bin"), sha256: q.sha256! }, "separate", "p then q");
+    await expectPair(t, { path: m.path("/pair/q.bin"), sha256: q.sha256! }, { path: m.path("/pair/p.bin"), sha256: p.sha256! }, "separate", "q then p");
   },
 });
 
@@ -87,25 +87,10 @@ export const A4 = defineCase({
     const readAll = async (img: string) => {
       const m = await t.mount(img, { domain: "d1" });
       await dropCaches(t.agent);
-      // busybox date has no %N: time with /proc/uptime (10 ms resolution)
-      const r = await t.sh(
-        `cd ${m.dir} && s=$(cut -d' ' -f1 /proc/uptime) && find m -type f | sort | xargs sha256sum > /tmp/a4-${img}.sums && e=$(cut -d' ' -f1 /proc/uptime) && echo "$s $e"`,
-        { timeoutMs: 90_000 },
-      );
-      const [s0, e0] = r.stdout.trim().split(/\s+/).map(Number);
-      const ms = Math.round((e0 - s0) * 1000);
-      t.assert(`${img}: timing read`, Number.isFinite(ms) && ms >= 0, { seen: r.stdout.trim() });
-      const sums = new Map<string, string>();
-      for (const line of (await t.sh(`cat /tmp/a4-${img}.sums`)).stdout.trim().split("\n")) {
-        const [h, p] = line.split(/\s+/);
-        sums.set(`/${p}`, h);
-      }
-      const files = t.image(img).manifest.files.filter((f) => f.type === "file");
-      const wrong = files.filter((f) => sums.get(f.path) !== f.sha256);
+      const { ms } = await expectFilesRead(t, m, img);
       t.measure(`${img}: lookup+read of all files`, ms, "ms");
-      t.expectEqual(`${img}: files read with wrong or missing bytes`, wrong.length, 0);
       await t.umount(m);
-      return { ms, files: files.length };
+      return { ms };
     };
     const collided = t.image("a4-collide").manifest.mutation?.changed.length ?? 0;
     t.measure("files with a colliding fingerprint", collided, "count", { kind: "exact" });
@@ -171,12 +156,12 @@ export const A6 = defineCase({
     // frames are the shared ones.
     const a = await t.mount("share-a", { domain: "d1" });
     const b = await t.mount("share-b", { domain: "d1" });
-    const big = t.file("share-a", "/data/big.bin").sha256!;
+    const big = t.file("share-a", PAIR.fileA).sha256!;
     await dropCaches(t.agent);
     t.expectEqual("share-a /big-link (hardlink) reads the source", (await readOutcome(t, a.path("/big-link"))).seen, big);
     t.expectEqual("share-a /big-sym (symlink) reads the source", (await readOutcome(t, a.path("/big-sym"))).seen, big);
-    const res = await t.agent.mincore(b.path("/srv/mirror/copy-of-big.bin"));
+    const res = await t.agent.mincore(b.path(PAIR.fileB));
     t.expect("B's copy resident after reading through A's hardlink (shared)", res.resident === res.pages, { expected: res.pages, seen: res.resident });
-    t.expectEqual("share-b copy reads the source", (await readOutcome(t, b.path("/srv/mirror/copy-of-big.bin"))).seen, big);
+    t.expectEqual("share-b copy reads the source", (await readOutcome(t, b.path(PAIR.fileB))).seen, big);
   },
 });

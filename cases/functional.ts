@@ -3,8 +3,7 @@
 // second copy in Cached); eviction, O_DIRECT, mmap and the read paths behave as for any file.
 import { defineCase } from "../harness/runner/case.ts";
 import { createHash } from "node:crypto";
-import { AgentError } from "../harness/guest/agent-client.ts";
-import { commonFile, expectSharing } from "./sharing-helpers.ts";
+import { commonFile, expectSharing, PAIR, sharedAndPlain } from "./fixtures.ts";
 
 export const F1 = defineCase({
   id: "F1",
@@ -70,21 +69,11 @@ export const F3 = defineCase({
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
-    // Two different images: a second mount of the same block device would reuse the first's superblock.
-    const shared = await t.mount("share-a", { domain: "d1" });
-    const plain = await t.mount("share-b");
-    const errname = async (p: string) => {
-      try {
-        await t.agent.openProbe(p, ["O_RDONLY", "O_DIRECT"]);
-        return "ok";
-      } catch (err) {
-        if (err instanceof AgentError) return err.errname ?? String(err.errno);
-        throw err;
-      }
-    };
-    t.expectEqual("O_DIRECT on a shared file", await errname(shared.path("/data/big.bin")), "EINVAL");
-    t.expectEqual("O_DIRECT on an empty file of the sharing mount", await errname(shared.path("/empty")), "ok");
-    t.expectEqual("O_DIRECT on the same content, plain mount", await errname(plain.path("/srv/mirror/copy-of-big.bin")), "ok");
+    const p = await sharedAndPlain(t);
+    const odirect = (path: string) => t.errno(t.agent.openProbe(path, ["O_RDONLY", "O_DIRECT"]));
+    t.expectEqual("O_DIRECT on a shared file", await odirect(p.sharedPath), "EINVAL");
+    t.expectEqual("O_DIRECT on an empty file of the sharing mount", await odirect(p.shared.path("/empty")), "ok");
+    t.expectEqual("O_DIRECT on the same content, plain mount", await odirect(p.plainPath), "ok");
   },
 });
 
@@ -101,7 +90,7 @@ export const F4 = defineCase({
   async run(t) {
     const a = await t.mount("share-a", { domain: "d1" });
     await t.mount("share-b", { domain: "d1" });
-    const file = a.path("/data/big.bin");
+    const file = a.path(PAIR.fileA);
     const pid = await t.agent.mapHold(file, { maxMs: 30_000 });
     let alive = true;
     try {
@@ -115,10 +104,7 @@ export const F4 = defineCase({
       }
       const frames = await t.agent.procFrames(pid, file);
       t.expect("the helper's mapping is found under the user's path", frames.length === 1, { expected: 1, seen: frames.length });
-      const busy = await t.agent.umount(a.dir).then(
-        () => "ok",
-        (err) => (err as AgentError).errname ?? String(err),
-      );
+      const busy = await t.errno(t.agent.umount(a.dir));
       if (busy === "ok") {
         // Unmounted under a live mapping: remount so the reset has something to undo, and fail.
         await t.mount("share-a", { domain: "d1", at: a.dir });
@@ -126,8 +112,7 @@ export const F4 = defineCase({
       t.expectEqual("umount while mapped", busy, "EBUSY");
       await t.agent.procKill(pid);
       alive = false;
-      await t.umount(a);
-      t.expect("umount succeeds after the mapping is gone", true);
+      t.expectEqual("umount after the mapping is gone", await t.errno(t.umount(a)), "ok");
     } finally {
       if (alive) await t.agent.procKill(pid);
     }
@@ -221,7 +206,7 @@ export const F7 = defineCase({
     const shared = await t.mount("share-a", { domain: "d1" });
     const plain = await t.mount("share-b");
     const files: [string, string, number][] = [
-      ["/data/big.bin", "/srv/mirror/copy-of-big.bin", t.file("share-a", "/data/big.bin").size],
+      [PAIR.fileA, PAIR.fileB, t.file("share-a", PAIR.fileA).size],
       ["/small.bin", "/small.bin", t.file("share-a", "/small.bin").size],
     ];
     for (const [pa, pb, size] of files) {

@@ -9,7 +9,7 @@ import { AgentError } from "../harness/guest/agent-client.ts";
 import { createHash } from "node:crypto";
 import { dropCaches } from "../harness/measure/memory.ts";
 import { probeSharing } from "../harness/measure/sharing.ts";
-import { commonFile } from "./sharing-helpers.ts";
+import { commonFile } from "./fixtures.ts";
 
 /** Every non-empty regular file of image `a` with a file of the same content in image `b`. */
 function twinFiles(t: CaseContext, a: string, b: string): { pathA: string; pathB: string; sha256: string; size: number }[] {

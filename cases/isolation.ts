@@ -7,8 +7,7 @@ import { execa } from "execa";
 import { defineCase } from "../harness/runner/case.ts";
 import { erofsTools } from "../harness/images/erofs-utils.ts";
 import { dropCaches } from "../harness/measure/memory.ts";
-import { expectSharing } from "./sharing-helpers.ts";
-import { probePair, readOutcome } from "./adversarial-helpers.ts";
+import { expectPair, expectSharing, PAIR, readOutcome } from "./fixtures.ts";
 
 export const I1 = defineCase({
   id: "I1",
@@ -42,11 +41,11 @@ export const I2 = defineCase({
     const f = t.file("i2-v", "/f.bin");
     const g = t.file("i2-dv", "/g.bin");
     t.assert("crafted values differ from V only by the domain-shifted byte", g.fingerprint !== f.fingerprint, { seen: g.fingerprint });
-    await probePair(t, { path: v.path("/f.bin"), sha256: f.sha256! }, { path: dv.path("/g.bin"), sha256: g.sha256! }, "separate", "ab+V vs a+bV");
-    await probePair(t, { path: v.path("/f.bin"), sha256: f.sha256! }, { path: vd.path("/g.bin"), sha256: g.sha256! }, "separate", "ab+V vs b+Va");
+    await expectPair(t, { path: v.path("/f.bin"), sha256: f.sha256! }, { path: dv.path("/g.bin"), sha256: g.sha256! }, "separate", "ab+V vs a+bV");
+    await expectPair(t, { path: v.path("/f.bin"), sha256: f.sha256! }, { path: vd.path("/g.bin"), sha256: g.sha256! }, "separate", "ab+V vs b+Va");
     // Control: the 40-byte value is a working key; identical content under it in one domain shares.
     const twin = await t.mount("i2-dv-twin", { domain: "a" });
-    await probePair(t, { path: dv.path("/g.bin"), sha256: g.sha256! }, { path: twin.path("/twin/g-copy.bin"), sha256: g.sha256! }, "shared", "control a+bV twice");
+    await expectPair(t, { path: dv.path("/g.bin"), sha256: g.sha256! }, { path: twin.path("/twin/g-copy.bin"), sha256: g.sha256! }, "shared", "control a+bV twice");
   },
 });
 
@@ -122,8 +121,8 @@ export const I3b = defineCase({
     const f = await t.mount("i3-forged", { domain: "attacker" });
     const A = { path: a.path("/a.bin"), sha256: t.file("i3-a", "/a.bin").sha256! };
     const B = { path: f.path("/b.bin"), sha256: t.file("i3-forged", "/b.bin").sha256! };
-    await probePair(t, A, B, "separate", "victim first");
-    await probePair(t, B, A, "separate", "forged first");
+    await expectPair(t, A, B, "separate", "victim first");
+    await expectPair(t, B, A, "separate", "forged first");
     await t.agent.fadvise(B.path, "dontneed");
     t.expectEqual("victim after DONTNEED through the forged file", (await t.agent.readHash(A.path)).sha256, A.sha256);
   },
@@ -184,14 +183,14 @@ export const I6 = defineCase({
   name: "backing-file-removed-or-overwritten",
   groups: ["I", "L"],
   expect:
-    "file-backed mounts sharing one domain: after the backing file of A is deleted reads through A and B return the source's bytes; after B's backing file is overwritten in place with zeros reads through B either return bytes or fail with an errno, the kernel never crashes or warns, and unmounting works",
+    "file-backed mounts sharing one domain: after the backing file of A is deleted reads through A and B return the source's bytes; after B's backing file is overwritten in place with zeros reads through B either fail with an errno or return bytes that are not another file's (no other file of A or B leaks through), the kernel never crashes or warns, and unmounting works",
   concern: "what happens if the blob gets removed",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
     const a = await t.mount("share-a", { domain: "d1", backing: "file" });
     const b = await t.mount("share-b", { domain: "d1", backing: "file" });
-    const big = t.file("share-a", "/data/big.bin");
+    const big = t.file("share-a", PAIR.fileA);
     const onlyA = t.file("share-a", "/data/only-a.bin");
     t.expectEqual("A reads big.bin before removal", (await t.agent.readHash(a.path(big.path))).sha256, big.sha256);
     // 1. delete A's backing file while mounted
@@ -199,15 +198,21 @@ export const I6 = defineCase({
     await dropCaches(t.agent);
     t.expectEqual("A reads big.bin after its backing file was deleted", (await readOutcome(t, a.path(big.path))).seen, big.sha256!);
     t.expectEqual("A reads only-a.bin after its backing file was deleted", (await readOutcome(t, a.path(onlyA.path))).seen, onlyA.sha256!);
-    t.expectEqual("B reads the shared copy after A's backing file was deleted", (await readOutcome(t, b.path("/srv/mirror/copy-of-big.bin"))).seen, big.sha256!);
+    t.expectEqual("B reads the shared copy after A's backing file was deleted", (await readOutcome(t, b.path(PAIR.fileB))).seen, big.sha256!);
     // 2. overwrite B's backing file in place (same size, zeros), drop caches, read everything through B
     await t.sh(`dd if=/dev/zero of=${b.source} bs=1M count=9 conv=notrunc 2>/dev/null; sync`);
     await dropCaches(t.agent);
     const outcomes: string[] = [];
-    for (const f of ["/srv/mirror/copy-of-big.bin", "/srv/only-b.bin", "/etc/motd", "/small.bin"]) {
+    const contents = [...t.image("share-a").manifest.files, ...t.image("share-b").manifest.files].filter((x) => x.type === "file" && x.sha256);
+    for (const f of [PAIR.fileB, "/srv/only-b.bin", "/etc/motd", "/small.bin"]) {
       const r = await readOutcome(t, b.path(f));
       outcomes.push(r.kind);
-      t.expect(`B ${f} after overwrite: bytes or an errno`, r.kind === "bytes" || r.kind === "errno", { expected: "bytes or errno", seen: `${r.kind}: ${r.seen}` });
+      const own = t.file("share-b", f).sha256;
+      const leaked = r.kind === "bytes" ? contents.find((x) => x.sha256 === r.seen && x.sha256 !== own) : undefined;
+      t.expect(`B ${f} after overwrite: an errno or bytes that are not another file's`, !leaked, {
+        expected: `an errno, its own bytes, or the overwritten device's`,
+        seen: leaked ? `the bytes of ${leaked.path}` : `${r.kind}: ${r.seen}`,
+      });
     }
     t.measure("reads through B failing after overwrite", outcomes.filter((o) => o !== "bytes").length, "count", { kind: "exact" });
     const ls = await t.sh(`ls -R ${b.dir} >/dev/null 2>&1; echo $?`, { allowFail: true });

@@ -8,7 +8,7 @@
 import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext, MountOptions } from "../harness/runner/context.ts";
 import { dropCaches, erofsInodeObjects } from "../harness/measure/memory.ts";
-import { commonFile } from "./sharing-helpers.ts";
+import { commonFile } from "./fixtures.ts";
 
 const WORK = "/run/pcshare-lifetime";
 const EROFS_KO = "/lib/modules/erofs.ko";

@@ -3,10 +3,9 @@
 // one tenant's limit or removal without leaking, grows ~1x (not Nx) with N sharing mounts, and saves
 // on a real-world pair of images about what the content hashes say it can.
 import { defineCase } from "../harness/runner/case.ts";
-import type { CaseContext, Mounted } from "../harness/runner/context.ts";
-import type { FileRecord } from "../harness/images/manifest.ts";
+import type { CaseContext } from "../harness/runner/context.ts";
 import { cacheSnapshot, dropCaches, memcgStat } from "../harness/measure/memory.ts";
-import { commonFile } from "./sharing-helpers.ts";
+import { commonFile, expectFilesRead } from "./fixtures.ts";
 
 const MiB = 1 << 20;
 const PAGE = 4096;
@@ -324,8 +323,8 @@ export const M5 = defineCase({
       const b = await t.mount(M5_B, { domain: mode === "shared" ? "d5" : false });
       await dropCaches(t.agent);
       const base = await cached(t);
-      await readAllChecked(t, a, filesA, `${mode} A`);
-      await readAllChecked(t, b, filesB, `${mode} B`);
+      await expectFilesRead(t, a, `${mode} A`, filesA);
+      await expectFilesRead(t, b, `${mode} B`, filesB);
       growth[mode] = (await cached(t)) - base;
       t.measure(`cached_growth_${mode}`, growth[mode], "B", { series: mode, kind: "noisy" });
       await t.umount(b);
@@ -343,18 +342,3 @@ export const M5 = defineCase({
     });
   },
 });
-
-/** read(2) every file of `files` through `m` (busybox sha256sum) and check each digest against the manifest. */
-async function readAllChecked(t: CaseContext, m: Mounted, files: FileRecord[], label: string): Promise<void> {
-  const r = await t.sh(`cd ${m.dir} && find . -type f -size +0 | xargs sha256sum`, { timeoutMs: 60_000 });
-  const seen = new Map<string, string>();
-  for (const line of r.stdout.split("\n")) {
-    const mm = line.match(/^([0-9a-f]{64})\s+\.(\/.*)$/);
-    if (mm) seen.set(mm[2], mm[1]);
-  }
-  const wrong = files.filter((f) => seen.get(f.path) !== f.sha256).map((f) => f.path);
-  t.expect(`${label}: every file read through the mount has the source's sha256`, wrong.length === 0 && seen.size === files.length, {
-    expected: `${files.length} files, all equal`,
-    seen: `${seen.size} files, ${wrong.length} wrong or missing${wrong.length ? ` (first: ${wrong[0]})` : ""}`,
-  });
-}

@@ -4,9 +4,7 @@
 // the feature, is a runner test: test/runner/feature-absent.test.ts).
 import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext, Mounted } from "../harness/runner/context.ts";
-import { probeSharing } from "../harness/measure/sharing.ts";
-import { AgentError } from "../harness/guest/agent-client.ts";
-import { commonFile, expectSharing } from "./sharing-helpers.ts";
+import { expectFilesRead, expectSharing, PAIR } from "./fixtures.ts";
 
 const MSG_NEED_DOMAIN = "domain_id is needed when inode_ishare is on";
 const MSG_NO_DAX = "FSDAX is not allowed when inode_ishare is on";
@@ -31,24 +29,8 @@ async function showsInodeShare(t: CaseContext, dir: string): Promise<boolean> {
   return line.split(" ")[3].split(",").includes("inode_share");
 }
 
-async function remount(t: CaseContext, m: Mounted, data: string): Promise<string> {
-  try {
-    await t.agent.mount({ target: m.dir, flags: ["remount", "ro"], data });
-    return "ok";
-  } catch (err) {
-    const e = err as { errname?: string; errno?: number };
-    if (e.errname || e.errno) return e.errname ?? `errno ${e.errno}`;
-    throw err;
-  }
-}
-
-/** Read every regular file of the mount with read(2) and check each against the manifest. */
-async function readAllCorrect(t: CaseContext, m: Mounted, label: string): Promise<void> {
-  for (const f of m.image.manifest.files.filter((x) => x.type === "file" && x.sha256)) {
-    const r = await t.agent.readHash(m.path(f.path));
-    t.expectEqual(`${label}: ${f.path} reads the source's bytes`, r.sha256, f.sha256);
-  }
-}
+/** Remount `m` read-only with `data`: "ok" or the errno name. */
+const remount = (t: CaseContext, m: Mounted, data: string): Promise<string> => t.errno(t.agent.mount({ target: m.dir, flags: ["remount", "ro"], data }));
 
 export const O1 = defineCase({
   id: "O1",
@@ -66,15 +48,7 @@ export const O1 = defineCase({
       { data: "noinode_share", errname: null },
     ];
     // A mount that unexpectedly succeeds is unmounted at once: a later mount of the same device would reuse its superblock.
-    const attempt = async (data: string): Promise<string> => {
-      try {
-        await t.umount(await t.mount("share-a", { data }));
-        return "ok";
-      } catch (err) {
-        if (err instanceof AgentError && err.code === "remote") return err.errname ?? `errno ${err.errno}`;
-        throw err;
-      }
-    };
+    const attempt = (data: string): Promise<string> => t.errno(t.mount("share-a", { data }).then((m) => t.umount(m)));
     for (const c of cases) {
       let got = "";
       const log = await kmsgDuring(t, async () => (got = await attempt(c.data)));
@@ -156,7 +130,7 @@ export const O4 = defineCase({
     const r = await remount(t, m, "inode_share,domain_id=x");
     t.measure("remount_refused", r === "ok" ? 0 : 1, "count", { kind: "exact" });
     t.measure("inode_share_listed_after_remount", (await showsInodeShare(t, m.dir)) ? 1 : 0, "count", { kind: "exact" });
-    await readAllCorrect(t, m, "after remount");
+    await expectFilesRead(t, m, "after remount");
     const shared = await t.mount("share-a", { domain: "x" });
     await expectSharing(t, shared, m, "separate");
   },
@@ -178,16 +152,9 @@ export const O5 = defineCase({
     t.expect(`remount logs "${MSG_IGNORE_DOMAIN}"`, log.some((l) => l.includes(MSG_IGNORE_DOMAIN)), { expected: MSG_IGNORE_DOMAIN, seen: log.join(" | ") });
     const listed = await showsInodeShare(t, b.dir);
     t.measure("inode_share_listed_after_remount", listed ? 1 : 0, "count", { kind: "exact" });
-    const f = commonFile(t, "share-a", "share-b");
-    const p = await probeSharing(t.agent, a.path(f.pathA), b.path(f.pathB));
-    for (const m of p.measurements) t.measure(m.name, m.value, m.unit, m);
+    // the share state must match the options /proc/mounts lists
+    const p = await expectSharing(t, a, b, listed ? "shared" : "separate");
     t.measure("shared_after_remount", p.verdict === "shared" ? 1 : 0, "count", { kind: "exact" });
-    t.expectEqual("bytes read through A equal the source", p.sha256A, f.sha256);
-    t.expectEqual("bytes read through B equal the source", p.sha256B, f.sha256);
-    t.expect("share state matches the listed options", p.verdict === (listed ? "shared" : "separate"), {
-      expected: listed ? "shared (inode_share listed)" : "separate (inode_share not listed)",
-      seen: p.summary,
-    });
   },
 });
 
@@ -219,8 +186,8 @@ export const O6 = defineCase({
     t.expectEqual("inode_share,domain_id=x through fsmount", ok.result, "ok");
     if (ok.result === "ok") {
       try {
-        const f = t.file("share-a", "/data/big.bin");
-        t.expectEqual("the new-API mount reads the source's bytes", (await t.agent.readHash(`${target}/data/big.bin`)).sha256, f.sha256);
+        const f = t.file("share-a", PAIR.fileA);
+        t.expectEqual("the new-API mount reads the source's bytes", (await t.agent.readHash(`${target}${PAIR.fileA}`)).sha256, f.sha256);
         t.expectEqual("/proc/mounts lists inode_share", await showsInodeShare(t, target), true);
       } finally {
         await t.agent.umount(target).catch(() => t.agent.umount(target, ["detach"]));

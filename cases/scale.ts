@@ -5,7 +5,7 @@ import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext, Mounted } from "../harness/runner/context.ts";
 import { probeSharing } from "../harness/measure/sharing.ts";
 import { dropCaches } from "../harness/measure/memory.ts";
-import { commonFile } from "./sharing-helpers.ts";
+import { commonFile } from "./fixtures.ts";
 import { FileMounts } from "./memory.ts";
 
 export const V1 = defineCase({

@@ -142,11 +142,20 @@ export class CaseContext {
 
   /** Try a mount expected to fail; returns the errno name ("EINVAL") or "ok" when it mounted. */
   async tryMount(imageName: string, opts: MountOptions = {}): Promise<string> {
+    return this.errno(this.mount(imageName, opts));
+  }
+
+  /**
+   * Await a guest operation the kernel may refuse: "ok" when it succeeds, else the errno's name
+   * ("EINVAL"; "errno 117" when the agent could not name it). Anything else (the agent gone, bad
+   * arguments, a timeout) propagates: that is not the kernel's answer.
+   */
+  async errno(op: Promise<unknown>): Promise<string> {
     try {
-      await this.mount(imageName, opts);
+      await op;
       return "ok";
     } catch (err) {
-      if (err instanceof AgentError && err.code === "remote") return err.errname ?? `errno ${err.errno}`;
+      if (err instanceof AgentError && err.code === "remote" && (err.errname || err.errno !== undefined)) return err.errname ?? `errno ${err.errno}`;
       throw err;
     }
   }
