@@ -52,7 +52,8 @@ export function combine(signals: SharingProbe["signals"]): SharingVerdict {
 }
 
 /**
- * Probe sharing between guest files `a` and `b` of `size` bytes. Starts from dropped caches, reads A
+ * Probe sharing between guest files `a` and `b` (the same content; the size is what reading A returns,
+ * the page count what mapping A gives). Starts from dropped caches, reads A
  * with read(2), checks B's residency, reads B, then compares frames. Content hashes are returned so
  * the caller can check integrity against the manifest in the same pass.
  */

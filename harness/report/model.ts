@@ -45,7 +45,7 @@ export interface Check {
 
 /** A kernel crash/warning found on the console, with the excerpt that shows it. */
 export interface CrashReport {
-  kind: string; // panic | oops | bug | warning | kasan | kfence | lockdep | rcu_stall | hung_task | soft_lockup | busy_inodes | list_corruption | slab_leak
+  kind: string; // panic | oops | bug | warning | kasan | kfence | lockdep | rcu_stall | hung_task | soft_lockup | hard_lockup | busy_inodes | list_corruption | slab_leak (harness/vm/crash.ts)
   title: string; // first line, e.g. "BUG: KASAN: slab-use-after-free in erofs_..."
   excerpt: string; // console lines around it
   /** The excerpt through scripts/decode_stacktrace.sh (file:line per frame), when the kernel has a vmlinux with DWARF. */

@@ -1,12 +1,15 @@
 // The probe and helper ops added for the F4-F7, O and X cases, run for real against host files
 // through AgentClient over the agent's --stdio: read_at, copy_hash, statx, fcntl_probe, fslabel,
-// lseek, map_hold/spawn/proc_kill/proc_frames and fs_mount (new mount API, needs root).
+// lseek, map_hold/spawn/proc_kill/proc_frames and fs_mount (new mount API, needs root). Where the
+// answer depends on the host filesystem, the test finds it out independently (O_DIRECT open, statfs
+// type, findmnt) and expects exactly that.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, statfsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AgentClient, AgentError } from "../../harness/guest/agent-client.ts";
+import { execa } from "execa";
+import type { AgentClient } from "../../harness/guest/agent-client.ts";
 import { remoteError, scratchDir, startClient } from "./agent-harness.ts";
 
 let client: AgentClient;
@@ -29,6 +32,21 @@ afterAll(async () => {
 });
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** Whether the host filesystem under `p` opens files O_DIRECT (checked here, independently of the agent). */
+function hostOpensDirect(p: string): boolean {
+  try {
+    closeSync(openSync(p, constants.O_RDONLY | constants.O_DIRECT));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EINVAL") return false;
+    throw err;
+  }
+}
+/** statfs f_type of filesystems with and without FS_IOC_GETFSLABEL (linux/magic.h). */
+const LABEL_FS = new Map([[0xef53, "ext4"], [0x58465342, "xfs"], [0x9123683e, "btrfs"], [0xf2f52010, "f2fs"]]);
+const NO_LABEL_FS = new Map([[0x01021994, "tmpfs"], [0x858458f6, "ramfs"]]);
+const PROC_SUPER_MAGIC = 0x9fa0;
 
 
 describe("read_at", () => {
@@ -67,30 +85,43 @@ describe("copy_hash", () => {
 });
 
 describe("statx, fcntl_probe, fslabel, lseek", () => {
-  it("statx reports the size and (where the filesystem has them) DIO alignments", async () => {
+  it("statx reports the size, and DIO alignments exactly when the kernel sets STATX_DIOALIGN", async () => {
     const s = await client.statx(file);
     expect(s.size).toBe(data.length);
     expect(s.mask & 0x200).toBe(0x200); // STATX_SIZE
-    if (s.dio_mem_align !== null) expect(s.dio_mem_align).toBeGreaterThanOrEqual(0);
+    if (!(s.mask & 0x2000)) {
+      expect([s.dio_mem_align, s.dio_offset_align]).toEqual([null, null]);
+      return;
+    }
+    // set: both are numbers; on a filesystem that does O_DIRECT they are powers of two, else 0
+    const pow2 = (n: number | null) => n !== null && n > 0 && (n & (n - 1)) === 0;
+    if (hostOpensDirect(file)) expect([pow2(s.dio_mem_align), pow2(s.dio_offset_align)]).toEqual([true, true]);
+    else expect([s.dio_mem_align, s.dio_offset_align]).toEqual([0, 0]);
   });
 
-  it("fcntl_probe takes a read lease and sets O_DIRECT (or reports why not)", async () => {
+  it("fcntl_probe takes a read lease, and sets O_DIRECT and reads through it exactly where the host opens O_DIRECT", async () => {
     expect((await client.fcntlProbe(file, "setlease_rdlck")).lease).toBe("rdlck");
-    try {
+    if (hostOpensDirect(file)) {
       const r = await client.fcntlProbe(file, "setfl_odirect");
-      expect(typeof r.direct).toBe("boolean");
-      if (r.read !== null && r.read !== undefined) expect(r.sha256).toBe(sha256(data.subarray(0, r.read)));
-    } catch (err) {
-      expect((err as AgentError).errname).toBe("EINVAL"); // filesystems without O_DIRECT
+      expect(r).toMatchObject({ direct: true, read: 4096, sha256: sha256(data.subarray(0, 4096)) });
+    } else {
+      expect((await remoteError(client.fcntlProbe(file, "setfl_odirect"))).errname).toBe("EINVAL");
     }
     expect((await remoteError(client.fcntlProbe(file, "bogus" as never))).message).toMatch(/unknown probe/);
   });
 
-  it("fslabel returns a string or ENOTTY", async () => {
-    try {
-      expect(typeof (await client.fsLabel(dir))).toBe("string");
-    } catch (err) {
-      expect(["ENOTTY", "EOPNOTSUPP", "EINVAL"]).toContain((err as AgentError).errname);
+  it("fslabel returns the label where the filesystem has one and ENOTTY where it has none", async () => {
+    expect((await remoteError(client.fsLabel("/proc/self/status"))).errname).toBe("ENOTTY");
+    expect(statfsSync("/proc").type).toBe(PROC_SUPER_MAGIC);
+    const type = statfsSync(dir).type;
+    if (LABEL_FS.has(type)) {
+      // the label libblkid reads from the superblock (util-linux findmnt)
+      const { stdout } = await execa("findmnt", ["-n", "-o", "LABEL", "-T", dir]);
+      expect(await client.fsLabel(dir)).toBe(stdout.trim());
+    } else if (NO_LABEL_FS.has(type)) {
+      expect((await remoteError(client.fsLabel(dir))).errname).toBe("ENOTTY");
+    } else {
+      throw new Error(`scratch dir ${dir} is on filesystem type 0x${type.toString(16)}: add whether it has FS_IOC_GETFSLABEL`);
     }
   });
 

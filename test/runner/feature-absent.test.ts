@@ -47,9 +47,9 @@ describe("a kernel without page cache sharing (Debian trixie 6.12)", () => {
     expect(r.kernel.release).toBe(kernel.info.release);
   }, 300_000);
 
-  // Fails on 6.12 as of this writing: erofs.ko depends on libcrc32c, whose `softdep=pre: crc32c`
-  // (crc32c_generic) harness/kernel/modules.ts does not follow, so erofs does not load ("Unknown
-  // symbol crc32c") and every mount is ENODEV: the non-sharing cases could not run on this kernel.
+  // On 6.12 erofs.ko depends on libcrc32c, whose `softdep=pre: crc32c` names crc32c_generic by alias;
+  // harness/kernel/modules.ts follows softdeps, so erofs loads. Without that it would not ("Unknown
+  // symbol crc32c") and every mount would be ENODEV: this test would fail at the plain mount.
   it("boots, mounts erofs plain with the right bytes, and refuses the share options", async () => {
     const built = await buildImages(DEFAULT_SPECS, { names: ["share-a"] });
     const img = built.get("share-a")!;
