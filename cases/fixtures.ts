@@ -85,7 +85,8 @@ export async function expectFilesRead(t: CaseContext, m: Mounted, label: string,
     const up = line.match(/^uptime ([\d.]+) ([\d.]+)$/);
     if (up) ms = Math.round((Number(up[2]) - Number(up[1])) * 1000);
   }
-  t.assert(`${label}: the read of every file ran`, Number.isFinite(ms) && ms >= 0, { seen: `${r.stdout.slice(-200)} ${r.stderr.slice(-200)}`.trim() });
+  const ran = Number.isFinite(ms) && ms >= 0;
+  t.assert(`${label}: the read of every file ran`, ran, { seen: ran ? `${ms} ms` : `${r.stdout.slice(-200)} ${r.stderr.slice(-200)}`.trim() });
   const wrong = want.filter((f) => seen.get(f.path) !== f.sha256).map((f) => f.path);
   t.expect(`${label}: every file read through the mount has the source's sha256`, wrong.length === 0, {
     expected: `${want.length} files, all equal`,
