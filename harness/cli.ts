@@ -52,7 +52,10 @@ addGuestOptions(
     .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
     .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
     .option("--out <dir>", "results directory (default results/<timestamp>)")
-    .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)"),
+    .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
+    .option("--known-bugs <dir>", "registered kernel bugs: a failure they explain exactly is xfail (default known-bugs/)")
+    .option("--no-known-bugs", "report every failure as fail, registered or not")
+    .option("--strict", "exit 1 on xpass too (a registered bug that did not show)"),
 ).action(async (opts) => exit(await runCommand(opts)));
 
 program
@@ -69,6 +72,8 @@ program
   .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
   .option("--budget <minutes>", "time for running cases: after one run a side, undecided cases run again on both kernels until decided or this is spent", "20")
   .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
+  .option("--known-bugs <dir>", "registered kernel bugs applied to both runs (default known-bugs/)")
+  .option("--no-known-bugs", "report every failure as fail, registered or not")
   .action(async (series: string, opts) => exit(await seriesCommand(series, opts)));
 
 program
@@ -80,6 +85,8 @@ program
   .option("--out <dir>", "results directory (default results/mutants-<timestamp>)")
   .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
   .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
+  .option("--known-bugs <dir>", "registered kernel bugs: a mutant's failure they explain exactly is no kill (default known-bugs/)")
+  .option("--no-known-bugs", "count every failure as a kill, registered or not")
   .action(async (opts) => exit(await mutantsCommand(opts)));
 
 program

@@ -9,6 +9,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { ALL_CASES } from "../../cases/index.ts";
 import type { CaseDef } from "../runner/case.ts";
 import { FAILING, type Outcome, type RunResult } from "../report/model.ts";
+import { knownBugsFor } from "../verdict/summary.ts";
 import { DEFAULT_FRAGMENTS } from "../kernel/build.ts";
 import type { KernelChoice } from "../kernel/resolve.ts";
 import { buildPhase, phase, runPhase } from "./series-command.ts";
@@ -85,14 +86,25 @@ function globMatch(pattern: string, name: string): boolean {
   return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(name);
 }
 
-/** Killed when a case passes on the baseline and fails (fail, error, timeout, xpass) on the mutant. */
+/**
+ * Outcomes on the (unmutated) baseline from which a failure on the mutant is news: it passed (pass, or
+ * xpass: a registered bug did not show), or it failed only with a registered bug (xfail).
+ */
+const BASELINE_OK: ReadonlySet<Outcome | "absent"> = new Set(["pass", "xpass", "xfail"]);
+
+/**
+ * Killed when a case's baseline outcome is in BASELINE_OK and it fails on the mutant (fail, error,
+ * timeout), both after the known-bugs layer: a mutant failure that a registered bug explains exactly is
+ * xfail (the bug, not the mutant), one that differs from it in any part (another crash, another check)
+ * stays fail and kills. A mutant xpass is not a failure.
+ */
 export function judge(caseIds: string[], baseline: RunResult, mutant: RunResult): Pick<MutantResult, "verdict" | "killer" | "cases"> {
   const cases = caseIds.map((id) => {
     const b = baseline.cases.find((c) => c.id === id);
     const m = mutant.cases.find((c) => c.id === id);
     return { id, baseline: b?.outcome ?? ("absent" as const), mutant: m?.outcome ?? ("absent" as const), ...(m?.reason && { reason: m.reason }) };
   });
-  const killer = cases.find((c) => c.baseline === "pass" && c.mutant !== "absent" && FAILING.has(c.mutant));
+  const killer = cases.find((c) => BASELINE_OK.has(c.baseline) && c.mutant !== "absent" && FAILING.has(c.mutant));
   return { verdict: killer ? "killed" : "survived", ...(killer && { killer: killer.id }), cases };
 }
 
@@ -103,6 +115,7 @@ export interface MutantsCliOptions {
   out?: string;
   spec?: string[];
   memory: string;
+  knownBugs?: string | boolean;
 }
 
 export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
@@ -115,6 +128,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
   const memoryMiB = intOption(opts.memory, "--memory");
   const specFiles = opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : undefined;
   const byId = new Map(ALL_CASES.map((c) => [c.id, c]));
+  const bugs = await knownBugsFor(opts.knownBugs);
   // An id the catalog split into lettered parts (I3 -> I3a, I3b) stands for the parts; ids the catalog
   // does not have at all are left out and said in the mutant's note.
   const missing = new Map<string, string[]>();
@@ -139,7 +153,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
     const label = flavour ? "baseline-debug" : "baseline";
     const kernel = await buildPhase(label, choice(flavour));
     const cases = ids.map((id) => byId.get(id)!).sort(catalogOrder);
-    baselines.set(flavour, await runPhase({ kernel, cases, outDir: path.join(outDir, label), label, specFiles, memoryMiB }));
+    baselines.set(flavour, await runPhase({ kernel, cases, outDir: path.join(outDir, label), label, specFiles, memoryMiB, bugs }));
   }
 
   const results: MutantResult[] = [];
@@ -165,7 +179,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
     }
     const dir = path.join(outDir, m.name);
     const cases = m.cases.map((id) => byId.get(id)!);
-    const run = await runPhase({ kernel, cases, outDir: dir, label: m.name, specFiles, memoryMiB });
+    const run = await runPhase({ kernel, cases, outDir: dir, label: m.name, specFiles, memoryMiB, bugs });
     const r: MutantResult = { ...base, kernel: `${kernel.info.source} ${kernel.info.release}`, ...judge(m.cases, baselines.get(useDebug(m))!, run), results: path.relative(outDir, dir), ...(note && { note }) };
     phase(`${m.name}: ${r.verdict.toUpperCase()}${r.killer ? ` by ${r.killer}` : ""}`);
     results.push(r);

@@ -5,7 +5,9 @@ import { ALL_CASES } from "../../cases/index.ts";
 import { selectCases } from "../runner/select.ts";
 import { runSuite } from "../runner/run.ts";
 import { writeReports, REPORT_FILES } from "../report/index.ts";
-import { FAILING, summarize, repeatStability, outcomeCounts, type CaseResult } from "../report/model.ts";
+import { failingOutcomes, summarize, repeatStability, outcomeCounts, type CaseResult } from "../report/model.ts";
+import { applyKnownBugs } from "../verdict/known-bugs.ts";
+import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.ts";
 import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { DEFAULT_SPECS } from "../images/commands.ts";
@@ -17,6 +19,10 @@ export interface RunCliOptions extends GuestCliOptions {
   repeat: string;
   out?: string;
   spec?: string[];
+  /** Directory of registered kernel bugs; false with --no-known-bugs. */
+  knownBugs?: string | boolean;
+  /** xpass (a registered bug did not show) fails the run too. */
+  strict?: boolean;
 }
 
 const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME" };
@@ -30,20 +36,22 @@ function printResult(r: CaseResult, i: number, total: number): void {
 export async function runCommand(opts: RunCliOptions): Promise<number> {
   const cases = selectCases(ALL_CASES, opts);
   if (cases.length === 0) throw new Error("the selection matches no case");
+  const bugs = await knownBugsFor(opts.knownBugs);
   const kernel = await kernelFrom(opts);
   const outDir = path.resolve(opts.out ?? path.join("results", new Date().toISOString().replace(/[:.]/g, "-")));
   process.stdout.write(
     `pcshare: ${cases.length} cases on ${kernel.info.release} (${kernel.info.source}${hasPageCacheShare(kernel) ? "" : ", page cache sharing ABSENT: sharing cases skip"})\n`,
   );
-  const run = await runSuite({
+  const raw = await runSuite({
     kernel,
     cases,
     outDir,
     specFiles: opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : DEFAULT_SPECS,
     repeat: intOption(opts.repeat, "--repeat"),
     memoryMiB: intOption(opts.memory, "--memory"),
-    onResult: printResult,
+    onResult: layeredPrinter(kernel.info, bugs, printResult),
   });
+  const run = applyKnownBugs(raw, bugs);
   const files = await writeReports(run, outDir);
   const counts = summarize(run);
   const varied = repeatStability(run).filter((c) => c.varies);
@@ -51,9 +59,12 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     process.stdout.write(`\nverdicts that varied across the ${opts.repeat} repetitions:\n`);
     for (const c of varied) process.stdout.write(`  ${c.id} ${c.name}: ${outcomeCounts(c.outcomes)}\n`);
   }
+  const known = knownBugLines(run);
+  if (known.length) process.stdout.write(`\n${known.join("\n")}\n`);
   process.stdout.write(
     `\n${Object.entries(counts).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(", ")}\n` +
       `report: ${files.html ?? path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`,
   );
-  return run.cases.some((c) => FAILING.has(c.outcome)) ? 1 : 0;
+  const failing = failingOutcomes(opts.strict ?? false);
+  return run.cases.some((c) => failing.has(c.outcome)) ? 1 : 0;
 }

@@ -18,6 +18,9 @@ import { resolveKernel, type KernelChoice } from "../kernel/resolve.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { DEFAULT_FRAGMENTS } from "../kernel/build.ts";
 import { DEFAULT_SPECS } from "../images/commands.ts";
+import { applyKnownBugs } from "../verdict/known-bugs.ts";
+import type { KnownBug } from "../verdict/known-bug-schema.ts";
+import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.ts";
 import { intOption } from "./kernel-options.ts";
 
 export interface SeriesCliOptions extends Selection {
@@ -29,6 +32,7 @@ export interface SeriesCliOptions extends Selection {
   memory: string;
   /** Minutes of case running (after the builds) for the adaptive rounds. */
   budget?: string;
+  knownBugs?: string | boolean;
 }
 
 export const DEFAULT_BUDGET_MIN = 20;
@@ -62,22 +66,27 @@ export interface PhaseRun {
   specFiles?: string[];
   memoryMiB?: number;
   repeat?: number;
+  /** Registered kernel bugs applied to the results (xfail/xpass). */
+  bugs?: readonly KnownBug[];
 }
 
-/** Run cases on one kernel with progress lines and write every report format into outDir. */
+/** Run cases on one kernel with progress lines, apply the known bugs, and write every report format into outDir. */
 export async function runPhase(p: PhaseRun): Promise<RunResult> {
   const started = Date.now();
+  const bugs = p.bugs ?? [];
   phase(`${p.label}: running ${p.cases.length} case(s) on ${p.kernel.info.source} ${p.kernel.info.release}`);
-  const run = await runSuite({
+  const raw = await runSuite({
     kernel: p.kernel,
     cases: p.cases,
     outDir: p.outDir,
     specFiles: p.specFiles ?? DEFAULT_SPECS,
     memoryMiB: p.memoryMiB,
     repeat: p.repeat,
-    onResult: printResult(p.label),
+    onResult: layeredPrinter(p.kernel.info, bugs, printResult(p.label)),
   });
+  const run = applyKnownBugs(raw, bugs);
   await writeReports(run, p.outDir);
+  for (const line of knownBugLines(run)) process.stdout.write(`  ${line}\n`);
   const counts = Object.entries(summarize(run)).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(", ");
   phase(`${p.label}: ${counts} in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${p.outDir}`);
   return run;
@@ -99,9 +108,10 @@ export async function seriesCommand(series: string, opts: SeriesCliOptions): Pro
   const memoryMiB = intOption(opts.memory, "--memory");
   const budgetMs = budgetOption(opts.budget) * 60_000;
   const specFiles = opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : undefined;
+  const bugs = await knownBugsFor(opts.knownBugs);
   const choices = seriesChoices(series, opts);
   const kernels = { baseline: await buildPhase("baseline", choices.baseline), patched: await buildPhase("patched", choices.patched) };
-  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specFiles, memoryMiB });
+  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specFiles, memoryMiB, bugs });
   await writeComparison(cmp, outDir);
   phase("comparison");
   process.stdout.write(`${formatComparison(cmp)}\n\ncomparison: ${path.join(outDir, "comparison.json")}, ${path.join(outDir, "comparison.md")}\n`);
@@ -123,6 +133,7 @@ export interface AdaptiveRun {
   budgetMs: number;
   specFiles?: string[];
   memoryMiB?: number;
+  bugs?: readonly KnownBug[];
 }
 
 /** Guest boot and image checks of one round on one side, before the first round measured it. */
@@ -144,7 +155,7 @@ export async function adaptiveComparison(a: AdaptiveRun): Promise<Comparison> {
       const dir = n === 1 ? path.join(a.outDir, side) : path.join(a.outDir, `round-${n}`, side);
       const t0 = Date.now();
       const label = n === 1 ? side : `${side} round ${n}`;
-      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specFiles: a.specFiles, memoryMiB: a.memoryMiB, repeat });
+      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specFiles: a.specFiles, memoryMiB: a.memoryMiB, repeat, bugs: a.bugs });
       overheadMs = Math.max(0, Date.now() - t0 - run.cases.reduce((s, c) => s + c.durationMs, 0));
       runs[side].push(run);
       files[side].push(path.join(dir, "results.json"));

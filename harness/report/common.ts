@@ -93,9 +93,9 @@ export function failedChecks(c: CaseResult): CaseResult["checks"] {
 /** Outcomes whose details go in the "Failures and errors" section. */
 export const NEEDS_DETAILS: ReadonlySet<Outcome> = new Set(["fail", "xpass", "error", "timeout"]);
 
-/** True if the case has something to show under "Failures and errors". */
+/** True if the case has something to show under "Failures and errors" (an xfail's details are under "Known bugs"). */
 export function hasFailureDetails(c: CaseResult): boolean {
-  return NEEDS_DETAILS.has(c.outcome) || c.crashes.length > 0;
+  return NEEDS_DETAILS.has(c.outcome) || (c.crashes.length > 0 && !(c.outcome === "xfail" && c.knownBugs?.length));
 }
 
 /** Measurement name with its series and x, for flat lists: "cached_bytes[shared,x=4]". */

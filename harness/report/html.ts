@@ -98,6 +98,23 @@ export function renderHtml(run: RunResult): string {
     if (f.console) out.push("<details open><summary>Console excerpt</summary>", `<pre>${e(f.console)}</pre>`, "</details>");
   }
 
+  if (v.knownBugs) {
+    out.push("<h2>Known bugs</h2>");
+    if (!v.knownBugs.length) out.push("<p>No registered bug affects this kernel.</p>");
+    for (const b of v.knownBugs) {
+      out.push(`<h3>${e(b.id)}${b.race ? " (race)" : ""}</h3>`, `<p>${e(b.title)}</p>`);
+      const link = b.link && /^https?:/.test(b.link) ? `; report: <a href="${e(b.link)}">${e(b.link)}</a>` : "";
+      out.push(`<p>Registered in <code>known-bugs/${e(b.file)}</code>${link}. ${e(b.tally)}.</p>`);
+      if (b.passed.length) out.push(`<p>${badge("xpass")} did not show in: ${e(b.passed.join(", "))}</p>`);
+      for (const h of b.hits) {
+        out.push(`<h4>${e(h.title)} ${badge("xfail")}</h4>`, `<p>Explained by this bug: ${e(h.matched.join("; "))}</p>`);
+        if (h.checks.length)
+          out.push(table(["Check", "Expected", "Seen"], h.checks.map((k) => [td(e(k.name)), td(`<code>${e(k.expected)}</code>`), td(`<code>${e(k.seen)}</code>`)])));
+        for (const cr of h.crashes) out.push(`<p><strong>Crash (${e(cr.kind)}):</strong> ${e(cr.title)}</p>`, `<pre>${e(cr.excerpt)}</pre>`);
+      }
+    }
+  }
+
   out.push("<h2>Sharing measurements</h2>");
   if (!v.measured.length) out.push("<p>None.</p>");
   for (const m of v.measured) {

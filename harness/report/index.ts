@@ -7,7 +7,8 @@ import type { RunResult } from "./model.ts";
 import { toJson } from "./json.ts";
 import { renderKtap } from "./ktap.ts";
 import { renderJunit } from "./junit.ts";
-import { renderKcidb } from "./kcidb.ts";
+import { renderKcidb, type KcidbOptions } from "./kcidb.ts";
+import { pathToFileURL } from "node:url";
 import { renderMarkdown } from "./markdown.ts";
 import { renderHtml } from "./html.ts";
 
@@ -24,7 +25,10 @@ export const REPORT_FILES: Readonly<Record<ReportFormat, string>> = {
   html: "report.html",
 };
 
-const RENDERERS: Readonly<Record<ReportFormat, (run: RunResult) => string>> = {
+/** What some formats need beyond the RunResult: where the results directory is (KCIDB links its files). */
+export type ReportOptions = KcidbOptions;
+
+const RENDERERS: Readonly<Record<ReportFormat, (run: RunResult, opts: ReportOptions) => string>> = {
   json: toJson,
   ktap: renderKtap,
   junit: renderJunit,
@@ -44,8 +48,8 @@ export function parseReportFormat(name: string): ReportFormat {
 }
 
 /** The text of `run` in `format`. */
-export function renderReport(run: RunResult, format: ReportFormat): string {
-  return RENDERERS[format](run);
+export function renderReport(run: RunResult, format: ReportFormat, opts: ReportOptions = {}): string {
+  return RENDERERS[format](run, opts);
 }
 
 /**
@@ -62,7 +66,7 @@ export async function writeReports(
   for (const f of new Set(formats)) {
     const file = path.join(outDir, REPORT_FILES[f]);
     const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await writeFile(tmp, renderReport(run, f));
+    await writeFile(tmp, renderReport(run, f, { resultsUrl: pathToFileURL(path.resolve(outDir)).href + "/" }));
     await rename(tmp, file);
     written[f] = file;
   }

@@ -5,12 +5,17 @@ import { XMLBuilder } from "fast-xml-parser";
 import type { CaseResult, Outcome, RunResult } from "./model.ts";
 import { caseTitle, cleanText, failedChecks, formatNumber, measurementLabel, oneLine } from "./common.ts";
 
-/** Outcome -> the child element of <testcase> (none = passed) and the counter it adds to. */
+/**
+ * Outcome -> the child element of <testcase> (none = passed) and the counter it adds to. As pytest's
+ * JUnit output does: an xfail (a registered kernel bug that showed exactly) is <skipped type="xfail">
+ * naming the bug, with the failed checks in its text and the crash excerpts in <system-out>; an xpass
+ * (the bug did not show) passed, with an XPASS note in <system-out> (it fails a run only under --strict).
+ */
 export const JUNIT_STATUS: Readonly<Record<Outcome, { element?: "failure" | "error" | "skipped"; counter?: "failures" | "errors" | "skipped" }>> = {
   pass: {},
-  xfail: {}, // passed, with a <system-out> note
+  xfail: { element: "skipped", counter: "skipped" },
   fail: { element: "failure", counter: "failures" },
-  xpass: { element: "failure", counter: "failures" },
+  xpass: {},
   error: { element: "error", counter: "errors" },
   timeout: { element: "error", counter: "errors" },
   skip: { element: "skipped", counter: "skipped" },
@@ -49,7 +54,6 @@ function runProperties(run: RunResult): Node[] {
 function problemText(c: CaseResult): string {
   const lines: string[] = [];
   if (c.reason) lines.push(c.reason);
-  if (c.outcome === "xpass") lines.push("expected to fail (xfail) but passed");
   for (const k of failedChecks(c))
     lines.push(`check failed: ${k.name}` + (k.expected !== undefined ? `\n  expected: ${k.expected}` : "") + (k.seen !== undefined ? `\n  seen:     ${k.seen}` : ""));
   for (const cr of c.crashes) lines.push(`crash (${cr.kind}): ${cr.title}`);
@@ -59,6 +63,8 @@ function problemText(c: CaseResult): string {
 function systemOut(c: CaseResult): string | undefined {
   const parts: string[] = [];
   if (c.outcome === "xfail") parts.push(`expected failure (xfail)${c.reason ? `: ${c.reason}` : ""}`);
+  if (c.outcome === "xpass") parts.push(`XPASS: expected to fail but passed${c.reason ? `: ${c.reason}` : ""}`);
+  for (const b of c.knownBugs ?? []) parts.push(`known bug ${b.id}${b.race ? " (race)" : ""}: ${b.title} (known-bugs/${b.file}${b.link ? `, ${b.link}` : ""})`);
   for (const f of c.findings) parts.push(`finding: ${f}`);
   for (const cr of c.crashes) parts.push(`--- crash (${cr.kind}): ${cr.title}\n${cr.excerpt}`);
   if (c.consoleExcerpt) parts.push(`--- console excerpt\n${c.consoleExcerpt}`);
@@ -72,11 +78,13 @@ function testcase(c: CaseResult): Node {
     "@_classname": oneLine(junitGroup(c)),
     "@_time": seconds(c.durationMs),
   };
-  if (c.measurements.length)
-    node.properties = {
-      property: c.measurements.map((m) => prop(`measure.${measurementLabel(m)}`, `${formatNumber(m.value)} ${m.unit}`)),
-    };
-  if (st.element === "skipped") node.skipped = { "@_message": oneLine(c.reason ?? "skipped") };
+  const props = [
+    ...(c.knownBugs ?? []).map((b) => prop("known_bug", b.id)),
+    ...c.measurements.map((m) => prop(`measure.${measurementLabel(m)}`, `${formatNumber(m.value)} ${m.unit}`)),
+  ];
+  if (props.length) node.properties = { property: props };
+  if (c.outcome === "xfail") node.skipped = { "@_message": oneLine(c.reason ?? "xfail"), "@_type": "xfail", "#text": problemText(c) };
+  else if (st.element === "skipped") node.skipped = { "@_message": oneLine(c.reason ?? "skipped") };
   else if (st.element) {
     const first = c.reason ?? failedChecks(c)[0]?.name ?? c.crashes[0]?.title ?? c.outcome;
     node[st.element] = { "@_message": oneLine(first), "@_type": c.outcome, "#text": problemText(c) };

@@ -1,14 +1,15 @@
-// KCIDB I/O JSON export (kernelci/kcidb-io schema v4.4): one checkout (the kernel source), one build
-// (the kernel that was booted) and one test per case, path "erofs.pcshare.<id>". Status mapping in
-// KCIDB_STATUS. Schema v4.4 is the first 4.x with tests' "number" field (4.3 forbids it), so we claim 4.4.
-// Ids are "pcshare:<sha256 prefix>" of stable inputs, so re-exporting the same results.json gives the
-// same ids (resubmission replaces rather than duplicates).
+// KCIDB I/O JSON export (kernelci/kcidb-io schema v5.3): one checkout (the kernel source), one build
+// (the kernel that was booted), one test per case (path "erofs.pcshare.<id>"), one issue per registered
+// kernel bug that affects the kernel (known-bugs/*.yaml) and one incident per case result the bug
+// explains (present) or did not show in (xpass, not present). Status mapping in KCIDB_STATUS. Test and
+// incident ids are "pcshare:<sha256 prefix>" of stable inputs, so re-exporting the same results.json
+// gives the same ids (resubmission replaces rather than duplicates); issue ids are the bug's id.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { CaseResult, Measurement, Outcome, RunResult } from "./model.ts";
 import { cleanText, oneLine } from "./common.ts";
 
-export const KCIDB_VERSION = { major: 4, minor: 4 } as const;
+export const KCIDB_VERSION = { major: 5, minor: 3 } as const;
 export const KCIDB_ORIGIN = "pcshare";
 export const KCIDB_PATH_PREFIX = "erofs.pcshare";
 const LOG_EXCERPT_MAX = 16384; // schema maxLength
@@ -16,25 +17,26 @@ const LOG_EXCERPT_MAX = 16384; // schema maxLength
 export type KcidbStatus = "FAIL" | "ERROR" | "MISS" | "PASS" | "DONE" | "SKIP";
 
 /**
- * Outcome -> KCIDB test status (+ waived). xfail: the kernel showed the known, documented bad
- * behaviour, so FAIL, but waived (does not alert). xpass: the kernel behaved correctly (our
- * expectation is stale), so PASS; pcshare still fails the run on it. error/timeout: the test did not
- * complete, status of the code unknown -> ERROR. MISS is never produced (every case in a RunResult
- * ran or was skipped on purpose). A pass with no checks but with measurements is DONE (see kcidbStatus).
+ * Outcome -> KCIDB test status. xfail: the kernel showed a registered bug, so FAIL (the code is
+ * faulty), and an incident links the test to that bug's issue (5.x has no "waived": triage is issues
+ * and incidents). xpass: the kernel behaved correctly, so PASS, with an incident saying the issue was
+ * not present. error/timeout: the test did not complete, status of the code unknown -> ERROR. MISS is
+ * never produced (every case in a RunResult ran or was skipped on purpose). A pass with no checks but
+ * with measurements is DONE (see kcidbStatus).
  */
-export const KCIDB_STATUS: Readonly<Record<Outcome, { status: KcidbStatus; waived?: boolean }>> = {
-  pass: { status: "PASS" },
-  fail: { status: "FAIL" },
-  skip: { status: "SKIP" },
-  xfail: { status: "FAIL", waived: true },
-  xpass: { status: "PASS" },
-  error: { status: "ERROR" },
-  timeout: { status: "ERROR" },
+export const KCIDB_STATUS: Readonly<Record<Outcome, KcidbStatus>> = {
+  pass: "PASS",
+  fail: "FAIL",
+  skip: "SKIP",
+  xfail: "FAIL",
+  xpass: "PASS",
+  error: "ERROR",
+  timeout: "ERROR",
 };
 
-export function kcidbStatus(c: CaseResult): { status: KcidbStatus; waived?: boolean } {
+export function kcidbStatus(c: CaseResult): KcidbStatus {
   const s = KCIDB_STATUS[c.outcome];
-  if (s.status === "PASS" && c.outcome === "pass" && c.checks.length === 0 && c.measurements.length > 0) return { status: "DONE" };
+  if (c.outcome === "pass" && c.checks.length === 0 && c.measurements.length > 0) return "DONE";
   return s;
 }
 
@@ -78,8 +80,51 @@ function logExcerpt(c: CaseResult): string | undefined {
   return text.length > LOG_EXCERPT_MAX ? text.slice(0, LOG_EXCERPT_MAX) : text; // UTF-16 units; kcidb counts chars
 }
 
+export interface KcidbOptions {
+  /** URL of the results directory (e.g. file:///…/results/x/ or where CI publishes it): test input/output files link into it. */
+  resultsUrl?: string;
+}
+
+/** A case's artifacts as KCIDB resources: qemu.cmd is the test's input, the logs its output. */
+function resources(c: CaseResult, baseUrl: string | undefined, keys: string[]): { name: string; url: string }[] | undefined {
+  if (!baseUrl) return undefined;
+  const base = baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`;
+  const files = keys.map((k) => c.artifacts[k]).filter((f): f is string => !!f);
+  return files.length ? files.map((f) => ({ name: f.split("/").pop()!, url: new URL(f.split("/").map(encodeURIComponent).join("/"), base).href })) : undefined;
+}
+
+/** The registered bugs as KCIDB issues: the kernel's code is the culprit, the bug's link the report. */
+function issues(run: RunResult): Record<string, unknown>[] {
+  return (run.knownBugs ?? []).map((b) => ({
+    id: `${KCIDB_ORIGIN}:${b.id}`,
+    version: b.version,
+    origin: KCIDB_ORIGIN,
+    ...(b.link && { report_url: b.link }),
+    report_subject: oneLine(b.title),
+    culprit: { code: true, tool: false, harness: false },
+    comment: oneLine(`${b.title}${b.race ? " (a race: fires by chance)" : ""}`),
+    misc: { file: `known-bugs/${b.file}`, cases: b.cases, race: b.race },
+  }));
+}
+
+/** One incident per (case result, bug): present for an xfail, not present for an xpass. */
+function incidents(run: RunResult, tests: { id: string; case: CaseResult }[], buildId: string): Record<string, unknown>[] {
+  return tests.flatMap(({ id, case: c }) =>
+    (c.knownBugs ?? []).map((b) => ({
+      id: kid("incident", id, b.id, String(b.version)),
+      origin: KCIDB_ORIGIN,
+      issue_id: `${KCIDB_ORIGIN}:${b.id}`,
+      issue_version: b.version,
+      build_id: buildId,
+      test_id: id,
+      present: c.outcome === "xfail",
+      comment: oneLine(c.outcome === "xfail" ? `${c.id}: ${b.matched.join("; ")}` : `${c.id} passed: ${b.id} did not show`),
+    })),
+  );
+}
+
 /** The KCIDB I/O object. */
-export function toKcidb(run: RunResult): Record<string, unknown> {
+export function toKcidb(run: RunResult, opts: KcidbOptions = {}): Record<string, unknown> {
   const k = run.kernel;
   const checkoutId = kid("checkout", k.source, k.version);
   const buildId = kid("build", k.source, k.version, k.release, JSON.stringify(Object.entries(k.hashes).sort()));
@@ -88,22 +133,27 @@ export function toKcidb(run: RunResult): Record<string, unknown> {
     misc: { ...run.host },
   };
   const tests = run.cases.map((c) => {
-    const st = kcidbStatus(c);
-    const head = st.status === "SKIP" ? undefined : headlineMeasurement(c);
+    const status = kcidbStatus(c);
+    const head = status === "SKIP" ? undefined : headlineMeasurement(c);
     const excerpt = logExcerpt(c);
+    const inputs = resources(c, opts.resultsUrl, ["qemu"]);
+    const outputs = resources(c, opts.resultsUrl, ["console", "dmesg"]);
     const test: Record<string, unknown> = {
       id: kid("test", buildId, run.startedAt, run.host.hostname, c.id, String(c.repeat ?? "")),
       build_id: buildId,
       origin: KCIDB_ORIGIN,
       path: kcidbPath(c),
       comment: oneLine(`${c.id} ${c.name}${c.reason ? `: ${c.reason}` : ""}`),
-      status: st.status,
-      waived: st.waived ?? false,
+      status,
       start_time: run.startedAt,
       duration: Number.isFinite(c.durationMs) ? c.durationMs / 1000 : 0,
       environment,
+      ...(inputs && { input_files: inputs }),
+      ...(outputs && { output_files: outputs }),
       misc: {
         pcshare_outcome: c.outcome,
+        ...(c.rawOutcome !== undefined ? { raw_outcome: c.rawOutcome } : {}),
+        ...(c.knownBugs?.length ? { known_bugs: c.knownBugs.map((b) => b.id) } : {}),
         name: c.name,
         groups: c.groups,
         tags: c.tags,
@@ -128,7 +178,7 @@ export function toKcidb(run: RunResult): Record<string, unknown> {
         comment: oneLine(`${k.source} ${k.version}`),
         start_time: run.startedAt,
         valid: true,
-        misc: { source: k.source, version: k.version },
+        misc: { source: k.source, version: k.version, ...(k.series ? { series: k.series } : {}) },
       },
     ],
     builds: [
@@ -137,14 +187,17 @@ export function toKcidb(run: RunResult): Record<string, unknown> {
         checkout_id: checkoutId,
         origin: KCIDB_ORIGIN,
         comment: oneLine(`${k.release} (${k.source})`),
-        valid: true,
+        architecture: "x86_64",
+        status: "PASS", // it booted: a kernel that does not build or boot gives no RunResult
         misc: { release: k.release, hashes: k.hashes, config: k.config, tools: run.tools },
       },
     ],
     tests,
+    issues: issues(run),
+    incidents: incidents(run, tests.map((t, i) => ({ id: t.id as string, case: run.cases[i] })), buildId),
   };
 }
 
-export function renderKcidb(run: RunResult): string {
-  return JSON.stringify(toKcidb(run), null, 2) + "\n";
+export function renderKcidb(run: RunResult, opts: KcidbOptions = {}): string {
+  return JSON.stringify(toKcidb(run, opts), null, 2) + "\n";
 }

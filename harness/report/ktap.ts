@@ -8,15 +8,17 @@ type TotalsKey = "pass" | "fail" | "xfail" | "xpass" | "skip" | "error";
 
 /**
  * Outcome -> result line. `directive` is printed as "# DIRECTIVE reason" after the name; `totals`
- * is the kselftest counter the case adds to. XPASS is not a ktap.rst directive: parsers that do not
- * know it fall back to "not ok" (= failed), which is what pcshare means by xpass.
+ * is the kselftest counter the case adds to. xfail and xpass print as kselftest.h prints them
+ * ("ok N # XFAIL reason", "ok N # XPASS reason"): an xfail is a registered kernel bug that showed
+ * exactly (ktap.rst's XFAIL directive), an xpass a registered bug that did not show, which fails a run
+ * only under --strict. XPASS is not a ktap.rst directive; parsers fall back to the "ok".
  */
 export const KTAP_STATUS: Readonly<Record<Outcome, { ok: boolean; directive?: string; totals: TotalsKey }>> = {
   pass: { ok: true, totals: "pass" },
   fail: { ok: false, totals: "fail" },
   skip: { ok: true, directive: "SKIP", totals: "skip" },
   xfail: { ok: true, directive: "XFAIL", totals: "xfail" },
-  xpass: { ok: false, directive: "XPASS", totals: "xpass" },
+  xpass: { ok: true, directive: "XPASS", totals: "xpass" },
   error: { ok: false, directive: "ERROR", totals: "error" },
   timeout: { ok: false, directive: "TIMEOUT", totals: "error" },
 };
@@ -28,6 +30,8 @@ export function ktapDiagnostics(c: CaseResult): string[] {
     for (const line of cleanText(s).split("\n")) out.push(line.trim() ? `# ${line.trimEnd()}` : "#");
   };
   if (c.outcome === "fail" && c.reason) diag(`reason: ${oneLine(c.reason)}`);
+  for (const b of c.knownBugs ?? [])
+    diag(`known bug ${b.id}${b.race ? " (race)" : ""}: ${oneLine(b.title)} [known-bugs/${b.file}${b.link ? ` ${b.link}` : ""}]`);
   for (const k of failedChecks(c)) {
     const detail = [
       k.expected !== undefined ? `expected ${oneLine(k.expected)}` : undefined,

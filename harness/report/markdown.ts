@@ -78,6 +78,22 @@ export function renderMarkdown(run: RunResult): string {
     if (f.console) out.push("Console excerpt:", "", mdFence(f.console), "");
   }
 
+  if (v.knownBugs) {
+    out.push("## Known bugs", "");
+    if (!v.knownBugs.length) out.push("No registered bug affects this kernel.", "");
+    for (const b of v.knownBugs) {
+      out.push(`### ${mdEscape(b.id)}${b.race ? " (race)" : ""}`, "", mdEscape(b.title), "");
+      out.push(`Registered in ${mdCode(`known-bugs/${b.file}`)}${b.link ? `; report: <${b.link.replace(/[<>\s]/g, encodeURIComponent)}>` : ""}. ${mdEscape(b.tally)}.`, "");
+      if (b.passed.length) out.push(`**XPASS** (did not show): ${b.passed.map(mdEscape).join(", ")}`, "");
+      for (const h of b.hits) {
+        out.push(`#### ${mdEscape(h.title)} — XFAIL`, "", `Explained by this bug: ${h.matched.map(mdEscape).join("; ")}`, "");
+        if (h.checks.length)
+          out.push(...table(["Check", "Expected", "Seen"], h.checks.map((k) => [mdEscape(k.name), mdEscape(k.expected), mdEscape(k.seen)])), "");
+        for (const cr of h.crashes) out.push(`**Crash (${mdEscape(cr.kind)}):** ${mdEscape(cr.title)}`, "", mdFence(cr.excerpt), "");
+      }
+    }
+  }
+
   out.push("## Sharing measurements", "");
   if (!v.measured.length) out.push("None.", "");
   for (const m of v.measured) {

@@ -79,6 +79,28 @@ export interface CaseResult {
   repeat?: number;
   /** True if the case's verdict needs a debug kernel to mean much. */
   needsDebugKernel?: boolean;
+  /** The outcome before the known-bugs layer changed it (fail for an xfail, pass for an xpass). */
+  rawOutcome?: Outcome;
+  /** xfail: the registered bugs that explain the whole failure; xpass: the bugs that did not show. */
+  knownBugs?: KnownBugMatch[];
+}
+
+/** A registered kernel bug (known-bugs/*.yaml) as results carry it. */
+export interface KnownBugRef {
+  id: string;
+  title: string;
+  /** File name in known-bugs/. */
+  file: string;
+  /** Revision of the registration (KCIDB issue version). */
+  version: number;
+  /** Fires by chance: a pass does not mean it is fixed. */
+  race: boolean;
+  link?: string;
+}
+
+export interface KnownBugMatch extends KnownBugRef {
+  /** The parts of the case's failure the bug explains (failed checks, crash reports); empty for an xpass. */
+  matched: string[];
 }
 
 export interface KernelInfo {
@@ -116,6 +138,8 @@ export interface RunResult {
   cases: CaseResult[];
   /** Every guest the run used, in order. */
   boots?: BootRecord[];
+  /** The registered bugs that affect this kernel, when the known-bugs layer was applied. */
+  knownBugs?: (KnownBugRef & { cases: string[] })[];
 }
 
 export interface BootRecord {
@@ -126,8 +150,17 @@ export interface BootRecord {
   waitedMs: number;
 }
 
-/** Outcomes that make a run (and `npm run suite`) exit non-zero. */
-export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "error", "timeout", "xpass"]);
+/**
+ * Outcomes that make a run (and `npm run suite`) exit non-zero. xpass (a registered bug did not show)
+ * is expected-but-suspicious: it fails only under --strict (STRICT_FAILING).
+ */
+export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "error", "timeout"]);
+export const STRICT_FAILING: ReadonlySet<Outcome> = new Set([...FAILING, "xpass"]);
+
+/** The failing outcomes for a run with or without --strict. */
+export function failingOutcomes(strict: boolean): ReadonlySet<Outcome> {
+  return strict ? STRICT_FAILING : FAILING;
+}
 
 export function summarize(run: RunResult): Record<Outcome, number> {
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;

@@ -16,6 +16,7 @@ import {
   totalsLine,
 } from "./common.ts";
 import { measurementCharts, type MeasurementChart } from "./svg-chart.ts";
+import { tallyKnownBugs } from "../verdict/known-bugs.ts";
 
 export interface HeaderFact {
   label: string;
@@ -66,6 +67,21 @@ export interface MeasuredCase {
   pivots: PivotTable[];
 }
 
+/** A registered kernel bug that affects the run's kernel, with what the run saw of it. */
+export interface KnownBugView {
+  id: string;
+  title: string;
+  file: string;
+  link?: string;
+  race: boolean;
+  /** "hit in 3 of 10 results of L1 (7 passed: xpass)". */
+  tally: string;
+  /** The xfail results it explains, with their failed checks, crash excerpts and console. */
+  hits: (FailureDetail & { matched: string[] })[];
+  /** The results of its cases that passed (xpass). */
+  passed: string[];
+}
+
 export interface ReportView {
   title: string;
   /** "PASS" if no case has a failing outcome, else "FAIL". */
@@ -76,6 +92,8 @@ export interface ReportView {
   failures: FailureDetail[];
   measured: MeasuredCase[];
   findings: { title: string; text: string }[];
+  /** Registered bugs for this kernel (undefined when the run was not checked against known-bugs/). */
+  knownBugs?: KnownBugView[];
   /** For --repeat runs: cases whose verdict varied, then the count of steady ones (undefined otherwise). */
   stability?: { varied: { title: string; outcomes: string }[]; steady: number };
 }
@@ -179,6 +197,28 @@ function measured(c: CaseResult): MeasuredCase {
   };
 }
 
+function knownBugsView(run: RunResult): KnownBugView[] | undefined {
+  if (!run.knownBugs) return undefined;
+  const tallies = tallyKnownBugs(run);
+  return run.knownBugs.map((b, i) => {
+    const t = tallies[i];
+    const mine = (c: CaseResult) => c.knownBugs?.some((k) => k.id === b.id);
+    const passedNote = t.passes ? ` (${t.passes} passed: ${b.race ? "the race did not fire" : `fixed? update known-bugs/${b.file}`})` : "";
+    return {
+      id: oneLine(b.id),
+      title: oneLine(b.title),
+      file: oneLine(b.file),
+      ...(b.link && { link: oneLine(b.link) }),
+      race: b.race,
+      tally: `hit in ${t.hits} of ${t.runs} result(s) of ${b.cases.join(", ")}${passedNote}`,
+      hits: run.cases
+        .filter((c) => c.outcome === "xfail" && mine(c))
+        .map((c) => ({ ...failure(c), matched: (c.knownBugs?.find((k) => k.id === b.id)?.matched ?? []).map(oneLine) })),
+      passed: run.cases.filter((c) => c.outcome === "xpass" && mine(c)).map((c) => oneLine(caseTitle(c))),
+    };
+  });
+}
+
 export function buildView(run: RunResult): ReportView {
   return {
     title: oneLine(`pcshare report: ${run.kernel.release || run.kernel.source}`),
@@ -196,6 +236,7 @@ export function buildView(run: RunResult): ReportView {
     failures: run.cases.filter(hasFailureDetails).map(failure),
     measured: run.cases.filter((c) => c.measurements.length > 0).map(measured),
     findings: run.cases.flatMap((c) => c.findings.map((f) => ({ title: oneLine(caseTitle(c)), text: oneLine(f) }))),
+    knownBugs: knownBugsView(run),
     stability: stabilityView(run),
   };
 }

@@ -1,38 +1,152 @@
-// Tests of the KCIDB reporter: schema version, ids and links, status per outcome, numeric
-// measurements in "number" and "misc", and fields the v4.4 schema allows.
+// Tests of the KCIDB reporter against the rules of kcidb-io's schema v5.3 (kcidb_io/schema/v05_03.py,
+// encoded by hand below since kcidb-io cannot be installed here): fields allowed and required per
+// object, id/origin/path patterns, status values, types, nulls; then ids and links, the status table,
+// numeric measurements, and known bugs as issues with one incident per case result they explain.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { OUTCOMES } from "../../harness/report/model.ts";
+import { OUTCOMES, type RunResult } from "../../harness/report/model.ts";
 import { KCIDB_STATUS, renderKcidb, toKcidb } from "../../harness/report/kcidb.ts";
+import { applyKnownBugs } from "../../harness/verdict/known-bugs.ts";
+import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
 import { fullRun, makeCase, makeRun } from "./fixtures.ts";
 
 type Node = Record<string, any>;
 
-const TEST_FIELDS = new Set([
-  "build_id", "id", "origin", "environment", "path", "comment", "log_url", "log_excerpt", "status",
-  "number", "waived", "start_time", "duration", "output_files", "misc",
-]);
+// --- kcidb-io v5.3, as read from kcidb_io/schema/v05_03.py -------------------------------------------
+const ID = /^[a-z0-9_]+:[^\0]*$/; // origin_id_pattern
+const ORIGIN = /^[a-z0-9_]+$/;
+const PATH = /^([a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*)?$/;
+const STATUS = ["FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"];
+const NO_NUL = /^[^\0]*$/;
+const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+type Rule = (v: unknown, at: string) => string | undefined;
+const str = (re = NO_NUL): Rule => (v, at) => (typeof v === "string" && re.test(v) ? undefined : `${at}: ${JSON.stringify(v)} does not match ${re}`);
+const bool: Rule = (v, at) => (typeof v === "boolean" ? undefined : `${at}: not a boolean`);
+const num: Rule = (v, at) => (typeof v === "number" && Number.isFinite(v) ? undefined : `${at}: not a number`);
+const uint: Rule = (v, at) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : `${at}: not an integer >= 0`);
+const obj: Rule = (v, at) => (v && typeof v === "object" && !Array.isArray(v) ? undefined : `${at}: not an object`);
+const uri: Rule = (v, at) => (typeof v === "string" && URL.canParse(v) ? undefined : `${at}: not a URI`);
+const dateTime = str(DATE_TIME);
+const excerpt: Rule = (v, at) => str()(v, at) ?? ((v as string).length > 16384 ? `${at}: longer than 16384` : undefined);
+const status: Rule = (v, at) => (STATUS.includes(v as string) ? undefined : `${at}: status ${JSON.stringify(v)}`);
+const resources: Rule = (v, at) =>
+  Array.isArray(v) ? v.map((r, i) => shape(r, RESOURCE, `${at}[${i}]`)).find(Boolean) : `${at}: not an array`;
+const RESOURCE = { required: ["name", "url"], fields: { name: str(/^[^/\0]+$/), url: uri } };
+const objectWith = (s: Shape): Rule => (v, at) => shape(v, s, at);
+type Shape = { required: string[]; fields: Record<string, Rule> };
+const SCHEMA: Record<string, Shape> = {
+  checkout: {
+    required: ["id", "origin"],
+    fields: {
+      id: str(ID), origin: str(ORIGIN), tree_name: str(), git_repository_url: str(/^https:\/\/[^\0]*$/), git_commit_hash: str(/^[0-9a-f]{40}$/),
+      git_commit_name: str(), git_repository_branch: str(), patchset_files: resources, patchset_hash: str(/^$|^[0-9a-f]{64}$/), comment: str(),
+      start_time: dateTime, log_url: uri, log_excerpt: excerpt, valid: bool, misc: obj,
+    },
+  },
+  build: {
+    required: ["checkout_id", "id", "origin"],
+    fields: {
+      checkout_id: str(ID), id: str(ID), origin: str(ORIGIN), comment: str(), start_time: dateTime, duration: num, architecture: str(/^[a-z0-9_]*$/),
+      command: str(), compiler: str(), input_files: resources, output_files: resources, config_name: str(), config_url: uri, log_url: uri,
+      log_excerpt: excerpt, status, misc: obj,
+    },
+  },
+  test: {
+    required: ["build_id", "id", "origin"],
+    fields: {
+      build_id: str(ID), id: str(ID), origin: str(ORIGIN),
+      environment: objectWith({ required: [], fields: { compatible: (v, at) => (Array.isArray(v) ? undefined : `${at}: not an array`), comment: str(), misc: obj } }),
+      path: str(PATH), comment: str(), log_url: uri, log_excerpt: excerpt, status,
+      number: objectWith({ required: ["value"], fields: { value: num, unit: str(), prefix: (v, at) => (v === "metric" || v === "binary" ? undefined : `${at}: prefix`) } }),
+      start_time: dateTime, duration: num, input_files: resources, output_files: resources, misc: obj,
+    },
+  },
+  issue: {
+    required: ["id", "version", "origin"],
+    fields: {
+      id: str(ID), version: uint, origin: str(ORIGIN), categories: (v, at) => (Array.isArray(v) ? undefined : `${at}: not an array`), report_url: uri, report_subject: str(),
+      culprit: objectWith({ required: [], fields: { code: bool, tool: bool, harness: bool } }), comment: str(), misc: obj,
+    },
+  },
+  incident: {
+    required: ["id", "origin", "issue_id", "issue_version"],
+    fields: { id: str(ID), origin: str(ORIGIN), issue_id: str(ID), issue_version: uint, build_id: str(ID), test_id: str(ID), present: bool, comment: str(), misc: obj },
+  },
+};
+
+/** First violation of `s` in `v` (additionalProperties: false, required fields, each field's rule). */
+function shape(v: unknown, s: Shape, at: string): string | undefined {
+  const o = obj(v, at);
+  if (o) return o;
+  const rec = v as Node;
+  for (const r of s.required) if (!(r in rec)) return `${at}: "${r}" is required`;
+  for (const [k, x] of Object.entries(rec)) {
+    if (!(k in s.fields)) return `${at}: "${k}" is not allowed (additionalProperties: false)`;
+    if (x === null) return `${at}.${k}: null is not allowed`;
+    const bad = s.fields[k](x, `${at}.${k}`);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/** Every violation of the v5.3 document rules the export relies on. */
+function kcidbViolations(data: Node): string[] {
+  const out: string[] = [];
+  const top = new Set(["version", "checkouts", "builds", "tests", "issues", "incidents"]);
+  for (const k of Object.keys(data)) if (!top.has(k)) out.push(`"${k}" is not allowed at the top level`);
+  if (data.version?.major !== 5 || !Number.isInteger(data.version?.minor) || data.version.minor < 0 || data.version.minor > 3) out.push(`version ${JSON.stringify(data.version)} is not 5.0-5.3`);
+  const lists: [string, string][] = [["checkouts", "checkout"], ["builds", "build"], ["tests", "test"], ["issues", "issue"], ["incidents", "incident"]];
+  for (const [list, kind] of lists) {
+    if (data[list] === undefined) continue;
+    if (!Array.isArray(data[list])) out.push(`${list} is not an array`);
+    else data[list].forEach((x: unknown, i: number) => { const bad = shape(x, SCHEMA[kind], `${list}[${i}]`); if (bad) out.push(bad); });
+  }
+  return out;
+}
+// -----------------------------------------------------------------------------------------------------
+
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
 
 describe("kcidb", () => {
   const run = fullRun();
-  const data = JSON.parse(renderKcidb(run)) as Node;
+  const data = JSON.parse(renderKcidb(run, { resultsUrl: "file:///tmp/results/x/" })) as Node;
 
-  it("is KCIDB v4 with one checkout, one build and a test per case, linked by id", () => {
-    expect(data.version).toEqual({ major: 4, minor: 4 });
+  it("follows the v5.3 schema rules (and the rule checker catches breaches)", () => {
+    expect(kcidbViolations(data)).toEqual([]);
+    const broken = structuredClone(data);
+    broken.tests[0].waived = false; // a 4.x field
+    broken.builds[0].valid = true; // 4.x builds; 5.x has status
+    broken.tests[1].status = "XFAIL";
+    broken.tests[2].id = "Pcshare:1";
+    broken.checkouts[0].comment = null;
+    delete broken.tests[3].build_id;
+    expect(kcidbViolations(broken).sort()).toEqual([
+      'builds[0]: "valid" is not allowed (additionalProperties: false)',
+      'tests[0]: "waived" is not allowed (additionalProperties: false)',
+      'tests[1].status: status "XFAIL"',
+      'tests[2].id: "Pcshare:1" does not match /^[a-z0-9_]+:[^\\0]*$/',
+      'tests[3]: "build_id" is required',
+      "checkouts[0].comment: null is not allowed",
+    ].sort());
+  });
+
+  it("is KCIDB v5.3 with one checkout, one build and a test per case, linked by id", () => {
+    expect(data.version).toEqual({ major: 5, minor: 3 });
     expect(data.checkouts).toHaveLength(1);
     expect(data.builds).toHaveLength(1);
     expect(data.tests).toHaveLength(run.cases.length);
     expect(data.builds[0].checkout_id).toBe(data.checkouts[0].id);
+    expect(data.builds[0].status).toBe("PASS");
     const ids = new Set<string>();
-    for (const obj of [...data.checkouts, ...data.builds, ...data.tests]) {
-      expect(obj.origin).toBe("pcshare");
-      expect(obj.id).toMatch(/^pcshare:[0-9a-f]{32}$/);
-      ids.add(obj.id);
+    for (const o of [...data.checkouts, ...data.builds, ...data.tests]) {
+      expect(o.origin).toBe("pcshare");
+      expect(o.id).toMatch(/^pcshare:[0-9a-f]{32}$/);
+      ids.add(o.id);
     }
     expect(ids.size).toBe(2 + run.cases.length);
     for (const t of data.tests) {
       expect(t.build_id).toBe(data.builds[0].id);
       expect(t.path).toMatch(/^erofs\.pcshare\.[a-zA-Z0-9_-]+$/);
-      for (const k of Object.keys(t)) expect(TEST_FIELDS.has(k), k).toBe(true);
     }
     expect(data.tests.map((t: Node) => t.path)).toContain("erofs.pcshare.F1");
   });
@@ -42,17 +156,17 @@ describe("kcidb", () => {
   });
 
   it("maps statuses through one table", () => {
-    const status = Object.fromEntries(data.tests.map((t: Node) => [t.misc.pcshare_outcome, [t.status, t.waived]]));
-    expect(status).toEqual({
-      pass: ["PASS", false],
-      fail: ["FAIL", false],
-      skip: ["SKIP", false],
-      xfail: ["FAIL", true],
-      xpass: ["PASS", false],
-      error: ["ERROR", false],
-      timeout: ["ERROR", false],
-    });
-    for (const o of OUTCOMES) expect(["FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"]).toContain(KCIDB_STATUS[o].status);
+    const status = Object.fromEntries(data.tests.map((t: Node) => [t.misc.pcshare_outcome, t.status]));
+    expect(status).toEqual({ pass: "PASS", fail: "FAIL", skip: "SKIP", xfail: "FAIL", xpass: "PASS", error: "ERROR", timeout: "ERROR" });
+    for (const o of OUTCOMES) expect(STATUS).toContain(KCIDB_STATUS[o]);
+  });
+
+  it("links each test's qemu.cmd as input and its logs as output under the results URL", () => {
+    const c = makeCase({ id: "F1", name: "x", outcome: "pass", artifacts: { console: "cases/F1 x/console.log", dmesg: "cases/F1 x/dmesg.log", qemu: "cases/F1 x/qemu.cmd" } });
+    const t = (toKcidb(makeRun([c]), { resultsUrl: "file:///r/run1/" }).tests as Node[])[0];
+    expect(t.input_files).toEqual([{ name: "qemu.cmd", url: "file:///r/run1/cases/F1%20x/qemu.cmd" }]);
+    expect(t.output_files.map((f: Node) => f.name)).toEqual(["console.log", "dmesg.log"]);
+    expect((toKcidb(makeRun([c])).tests as Node[])[0].input_files).toBeUndefined();
   });
 
   it("reports a pass with only measurements as DONE", () => {
@@ -81,5 +195,52 @@ describe("kcidb", () => {
     expect(s1.log_excerpt).toContain("BUG: KASAN: slab-use-after-free");
     expect(s1.log_excerpt).not.toContain("\x1b");
     expect(s1.log_excerpt.length).toBeLessThanOrEqual(16384);
+  });
+});
+
+describe("kcidb known bugs: issues and incidents", async () => {
+  const bugs = await loadKnownBugs();
+  const layered = applyKnownBugs(recorded, bugs);
+  const o3 = layered.cases.find((c) => c.id === "O3")!;
+  const passed = { ...layered, cases: [...layered.cases, { ...o3, repeat: 1, outcome: "pass" as const, rawOutcome: undefined, knownBugs: undefined, crashes: [], checks: [] }] };
+  const data = toKcidb(applyKnownBugs({ ...passed, cases: passed.cases.map((c) => ({ ...c })) }, bugs)) as Node;
+
+  it("follows the v5.3 rules with issues and incidents", () => {
+    expect(kcidbViolations(data)).toEqual([]);
+  });
+
+  it("has one issue per registered bug for this kernel: versioned, the kernel's code as culprit", () => {
+    expect(data.issues.map((i: Node) => i.id).sort()).toEqual(bugs.map((b) => `pcshare:${b.id}`).sort());
+    for (const i of data.issues) {
+      expect(i.version).toBe(1);
+      expect(i.culprit).toEqual({ code: true, tool: false, harness: false });
+      expect(i.misc.file).toMatch(/^known-bugs\/.+\.yaml$/);
+    }
+  });
+
+  it("has an incident per xfail (present) and per xpass (not present), linked to test, build and issue", () => {
+    const tests = new Map(data.tests.map((t: Node) => [t.id, t]));
+    const byCase = data.incidents.map((i: Node) => [(tests.get(i.test_id) as Node).misc.name, (tests.get(i.test_id) as Node).status, i.issue_id, i.present]);
+    expect(byCase).toEqual([
+      ["unmounting-the-io-serving-mount-under-a-reader-lz4hc", "FAIL", "pcshare:erofs-ishare-unmount-busy-inodes-race", true],
+      ["sub-page-blocks-tails-holes-chunks-read-correctly-shared", "FAIL", "pcshare:erofs-ishare-inline-tail-zeros-bs2048", true],
+      ["remount-adds-inode-share-without-domain", "FAIL", "pcshare:erofs-remount-inode-share-null-domain", true],
+      ["remount-adds-inode-share-without-domain", "PASS", "pcshare:erofs-remount-inode-share-null-domain", false],
+    ]);
+    const issues = new Set(data.issues.map((i: Node) => `${i.id}@${i.version}`));
+    for (const i of data.incidents) {
+      expect(issues.has(`${i.issue_id}@${i.issue_version}`)).toBe(true);
+      expect(i.build_id).toBe(data.builds[0].id);
+    }
+    expect(new Set(data.incidents.map((i: Node) => i.id)).size).toBe(data.incidents.length);
+  });
+
+  it("keeps the xfail's failed checks and crash in the test itself", () => {
+    const t = data.tests.find((x: Node) => x.path === "erofs.pcshare.O3" && x.status === "FAIL");
+    expect(t.misc.pcshare_outcome).toBe("xfail");
+    expect(t.misc.raw_outcome).toBe("fail");
+    expect(t.misc.known_bugs).toEqual(["erofs-remount-inode-share-null-domain"]);
+    expect(t.log_excerpt).toContain("RIP: 0010:strlen");
+    expect(t.log_excerpt).toContain("check failed: a remount without domain_id did not leave inode_share on");
   });
 });

@@ -1,0 +1,156 @@
+// Tests of the known-bugs verdict layer: which failures become xfail (all of the failure explained,
+// every required part of the bug seen), which stay fail, when a pass is an xpass, and that kernels the
+// bug is not registered for are untouched. Most rows start from a recorded run of the full suite on
+// Debian's 7.2.13 (test/fixtures/results/), with its real crash reports and checks.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { CaseResult, Outcome, RunResult } from "../../harness/report/model.ts";
+import { applyKnownBugs, applyToCase, callTrace, crashFunction, releaseVersion } from "../../harness/verdict/known-bugs.ts";
+import { loadKnownBugs, parseKnownBug } from "../../harness/verdict/load-known-bugs.ts";
+import type { KnownBug } from "../../harness/verdict/known-bug-schema.ts";
+
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+const caseOf = (id: string): CaseResult => structuredClone(recorded.cases.find((c) => c.id === id)!);
+const bugs = await loadKnownBugs();
+
+describe("crash reports as the layer reads them", () => {
+  it("takes the function from the kernel RIP line, the call trace without '?' frames", () => {
+    const o3 = caseOf("O3").crashes[0];
+    expect(crashFunction(o3)).toBe("strlen");
+    expect(callTrace(o3).slice(0, 4)).toEqual(["erofs_xattr_fill_inode_fingerprint", "erofs_ishare_fill_inode", "erofs_iget", "erofs_lookup"]);
+    expect(crashFunction(caseOf("D2").crashes[0])).toBe("iomap_readahead");
+    expect(crashFunction({ kind: "kasan", title: "BUG: KASAN: null-ptr-deref in strlen+0x1c/0x40", excerpt: "" })).toBe("strlen");
+    expect(crashFunction({ kind: "busy_inodes", title: "VFS: Busy inodes after unmount of vda (erofs)", excerpt: "VFS: Busy inodes" })).toBeUndefined();
+  });
+
+  it("reads X.Y.Z from a release", () => {
+    expect(releaseVersion("7.2.13+deb14-amd64")).toBe("7.2.13");
+    expect(releaseVersion("7.2.13")).toBe("7.2.13");
+    expect(releaseVersion("6.12")).toBe("6.12.0");
+    expect(releaseVersion("custom")).toBeUndefined();
+  });
+});
+
+type Row = { name: string; id: string; edit?: (c: CaseResult) => void; kernel?: Partial<RunResult["kernel"]>; outcome: Outcome; bug?: string };
+
+const extraCheck = { name: "an unrelated expectation", ok: false, expected: "1", seen: "2" };
+const rows: Row[] = [
+  { name: "O3 as recorded: oops + its two checks", id: "O3", outcome: "xfail", bug: "erofs-remount-inode-share-null-domain" },
+  { name: "D2 as recorded: zeros check + iomap WARNING", id: "D2", outcome: "xfail", bug: "erofs-ishare-inline-tail-zeros-bs2048" },
+  { name: "L2 as recorded: busy inodes, do_exit WARNING, BUG at fs/super.c:639", id: "L2", outcome: "xfail", bug: "erofs-ishare-unmount-busy-inodes-race" },
+  { name: "O3 plus an extra failed check", id: "O3", edit: (c) => c.checks.push(extraCheck), outcome: "fail" },
+  { name: "D2 plus an extra failed check", id: "D2", edit: (c) => c.checks.push(extraCheck), outcome: "fail" },
+  {
+    name: "O3 with the oops in another function",
+    id: "O3",
+    edit: (c) => (c.crashes[0].excerpt = c.crashes[0].excerpt.replace("RIP: 0010:strlen+", "RIP: 0010:strnlen+")),
+    outcome: "fail",
+  },
+  {
+    name: "O3 with another caller of strlen",
+    id: "O3",
+    edit: (c) => (c.crashes[0].excerpt = c.crashes[0].excerpt.replaceAll("erofs_xattr_fill_inode_fingerprint", "erofs_getxattr")),
+    outcome: "fail",
+  },
+  { name: "O3 with the crash of another kind", id: "O3", edit: (c) => (c.crashes[0].kind = "kasan"), outcome: "fail" },
+  { name: "D2 with a second crash (the O3 oops)", id: "D2", edit: (c) => c.crashes.push(caseOf("O3").crashes[0]), outcome: "fail" },
+  { name: "D2 with another file read wrong", id: "D2", edit: (c) => (c.checks.find((k) => !k.ok)!.seen = '["bs2048:/tail.bin","bs2048:/hole.bin"]'), outcome: "fail" },
+  { name: "O3 without its required oops (checks alone)", id: "O3", edit: (c) => (c.crashes = []), outcome: "fail" },
+  { name: "L2 without the BUG at fs/super.c:639", id: "L2", edit: (c) => (c.crashes = c.crashes.filter((x) => x.kind !== "bug")), outcome: "fail" },
+  { name: "L2's reports in L1 (the same race)", id: "L2", edit: (c) => ((c.id = "L1"), (c.name = "x")), outcome: "xfail", bug: "erofs-ishare-unmount-busy-inodes-race" },
+  { name: "L2's reports in F1 (not registered for F1)", id: "L2", edit: (c) => ((c.id = "F1"), (c.name = "x")), outcome: "fail" },
+  { name: "O3 that passes on the affected kernel", id: "O3", edit: (c) => ((c.outcome = "pass"), (c.crashes = []), c.checks.forEach((k) => (k.ok = true))), outcome: "xpass", bug: "erofs-remount-inode-share-null-domain" },
+  { name: "L2 that passes (race did not fire)", id: "L2", edit: (c) => ((c.outcome = "pass"), (c.crashes = [])), outcome: "xpass", bug: "erofs-ishare-unmount-busy-inodes-race" },
+  { name: "F1 passes: no bug registered for it", id: "F1", outcome: "pass" },
+  { name: "O3 on 7.3.0: not an affected version", id: "O3", kernel: { release: "7.3.0-1-amd64" }, outcome: "fail" },
+  { name: "O3 pass on 7.3.0 stays pass", id: "O3", kernel: { release: "7.3.0-1-amd64" }, edit: (c) => ((c.outcome = "pass"), (c.crashes = [])), outcome: "pass" },
+  {
+    name: "O3 without CONFIG_EROFS_FS_PAGE_CACHE_SHARE: not affected",
+    id: "O3",
+    kernel: { config: { ...recorded.kernel.config, CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "n" } },
+    outcome: "fail",
+  },
+  { name: "an error is never changed", id: "O3", edit: (c) => (c.outcome = "error"), outcome: "error" },
+  { name: "a timeout is never changed", id: "L2", edit: (c) => (c.outcome = "timeout"), outcome: "timeout" },
+];
+
+describe("the verdict per case (registered bugs of known-bugs/)", () => {
+  it.each(rows)("$name -> $outcome", (row) => {
+    const c = caseOf(row.id);
+    row.edit?.(c);
+    const kernel = { ...recorded.kernel, ...row.kernel };
+    const before = structuredClone(c);
+    const after = applyToCase(c, kernel, bugs);
+    expect(after.outcome).toBe(row.outcome);
+    expect(c).toEqual(before); // the input is not modified
+    if (row.bug) expect(after.knownBugs?.map((b) => b.id)).toEqual([row.bug]);
+    else expect(after.knownBugs).toBeUndefined();
+    if (after.outcome !== before.outcome) expect(after.rawOutcome).toBe(before.outcome);
+    // what was failed is still all there
+    expect(after.checks).toEqual(before.checks);
+    expect(after.crashes).toEqual(before.crashes);
+  });
+
+  it("says why a failure is not the known bug", () => {
+    const c = caseOf("O3");
+    c.checks.push(extraCheck);
+    expect(applyToCase(c, recorded.kernel, bugs).reason).toMatch(/not known bug erofs-remount-inode-share-null-domain: check "an unrelated expectation" \(seen 2\)/);
+    const l2 = caseOf("L2");
+    l2.crashes = l2.crashes.filter((x) => x.kind !== "bug");
+    expect(applyToCase(l2, recorded.kernel, bugs).reason).toMatch(/required by known bug erofs-ishare-unmount-busy-inodes-race, not seen/);
+  });
+
+  it("says xpass loudly: fixed? update the file; a race only did not fire", () => {
+    const o3 = caseOf("O3");
+    o3.outcome = "pass";
+    expect(applyToCase(o3, recorded.kernel, bugs).reason).toBe("known bug erofs-remount-inode-share-null-domain did not show: fixed? update known-bugs/erofs-remount-inode-share-null-domain.yaml");
+    const l2 = caseOf("L2");
+    l2.outcome = "pass";
+    expect(applyToCase(l2, recorded.kernel, bugs).reason).toBe("race erofs-ishare-unmount-busy-inodes-race did not fire this time");
+  });
+});
+
+describe("applyKnownBugs over a run", () => {
+  it("turns the recorded run into pass, xfail x3 and lists the bugs for this kernel", () => {
+    const run = applyKnownBugs(recorded, bugs);
+    expect(run.cases.map((c) => [c.id, c.outcome])).toEqual([
+      ["F1", "pass"],
+      ["L2", "xfail"],
+      ["D2", "xfail"],
+      ["O3", "xfail"],
+    ]);
+    expect(run.knownBugs?.map((b) => b.id).sort()).toEqual(bugs.map((b) => b.id).sort());
+    expect(applyKnownBugs(run, bugs)).toEqual(run); // applying twice changes nothing
+  });
+
+  it("lists no bugs on a kernel none is registered for, and changes nothing", () => {
+    const other = { ...recorded, kernel: { ...recorded.kernel, release: "6.12.48+deb13-amd64" } };
+    const run = applyKnownBugs(other, bugs);
+    expect(run.knownBugs).toEqual([]);
+    expect(run.cases).toEqual(other.cases);
+  });
+
+  it("with a bug that requires two crashes, one of them is not enough", () => {
+    const two: KnownBug = parseKnownBug("two.yaml", TWO_CRASHES);
+    const c = caseOf("O3");
+    expect(applyToCase(c, recorded.kernel, [two]).outcome).toBe("fail");
+    c.crashes.push({ kind: "warning", title: "WARNING: fs/x.c:1 at f+0x1/0x2, CPU#0: a/1", excerpt: "RIP: 0010:f+0x1/0x2" });
+    expect(applyToCase(c, recorded.kernel, [two]).outcome).toBe("xfail");
+  });
+});
+
+const TWO_CRASHES = `
+id: two
+title: two crashes
+cases: [O3]
+kernels: [{ versions: "7.2.x" }]
+signature:
+  crashes:
+    - { kind: bug, function: strlen }
+    - { kind: warning, function: f }
+  checks:
+    - { name: "a remount without domain_id did not leave inode_share on", seen: "remount ok, listed true" }
+    - { name: "after remount,inode_share: /big-link reads the source's bytes", seen: ".*" }
+reproducer: x
+evidence: [{ run: r, kernel: k, date: "2026-01-01", excerpt: e }]
+`;
