@@ -214,3 +214,37 @@ describe("svg chart", () => {
     expect(humanValue(25000, "ms")).toBe("25 s");
   });
 });
+
+describe("known bugs in the readable reports", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { applyKnownBugs } = await import("../../harness/verdict/known-bugs.ts");
+  const { loadKnownBugs } = await import("../../harness/verdict/load-known-bugs.ts");
+  const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8"));
+  const run = applyKnownBugs(recorded, await loadKnownBugs());
+
+  it("Markdown: a Known bugs section with each xfail, what the bug explains and the excerpts", () => {
+    const md = renderMarkdown(run);
+    const kb = section(md, "Known bugs").join("\n");
+    expect(kb).toContain("### erofs-remount-inode-share-null-domain");
+    expect(kb).toContain("#### O3 remount-adds-inode-share-without-domain — XFAIL");
+    expect(kb).toContain("RIP: 0010:strlen+0x4/0x30");
+    expect(kb).toContain("a remount without domain\\_id did not leave inode\\_share on");
+    expect(kb).toContain("### erofs-ishare-unmount-busy-inodes-race (race)");
+    expect(kb).toMatch(/hit in 1 of 1 result\(s\) of L1, L2, L3, V2/);
+    // the xfails are not in "Failures and errors" (no duplicate), but the verdict table shows them
+    expect(section(md, "Failures and errors").join("\n")).not.toContain("O3 remount");
+    expect(section(md, "Verdicts").join("\n")).toMatch(/O3 .*xfail.*known bug erofs-remount-inode-share-null-domain/);
+  });
+
+  it("HTML: the same section, escaped", () => {
+    const html = renderHtml(run);
+    expect(html).toContain("<h2>Known bugs</h2>");
+    expect(html).toContain("<code>known-bugs/erofs-ishare-inline-tail-zeros-bs2048.yaml</code>");
+    expect(html).toContain("WARNING: fs/iomap/buffered-io.c:694 at iomap_readahead+0x218/0x350");
+    expect(html).not.toMatch(/<pre>[^<]*<(?!\/pre>)/); // excerpts carry no raw markup
+  });
+
+  it("no section when the run was not checked against known bugs", () => {
+    expect(renderMarkdown(recorded)).not.toContain("## Known bugs");
+  });
+});
