@@ -105,7 +105,7 @@ function kcidbViolations(data: Node): string[] {
 }
 // -----------------------------------------------------------------------------------------------------
 
-const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
 
 describe("kcidb", () => {
   const run = fullRun();

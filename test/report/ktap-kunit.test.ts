@@ -20,7 +20,7 @@ function kunitPy(): string | undefined {
 }
 
 const KUNIT = kunitPy();
-const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
 const tmp = mkdtempSync(path.join(tmpdir(), "pcshare-ktap-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

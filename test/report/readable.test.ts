@@ -219,7 +219,7 @@ describe("known bugs in the readable reports", async () => {
   const { readFileSync } = await import("node:fs");
   const { applyKnownBugs } = await import("../../harness/verdict/known-bugs.ts");
   const { loadKnownBugs } = await import("../../harness/verdict/load-known-bugs.ts");
-  const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8"));
+  const recorded = JSON.parse(readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8"));
   const run = applyKnownBugs(recorded, await loadKnownBugs());
 
   it("Markdown: a Known bugs section with each xfail, what the bug explains and the excerpts", () => {

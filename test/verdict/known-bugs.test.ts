@@ -9,7 +9,7 @@ import { applyKnownBugs, applyToCase, callTrace, crashFunction, releaseVersion }
 import { loadKnownBugs, parseKnownBug } from "../../harness/verdict/load-known-bugs.ts";
 import type { KnownBug } from "../../harness/verdict/known-bug-schema.ts";
 
-const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
 const caseOf = (id: string): CaseResult => structuredClone(recorded.cases.find((c) => c.id === id)!);
 const bugs = await loadKnownBugs();
 

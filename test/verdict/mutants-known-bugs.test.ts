@@ -9,7 +9,7 @@ import { judge } from "../../harness/cli/mutants-command.ts";
 import { applyKnownBugs } from "../../harness/verdict/known-bugs.ts";
 import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
 
-const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8")) as RunResult;
 const bugs = await loadKnownBugs();
 const layered = (cases: CaseResult[]) => applyKnownBugs({ ...recorded, cases }, bugs);
 const rec = (id: string) => structuredClone(recorded.cases.find((c) => c.id === id)!);
