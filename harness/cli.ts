@@ -9,7 +9,10 @@ import { runCommand } from "./cli/run-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
+import { installReaper } from "./vm/reaper.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
+
+installReaper(); // signals stop children and remove temp dirs from the start, not only once a guest runs
 
 const program = new Command();
 program

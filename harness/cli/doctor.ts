@@ -7,6 +7,7 @@ import { resolveKernel, DEFAULT_KERNEL } from "../kernel/resolve.ts";
 import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { prepareGuest } from "../vm/launch.ts";
 import { erofsTools } from "../images/erofs-utils.ts";
+import { describeConfinement } from "../vm/confine.ts";
 
 interface Line {
   ok: boolean;
@@ -42,6 +43,7 @@ export async function doctorCommand(opts: { kernel?: string; json?: boolean }): 
     const t = await erofsTools();
     return `${t.version} (${t.source})`;
   }));
+  const before = lines.length;
   const kernelLine = await attempt(`kernel ${opts.kernel ?? DEFAULT_KERNEL}`, async () => {
     const k = await resolveKernel({ kernel: opts.kernel });
     const share = hasPageCacheShare(k);
@@ -53,10 +55,11 @@ export async function doctorCommand(opts: { kernel?: string; json?: boolean }): 
     if (!missingPkgs.length) {
       const g = await prepareGuest(k);
       lines.push({ ok: true, what: "accelerator", detail: `${g.accel.accel} (${g.accel.reason})` });
+      lines.push({ ok: true, what: "QEMU confinement", detail: describeConfinement(g.confinement) });
     }
     return `${k.info.release} (${k.info.version}, ${k.info.source})`;
   });
-  lines.splice(lines.length - (lines.at(-1)?.what === "accelerator" ? 2 : 1), 0, kernelLine);
+  lines.splice(before, 0, kernelLine);
   if (opts.json) {
     console.log(JSON.stringify(lines, null, 2));
   } else {

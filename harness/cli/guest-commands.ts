@@ -1,35 +1,35 @@
 // `pcshare shell` (interactive guest shell on the serial console) and `pcshare exec -- CMD`
 // (one command in a fresh guest, its output and exit status passed through).
-import { execa } from "execa";
-import { prepareGuest, bootGuest, kernelCmdline } from "../vm/launch.ts";
+import { spawnLeashed } from "../util/leash.ts";
+import { prepareGuest, bootGuest, kernelCmdline, hostCaps } from "../vm/launch.ts";
 import { qemuArgs, guestCmdline, shellQuote } from "../vm/qemu-args.ts";
 import { kernelFrom, drivesFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
-import { trackProcess } from "../vm/reaper.ts";
+import { trackLeashed } from "../vm/reaper.ts";
 import { VmError } from "../vm/errors.ts";
 
 export async function shellCommand(opts: GuestCliOptions & { showCommand?: boolean }): Promise<number> {
   const kernel = await kernelFrom(opts);
-  const { initrd, qemu, accel } = await prepareGuest(kernel);
+  const guest = await prepareGuest(kernel);
   const argv = qemuArgs(
     {
       kernel: kernel.image,
-      initrd,
+      initrd: guest.initrd,
       cmdline: guestCmdline({ interactive: true, extra: kernelCmdline(kernel) }),
       memoryMiB: intOption(opts.memory, "--memory"),
       cpus: intOption(opts.cpus, "--cpus"),
       drives: drivesFrom(opts),
       console: "terminal",
     },
-    { qemu, accel: accel.accel },
+    hostCaps(guest),
   );
   if (opts.showCommand) {
     console.log(shellQuote(argv));
     return 0;
   }
-  process.stderr.write(`Booting ${kernel.info.release} (${accel.accel}); Ctrl-A X quits QEMU, 'exit' powers off.\n`);
-  const child = execa(argv[0], argv.slice(1), { stdio: "inherit", reject: false });
-  trackProcess(child);
-  const r = await child;
+  process.stderr.write(`Booting ${kernel.info.release} (${guest.accel.accel}); Ctrl-A X quits QEMU, 'exit' powers off.\n`);
+  const leash = spawnLeashed(argv[0], argv.slice(1), { stdin: "inherit", stdout: "inherit", stderr: "inherit", reject: false });
+  trackLeashed(leash);
+  const r = await leash.proc;
   return r.exitCode ?? 1;
 }
 

@@ -28,6 +28,9 @@ import { checkOptions, explainMismatches, fragmentsHash, loadFragments, requeste
 import { applySeries, loadSeries, type Series } from "./series.ts";
 import { debianSource, userTree, workspaceRoot, type SourceTree } from "./source.ts";
 import { exists } from "../util/fs.ts";
+import { acquireLock } from "../util/lock.ts";
+import { spawnLeashed } from "../util/leash.ts";
+import { trackLeashed } from "../vm/reaper.ts";
 
 export interface BuildRequest {
   /** A user's source tree (git checkout or plain directory); default Debian sid's linux-source. */
@@ -44,6 +47,8 @@ export const DEFAULT_FRAGMENTS = ["base", "share-on"];
 /** Bumped when the layout of a built-kernel entry or the build recipe changes. */
 const LAYOUT = 2; // 2: decode_stacktrace.sh kept beside vmlinux
 const ARCH = "x86_64";
+/** make gets this long after SIGTERM to stop its jobs and delete their half-written targets. */
+const MAKE_GRACE_MS = 30_000;
 /** Fixed build identity so that identical inputs give an identical bzImage. */
 const BUILD_ENV = { KBUILD_BUILD_TIMESTAMP: "2026-01-01 00:00:00 UTC", KBUILD_BUILD_USER: "pcshare", KBUILD_BUILD_HOST: "pcshare", LC_ALL: "C" };
 
@@ -85,7 +90,7 @@ export async function builtKernel(req: BuildRequest = {}): Promise<Kernel> {
     }
   }
   const ws = path.join(workspaceRoot(), `${source.key}-f${fh.slice(0, 12)}`);
-  const unlock = await lockWorkspace(ws);
+  const unlock = await acquireLock(path.join(ws, "lock"));
   try {
     const out = await buildInWorkspace(ws, source, frags, series);
     const key = source.kind === "debian" ? stem : `${stem}-b${out.bzImageHash.slice(0, 12)}`;
@@ -116,41 +121,6 @@ interface BuildOutput {
   release: string;
   bzImageHash: string;
   makeSeconds: number;
-}
-
-async function lockWorkspace(ws: string): Promise<() => Promise<void>> {
-  await mkdir(ws, { recursive: true });
-  const lock = path.join(ws, "lock");
-  let waiting: ReturnType<typeof progress> | undefined;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      await writeFile(path.join(lock, "pid"), String(process.pid));
-      waiting?.ok();
-      return () => rm(lock, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const pid = Number(await readFile(path.join(lock, "pid"), "utf8").catch(() => "0"));
-    let alive = pid > 0;
-    if (alive) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        alive = false;
-      }
-    }
-    if (!alive) {
-      // A lock without pid file may be one being taken right now: only reclaim it when it is old.
-      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs).catch(() => 0));
-      if (pid > 0 || age > 10_000) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-    }
-    waiting ??= progress(`Waiting for another build in ${ws} (pid ${pid})`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
 
 export interface WorkspaceState {
@@ -224,15 +194,24 @@ async function rsync(from: string, to: string): Promise<void> {
   await execa("rsync", ["-a", "--delete", ...IN_TREE_OUTPUTS.map((p) => `--exclude=${p}`), `${from}/`, `${to}/`]);
 }
 
-async function make(src: string, out: string, args: string[], log?: string): Promise<string> {
-  const r = await execa("nice", ["-n", "19", "make", "-C", src, `O=${out}`, `ARCH=${ARCH}`, "--no-print-directory", ...args], {
+/** make under a leash: stopping pcshare stops make, which stops its jobs and deletes half-written targets. */
+function leashedMake(src: string, out: string, args: string[]) {
+  const l = spawnLeashed("nice", ["-n", "19", "make", "-C", src, `O=${out}`, `ARCH=${ARCH}`, "--no-print-directory", ...args], {
     reject: false,
     all: true,
     env: BUILD_ENV,
+    graceMs: MAKE_GRACE_MS,
   });
-  if (log) await writeFile(log, r.all ?? "", { flag: "a" });
-  if (r.exitCode !== 0) throw new Error(`make ${args.join(" ")} failed in ${out}:\n${(r.all ?? "").split("\n").slice(-15).join("\n")}`);
-  return r.stdout;
+  trackLeashed(l);
+  return l.proc;
+}
+
+async function make(src: string, out: string, args: string[], log?: string): Promise<string> {
+  const r = await leashedMake(src, out, args);
+  const all = String(r.all ?? "");
+  if (log) await writeFile(log, all, { flag: "a" });
+  if (r.exitCode !== 0) throw new Error(`make ${args.join(" ")} failed in ${out}:\n${all.split("\n").slice(-15).join("\n")}`);
+  return String(r.stdout);
 }
 
 async function configure(ws: string, src: string, out: string, frags: Fragment[], fh: string, state: WorkspaceState, log: string): Promise<void> {
@@ -268,11 +247,14 @@ async function makeImage(src: string, out: string, log: string): Promise<number>
   const logStream = createWriteStream(log, { flags: "a" });
   let steps = 0;
   let compiled = 0;
-  const child = execa("nice", ["-n", "19", "make", "-C", src, `O=${out}`, `ARCH=${ARCH}`, `-j${jobs()}`, "--no-print-directory", "bzImage"], {
+  const l = spawnLeashed("nice", ["-n", "19", "make", "-C", src, `O=${out}`, `ARCH=${ARCH}`, `-j${jobs()}`, "--no-print-directory", "bzImage"], {
     reject: false,
     env: BUILD_ENV,
     buffer: false,
+    graceMs: MAKE_GRACE_MS,
   });
+  trackLeashed(l);
+  const child = l.proc;
   const onLine = (line: string) => {
     const m = line.match(STEP_LINE);
     if (m) {

@@ -132,7 +132,8 @@ export interface RunResult {
   schema: "pcshare-results/1";
   startedAt: string; // ISO time
   finishedAt: string;
-  host: { hostname: string; accel: string; cpus: number; qemu: string; node: string };
+  /** qemuConfinement: how QEMU ran (vm/confine.ts): sandbox, unprivileged user, chroot. */
+  host: { hostname: string; accel: string; cpus: number; qemu: string; node: string; qemuConfinement?: { sandbox: string; user?: string; uid?: number; chroot: boolean; note: string } };
   kernel: KernelInfo;
   tools: Record<string, string>; // e.g. { "mkfs.erofs": "1.9.4", busybox: "1.35.0" }
   cases: CaseResult[];

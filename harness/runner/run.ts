@@ -144,6 +144,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       cpus: os.cpus().length,
       qemu: (await execa(guest.qemu, ["--version"], { reject: false })).stdout.split("\n")[0] ?? "",
       node: process.version,
+      qemuConfinement: guest.confinement,
     },
     kernel: opts.kernel.info,
     tools: await toolVersions(),

@@ -3,30 +3,48 @@
 import { buildInitramfs } from "../guest/initramfs.ts";
 import { findQemu } from "../util/host-tools.ts";
 import { chooseAccel, type AccelDecision } from "./accel.ts";
+import type { HostCaps } from "./qemu-args.ts";
 import { Vm, type BootOptions } from "./vm.ts";
+import { hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
 import { slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 
 export interface GuestOptions extends Omit<BootOptions, "kernelImage" | "initrd" | "host"> {}
 
 const accelCache = new Map<string, Promise<AccelDecision>>();
 
-export async function prepareGuest(kernel: Kernel): Promise<{ initrd: string; qemu: string; accel: AccelDecision }> {
+let confinement: Promise<Confinement> | undefined;
+
+export interface PreparedGuest {
+  initrd: string;
+  qemu: string;
+  accel: AccelDecision;
+  confinement: Confinement;
+}
+
+export async function prepareGuest(kernel: Kernel): Promise<PreparedGuest> {
   const qemu = await findQemu();
+  if (!(await hasSandbox(qemu))) throw new Error(`${qemu} has no seccomp sandbox (-sandbox): pcshare confines QEMU with it; install a QEMU built with libseccomp (Debian's qemu-system-x86 is)`);
+  confinement ??= qemuConfinement();
   const { path: initrd } = await buildInitramfs(kernel.modules);
   const key = `${qemu}\0${kernel.image}`;
   if (!accelCache.has(key)) accelCache.set(key, chooseAccel(qemu, kernel.image, initrd));
-  return { initrd, qemu, accel: await accelCache.get(key)! };
+  return { initrd, qemu, accel: await accelCache.get(key)!, confinement: await confinement };
+}
+
+/** What qemuArgs needs to know about the host. */
+export function hostCaps(g: PreparedGuest): HostCaps {
+  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user };
 }
 
 export async function bootGuest(kernel: Kernel, opts: GuestOptions = {}): Promise<Vm> {
-  const { initrd, qemu, accel } = await prepareGuest(kernel);
+  const guest = await prepareGuest(kernel);
   return Vm.boot({
     timeoutScale: slowdownFactor(kernel),
     ...opts,
     extraCmdline: [...kernelCmdline(kernel), ...(opts.extraCmdline ?? [])],
     kernelImage: kernel.image,
-    initrd,
-    host: { qemu, accel: accel.accel },
+    initrd: guest.initrd,
+    host: hostCaps(guest),
   });
 }
 

@@ -16,6 +16,8 @@ export interface VmSpec {
   memoryMiB: number;
   cpus: number;
   drives: Drive[];
+  /** Private (0700) directory of this VM; QEMU chroots into it when it switches user. */
+  runDir?: string;
   /** Unix socket QEMU serves the agent's virtio-serial port on (absent in interactive mode). */
   agentSocket?: string;
   /** "pipe": console on QEMU's stdout for the harness to read; "terminal": serial + monitor on the user's tty. */
@@ -25,6 +27,20 @@ export interface VmSpec {
 export interface HostCaps {
   qemu: string;
   accel: "kvm" | "tcg";
+  /** Unprivileged user QEMU switches to (-runas) when pcshare runs as root (vm/confine.ts decides). */
+  runAs?: string;
+}
+
+/**
+ * QEMU's seccomp sandbox: no obsolete system calls, no new processes, no scheduler or CPU-affinity
+ * changes, and no set*uid/set*gid unless QEMU must switch user. Measured with QEMU 7.2 and Debian's
+ * 7.2.13 kernel as root: with -runas, elevateprivileges=deny and =children (deny plus
+ * no_new_privs) both killed QEMU with SIGSYS (exit 159) at the user switch, before the guest ran;
+ * =allow booted. Once QEMU has switched to an unprivileged uid, set*id cannot give root back, and
+ * spawn=deny keeps it from executing a set-user-ID program. Without -runas everything is denied.
+ */
+export function sandboxOption(switchesUser: boolean): string {
+  return `on,obsolete=deny,elevateprivileges=${switchesUser ? "allow" : "deny"},spawn=deny,resourcecontrol=deny`;
 }
 
 /** QEMU's option syntax doubles a comma inside a value. */
@@ -62,7 +78,16 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     "-kernel", spec.kernel,
     "-initrd", spec.initrd,
     "-append", spec.cmdline.join(" "),
+    "-sandbox", sandboxOption(!!host.runAs),
   ];
+  if (host.runAs) {
+    // QEMU opens the kernel, initrd, drives and the agent socket as root, then switches user just
+    // before the guest starts: the user needs no access to the cache (a boot with the kernel under
+    // root's 0700 home worked). The chroot into the private run dir, which that user cannot even
+    // list, leaves it no filesystem at all.
+    args.push("-runas", host.runAs);
+    if (spec.runDir) args.push("-chroot", spec.runDir);
+  }
   args.push(...(spec.console === "pipe" ? ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0"] : ["-serial", "mon:stdio"]));
   if (spec.agentSocket) {
     args.push(

@@ -1,17 +1,17 @@
 // One running guest: starts QEMU from a VmSpec, captures the console, connects the agent channel,
 // and tears everything down (poweroff, then SIGKILL) whatever happens. Steps run through `step()`,
 // which turns a hang into StepTimeout and a dead guest into GuestExited, with crash reports attached.
-import { mkdtemp, writeFile, rm, mkdir } from "node:fs/promises";
+import { writeFile, rm, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { spawnLeashed, type Leashed } from "../util/leash.ts";
+import { ownedTempDir } from "../util/temp.ts";
 import { AgentClient, AgentError } from "../guest/agent-client.ts";
 import { qemuArgs, guestCmdline, shellQuote, type Drive, type HostCaps } from "./qemu-args.ts";
 import { ConsoleLog } from "./console.ts";
 import { classifyConsole, FATAL_KINDS } from "./crash.ts";
-import { trackProcess, trackDir, releaseDir } from "./reaper.ts";
+import { trackLeashed, trackDir, releaseDir } from "./reaper.ts";
 import { GuestExited, GuestCrashed, BootTimeout, StepTimeout, QemuStartError } from "./errors.ts";
 import type { CrashReport } from "../report/model.ts";
 
@@ -64,7 +64,7 @@ export class Vm {
   private fatalWatch?: (chunk: string) => void;
 
   private constructor(
-    private readonly proc: ResultPromise,
+    private readonly leash: Leashed,
     argv: string[],
     console: ConsoleLog,
     private readonly workDir: string,
@@ -79,7 +79,8 @@ export class Vm {
     const scale = opts.timeoutScale ?? 1;
     const readyTimeoutMs = opts.readyTimeoutMs ?? (tcg ? 120_000 : 40_000) * scale;
     const silenceTimeoutMs = opts.silenceTimeoutMs ?? (tcg ? 60_000 : 20_000) * scale;
-    const workDir = await mkdtemp(path.join(os.tmpdir(), "pcshare-vm-"));
+    // Private (0700, root's when pcshare runs as root): holds the agent socket, and QEMU's chroot.
+    const workDir = await ownedTempDir("pcshare-vm-");
     trackDir(workDir);
     if (opts.artifactsDir) await mkdir(opts.artifactsDir, { recursive: true });
     const artifacts = opts.artifactsDir ?? workDir;
@@ -92,6 +93,7 @@ export class Vm {
         cpus: opts.cpus ?? 2,
         drives: opts.drives ?? [],
         agentSocket: path.join(workDir, "agent.sock"),
+        runDir: workDir,
         console: "pipe",
       },
       opts.host,
@@ -99,22 +101,17 @@ export class Vm {
     await writeFile(path.join(artifacts, "qemu.cmd"), shellQuote(argv) + "\n");
     const consoleLog = new ConsoleLog(path.join(artifacts, "console.log"));
     const started = Date.now();
-    const proc = execa(argv[0], argv.slice(1), {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-      reject: false,
-      buffer: false,
-      cleanup: true,
-    });
-    trackProcess(proc);
+    // Under a leash: QEMU goes when pcshare goes, even when pcshare is killed by SIGKILL.
+    const leash = spawnLeashed(argv[0], argv.slice(1), { reject: false, buffer: false, graceMs: 2_000 });
+    trackLeashed(leash);
+    const proc = leash.proc;
     proc.stdout?.setEncoding("utf8");
     proc.stdout?.on("data", (c: string) => consoleLog.append(c));
     let stderr = "";
     proc.stderr?.setEncoding("utf8");
     proc.stderr?.on("data", (c: string) => (stderr += c));
     const exited = proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
-    const vm = new Vm(proc, argv, consoleLog, workDir, exited);
+    const vm = new Vm(leash, argv, consoleLog, workDir, exited);
     opts.signal?.addEventListener("abort", () => void vm.kill(), { once: true });
     consoleLog.onData((c) => vm.fatalWatch?.(c));
     exited.then((e) => {
@@ -190,6 +187,11 @@ export class Vm {
     return classifyConsole(this.console.since(mark));
   }
 
+  /** Pid of the QEMU process itself (its parent is the leash). */
+  get qemuPid(): Promise<number> {
+    return this.leash.childPid;
+  }
+
   get alive(): boolean {
     return !this.exitInfo;
   }
@@ -251,7 +253,7 @@ export class Vm {
     if (!this.exitInfo) {
       this.agent?.call("poweroff", {}, { timeoutMs: graceMs }).catch(() => {});
       const done = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
-      if (!done) this.proc.kill("SIGKILL");
+      if (!done) this.leash.kill();
     }
     await this.cleanup();
   }
@@ -259,7 +261,7 @@ export class Vm {
   /** Kill QEMU at once (after a hang or crash) and clean up. */
   async kill(): Promise<void> {
     this.stopping = true;
-    if (!this.exitInfo) this.proc.kill("SIGKILL");
+    if (!this.exitInfo) this.leash.kill();
     await this.cleanup();
   }
 

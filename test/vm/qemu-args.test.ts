@@ -19,6 +19,7 @@ describe("qemuArgs", () => {
       "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-nic", "none", "-no-reboot",
       "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "qemu64", "-smp", "2", "-m", "1024M",
       "-kernel", "/k/vmlinuz", "-initrd", "/k/initrd.cpio", "-append", "console=ttyS0 panic=-1",
+      "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
       "-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0",
       "-device", "virtio-serial-pci,id=vser0",
       "-chardev", "socket,id=agent0,path=/tmp/x/agent.sock,server=on,wait=off",
@@ -33,6 +34,15 @@ describe("qemuArgs", () => {
     expect(argv.slice(argv.indexOf("-accel"), argv.indexOf("-accel") + 4)).toEqual(["-accel", "kvm", "-cpu", "host"]);
     expect(argv).toContain("mon:stdio");
     expect(argv.join(" ")).not.toContain("virtserialport");
+  });
+
+  it("switches to the unprivileged user and chroots into the run dir only when told to, allowing set*id only then", () => {
+    const argv = qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg", runAs: "nobody" });
+    const at = argv.indexOf("-sandbox");
+    expect(argv.slice(at, at + 6)).toEqual([
+      "-sandbox", "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny", "-runas", "nobody", "-chroot", "/tmp/run",
+    ]);
+    expect(qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg" })).not.toContain("-runas");
   });
 
   it("rejects drive names the guest could not resolve", () => {
