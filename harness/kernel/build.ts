@@ -201,6 +201,7 @@ function leashedMake(src: string, out: string, args: string[]) {
     all: true,
     env: BUILD_ENV,
     graceMs: MAKE_GRACE_MS,
+    group: true,
   });
   trackLeashed(l);
   return l.proc;
@@ -252,6 +253,7 @@ async function makeImage(src: string, out: string, log: string): Promise<number>
     env: BUILD_ENV,
     buffer: false,
     graceMs: MAKE_GRACE_MS,
+    group: true,
   });
   trackLeashed(l);
   const child = l.proc;

@@ -15,6 +15,8 @@ export interface LeashOptions extends Omit<Options, "stdin" | "stdout" | "stderr
   buffer?: boolean;
   /** Time between SIGTERM and SIGKILL when the child is stopped (default 5 s). */
   graceMs?: number;
+  /** The child leads its own process group, and stopping signals the whole group (make and its jobs). */
+  group?: boolean;
 }
 
 export interface Leashed {
@@ -29,8 +31,8 @@ export interface Leashed {
 }
 
 export function spawnLeashed(command: string, args: string[], opts: LeashOptions = {}): Leashed {
-  const { stdin = "pipe", stdout = "pipe", stderr = "pipe", graceMs = 5_000, ...rest } = opts;
-  const proc = execa(process.execPath, [LEASH, String(graceMs), command, ...args], {
+  const { stdin = "pipe", stdout = "pipe", stderr = "pipe", graceMs = 5_000, group = false, ...rest } = opts;
+  const proc = execa(process.execPath, [LEASH, String(graceMs), group ? "group" : "own", command, ...args], {
     ...rest,
     stdio: [stdin, stdout, stderr, "pipe"],
   } as Options) as unknown as ResultPromise;
