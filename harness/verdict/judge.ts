@@ -52,7 +52,7 @@ export interface FigureItem extends ItemBase {
   figure: string;
   unit: string;
   kind: "exact" | "noisy";
-  /** Declared, or "noisy (default)" when nothing declared it. */
+  /** False when neither the figure nor its unit said (then it is treated as noisy). */
   kindDeclared: boolean;
   better?: "higher" | "lower";
   baseline: SampleSummary & { values: number[] };

@@ -7,7 +7,7 @@ import { Command } from "commander";
 import { addGuestOptions, kernelChoice, type GuestCliOptions } from "../../harness/cli/kernel-options.ts";
 import { buildRequest, resolveKernel } from "../../harness/kernel/resolve.ts";
 import { DEFAULT_FRAGMENTS } from "../../harness/kernel/build.ts";
-import { seriesChoices } from "../../harness/cli/series-command.ts";
+import { budgetOption, DEFAULT_BUDGET_MIN, seriesChoices } from "../../harness/cli/series-command.ts";
 import { expandId, judge, loadMutants, parseMutant } from "../../harness/cli/mutants-command.ts";
 import { makeCase, makeRun } from "../report/fixtures.ts";
 
@@ -58,6 +58,15 @@ describe("pcshare series kernels", () => {
     const c = seriesChoices("a..b", { tree: "/src", debug: true });
     expect(buildRequest(c.baseline)).toEqual({ tree: "/src", debug: true });
     expect(buildRequest(c.patched)).toEqual({ tree: "/src", debug: true, series: "a..b" });
+  });
+});
+
+describe("pcshare series --budget", () => {
+  it("takes minutes, defaults, and names a bad value", () => {
+    expect(budgetOption(undefined)).toBe(DEFAULT_BUDGET_MIN);
+    expect(budgetOption("2.5")).toBe(2.5);
+    expect(() => budgetOption("0")).toThrow("--budget 0: expected a positive number of minutes");
+    expect(() => budgetOption("ten")).toThrow(/--budget ten/);
   });
 });
 
