@@ -116,7 +116,7 @@ export function formatComparison(c: Comparison): string {
 
 export function verdictLine(c: Comparison): string {
   if (c.fails) return `verdict: FAIL: ${c.significant.filter(failsComparison).length} significant change(s) for the worse`;
-  const open = c.inconclusive.length ? `; ${c.inconclusive.length} inconclusive item(s) listed above` : "";
+  const open = c.inconclusive.length ? `; ${c.inconclusive.length} inconclusive item(s) listed, not failing` : "";
   return `verdict: ok: no significant change for the worse${open}`;
 }
 
