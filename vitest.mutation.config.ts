@@ -13,6 +13,7 @@ export default defineConfig({
       "test/report/junit.test.ts",
       "test/report/kcidb.test.ts",
       "test/report/readable.test.ts",
+      "test/report/status-maps.test.ts",
     ],
   },
 });

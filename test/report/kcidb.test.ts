@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { OUTCOMES, type RunResult } from "../../harness/report/model.ts";
-import { KCIDB_STATUS, renderKcidb, toKcidb } from "../../harness/report/kcidb.ts";
+import { KCIDB_STATUS, headlineMeasurement, kcidbNumber, kcidbPath, kcidbStatus, renderKcidb, toKcidb } from "../../harness/report/kcidb.ts";
 import { applyKnownBugs } from "../../harness/verdict/known-bugs.ts";
 import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
 import { fullRun, makeCase, makeRun } from "./fixtures.ts";
@@ -242,5 +242,145 @@ describe("kcidb known bugs: issues and incidents", async () => {
     expect(t.misc.known_bugs).toEqual(["erofs-remount-inode-share-null-domain"]);
     expect(t.log_excerpt).toContain("RIP: 0010:strlen");
     expect(t.log_excerpt).toContain("check failed: a remount without domain_id did not leave inode_share on");
+  });
+});
+
+describe("kcidb details", () => {
+  const test0 = (c: Parameters<typeof makeCase>[0]) => (toKcidb(makeRun([makeCase(c)])).tests as Node[])[0];
+
+  it("gives units their KCIDB prefix: bytes binary, seconds metric, counts no unit", () => {
+    const cases: [string, Node][] = [
+      ["B", { value: 7, unit: "B", prefix: "binary" }],
+      ["s", { value: 7, unit: "s", prefix: "metric" }],
+      ["ms", { value: 7, unit: "ms" }],
+      ["pages", { value: 7, unit: "pages" }],
+      ["count", { value: 7 }],
+      ["", { value: 7 }],
+    ];
+    for (const [unit, number] of cases) expect(kcidbNumber({ name: "m", value: 7, unit }), unit).toEqual(number);
+  });
+
+  it("takes as headline the first finite measurement outside a series, else the first finite one", () => {
+    const m = (name: string, value: number, series?: string) => ({ name, value, unit: "B", ...(series ? { series } : {}) });
+    const head = (ms: ReturnType<typeof m>[]) => headlineMeasurement(makeCase({ id: "H1", name: "h", outcome: "pass", measurements: ms }))?.name;
+    expect(head([m("s1", 1, "a"), m("nan", NaN), m("plain", 2), m("later", 3)])).toBe("plain");
+    expect(head([m("inf", Infinity, "a"), m("s1", 1, "a"), m("s2", 2, "b")])).toBe("s1");
+    expect(head([m("nan", NaN)])).toBeUndefined();
+    expect(head([])).toBeUndefined();
+  });
+
+  it("leaves the number out of a skipped test, and keeps it for a failed one", () => {
+    const measurements = [{ name: "t", value: 3, unit: "s" }];
+    expect(test0({ id: "K1", name: "k", outcome: "skip", reason: "r", measurements }).number).toBeUndefined();
+    expect(test0({ id: "K1", name: "k", outcome: "fail", measurements }).number).toEqual({ value: 3, unit: "s", prefix: "metric" });
+  });
+
+  it("reports DONE only for a pass with measurements and no checks", () => {
+    const measurements = [{ name: "t", value: 3, unit: "s" }];
+    const checks = [{ name: "c", ok: true }];
+    expect(kcidbStatus(makeCase({ id: "D1", name: "d", outcome: "pass", measurements }))).toBe("DONE");
+    expect(kcidbStatus(makeCase({ id: "D1", name: "d", outcome: "pass", measurements, checks }))).toBe("PASS");
+    expect(kcidbStatus(makeCase({ id: "D1", name: "d", outcome: "pass" }))).toBe("PASS");
+    expect(kcidbStatus(makeCase({ id: "D1", name: "d", outcome: "xpass", measurements, reason: "r" }))).toBe("PASS");
+    expect(kcidbStatus(makeCase({ id: "D1", name: "d", outcome: "fail", measurements }))).toBe("FAIL");
+  });
+
+  it("makes any case id a valid test path", () => {
+    expect(kcidbPath(makeCase({ id: "M4b", name: "x", outcome: "pass" }))).toBe("erofs.pcshare.M4b");
+    expect(kcidbPath(makeCase({ id: "A b.c/d:é", name: "x", outcome: "pass" }))).toBe("erofs.pcshare.A_b_c_d__");
+    expect(kcidbPath(makeCase({ id: "x-y_z", name: "x", outcome: "pass" }))).toBe("erofs.pcshare.x-y_z");
+  });
+
+  it("gives each repetition and each case its own test id, stable across exports", () => {
+    const run = makeRun([0, 1].map((repeat) => makeCase({ id: "F1", name: "x", outcome: "pass", repeat })));
+    const ids = (toKcidb(run).tests as Node[]).map((t) => t.id);
+    expect(new Set(ids).size).toBe(2);
+    expect((toKcidb(run).tests as Node[]).map((t) => t.id)).toEqual(ids);
+    const other = makeRun([makeCase({ id: "F2", name: "x", outcome: "pass", repeat: 0 })]);
+    expect((toKcidb(other).tests as Node[])[0].id).not.toBe(ids[0]);
+  });
+
+  it("changes the build id with the kernel's hashes and release, and the checkout id with its version", () => {
+    const base = toKcidb(makeRun([]));
+    const rehashed = makeRun([]);
+    rehashed.kernel.hashes = { vmlinuz: "b".repeat(64) };
+    const rebuilt = makeRun([]);
+    rebuilt.kernel.release = "6.16.0-2-amd64";
+    const newer = makeRun([]);
+    newer.kernel.version = "6.16.4-1";
+    const id = (d: Record<string, unknown>, k: "builds" | "checkouts") => (d[k] as Node[])[0].id;
+    expect(id(toKcidb(rehashed), "builds")).not.toBe(id(base, "builds"));
+    expect(id(toKcidb(rehashed), "checkouts")).toBe(id(base, "checkouts"));
+    expect(id(toKcidb(rebuilt), "builds")).not.toBe(id(base, "builds"));
+    expect(id(toKcidb(newer), "checkouts")).not.toBe(id(base, "checkouts"));
+  });
+
+  it("describes checkout, build and environment", () => {
+    const d = toKcidb(makeRun([makeCase({ id: "F1", name: "x", outcome: "pass" })])) as Node;
+    expect(d.checkouts[0]).toMatchObject({ comment: "debian:sid 6.16.3-1", start_time: "2025-01-02T03:04:05.000Z", valid: true, misc: { source: "debian:sid", version: "6.16.3-1" } });
+    expect(d.builds[0]).toMatchObject({ comment: "6.16.0-1-amd64 (debian:sid)", architecture: "x86_64", status: "PASS" });
+    expect(d.builds[0].misc).toEqual({
+      release: "6.16.0-1-amd64",
+      hashes: { vmlinuz: "a".repeat(64) },
+      config: { CONFIG_EROFS_FS: "y", CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "y" },
+      tools: { "mkfs.erofs": "1.9.4", busybox: "1.35.0" },
+    });
+    expect(d.tests[0].environment.comment).toBe("builder: qemu 8.2.2, accel kvm, 2 cpus");
+    expect(d.tests[0].environment.misc).toEqual({ hostname: "builder", accel: "kvm", cpus: 2, qemu: "8.2.2", node: "v20.20.2" });
+  });
+
+  it("fills a test's fields from the case", () => {
+    const t = test0({
+      id: "F2",
+      name: "two",
+      outcome: "fail",
+      reason: "frames\nshared",
+      durationMs: 2500,
+      guestMs: 900,
+      repeat: 3,
+      tags: ["smoke"],
+      checks: [{ name: "ok one", ok: true }, { name: "bad one", ok: false, expected: "x" }],
+      crashes: [{ kind: "oops", title: "Oops: 0000", excerpt: "RIP: f" }],
+      findings: ["note"],
+      measurements: [{ name: "m", value: NaN, unit: "B", series: "s", x: 2 }],
+    });
+    expect(t.comment).toBe("F2 two: frames shared");
+    expect(t.start_time).toBe("2025-01-02T03:04:05.000Z");
+    expect(t.duration).toBe(2.5);
+    expect(t.misc).toEqual({
+      pcshare_outcome: "fail",
+      name: "two",
+      groups: ["F"],
+      tags: ["smoke"],
+      repeat: 3,
+      guest_ms: 900,
+      measurements: [{ name: "m", value: "NaN", unit: "B", series: "s", x: 2 }],
+      failed_checks: [{ name: "bad one", ok: false, expected: "x" }],
+      crashes: [{ kind: "oops", title: "Oops: 0000" }],
+      findings: ["note"],
+    });
+    expect(t.log_excerpt).toBe("check failed: bad one: expected x, seen ?\nOops: 0000\nRIP: f");
+    const plain = test0({ id: "F3", name: "three", outcome: "pass", durationMs: NaN });
+    expect(plain.comment).toBe("F3 three");
+    expect(plain.duration).toBe(0);
+    expect(plain.misc).not.toHaveProperty("repeat");
+    expect(plain.misc).not.toHaveProperty("guest_ms");
+    expect(plain).not.toHaveProperty("log_excerpt");
+    expect(plain).not.toHaveProperty("number");
+  });
+
+  it("cuts log_excerpt at the schema's 16384 characters and keeps a shorter one whole", () => {
+    const long = test0({ id: "L1", name: "l", outcome: "error", consoleExcerpt: "x".repeat(20000) });
+    expect(long.log_excerpt).toBe("x".repeat(16384));
+    const exact = test0({ id: "L1", name: "l", outcome: "error", consoleExcerpt: "y".repeat(16384) });
+    expect(exact.log_excerpt).toBe("y".repeat(16384));
+    const withSeen = test0({ id: "L1", name: "l", outcome: "fail", checks: [{ name: "c", ok: false, seen: "z" }] });
+    expect(withSeen.log_excerpt).toBe("check failed: c: expected ?, seen z");
+  });
+
+  it("ends the document with a newline and indents it", () => {
+    const text = renderKcidb(makeRun([]));
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(text).toContain('\n  "version": {\n    "major": 5,');
   });
 });

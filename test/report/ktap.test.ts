@@ -2,7 +2,7 @@
 // directive of every outcome, and sanitizing of names and diagnostics.
 import { describe, expect, it } from "vitest";
 import { OUTCOMES } from "../../harness/report/model.ts";
-import { KTAP_STATUS, renderKtap } from "../../harness/report/ktap.ts";
+import { KTAP_STATUS, ktapDiagnostics, ktapResultLine, ktapTotals, renderKtap } from "../../harness/report/ktap.ts";
 import { fullRun, makeCase, makeRun } from "./fixtures.ts";
 
 describe("ktap", () => {
@@ -98,5 +98,77 @@ describe("ktap", () => {
   it("names repeated cases apart", () => {
     const run = makeRun([0, 1].map((repeat) => makeCase({ id: "F1", name: "x", outcome: "pass", repeat })));
     expect(renderKtap(run)).toContain("ok 1 F1_x_r0\nok 2 F1_x_r1\n");
+  });
+});
+
+describe("ktap diagnostics", () => {
+  const diag = (c: Parameters<typeof makeCase>[0]) => ktapDiagnostics(makeCase(c));
+
+  it("gives the reason only for a failure (the directive carries it otherwise)", () => {
+    expect(diag({ id: "D1", name: "d", outcome: "fail", reason: "two\nlines" })).toEqual(["# reason: two lines"]);
+    for (const outcome of ["skip", "xfail", "xpass", "error", "timeout", "pass"] as const) expect(diag({ id: "D1", name: "d", outcome, reason: "r" }), outcome).toEqual([]);
+    expect(diag({ id: "D1", name: "d", outcome: "fail" })).toEqual([]);
+  });
+
+  it("prints failed checks with what of expected and seen there is, and skips passed ones", () => {
+    expect(
+      diag({
+        id: "D2",
+        name: "d",
+        outcome: "fail",
+        checks: [
+          { name: "both", ok: false, expected: "1", seen: "2" },
+          { name: "expected only", ok: false, expected: "1" },
+          { name: "seen only", ok: false, seen: "2" },
+          { name: "bare", ok: false },
+          { name: "passed", ok: true, expected: "1", seen: "1" },
+        ],
+      }),
+    ).toEqual([
+      "# check failed: both: expected 1, seen 2",
+      "# check failed: expected only: expected 1",
+      "# check failed: seen only: seen 2",
+      "# check failed: bare",
+    ]);
+  });
+
+  it("prints measurements with series and x, spaces in names folded to underscores", () => {
+    expect(
+      diag({
+        id: "D3",
+        name: "d",
+        outcome: "pass",
+        measurements: [
+          { name: "page cache", value: 1.23456, unit: "MiB", series: "shared", x: 4 },
+          { name: "t", value: 0, unit: "ms", x: 0 },
+          { name: "n", value: 3, unit: "" },
+        ],
+      }),
+    ).toEqual(["# measure page_cache=1.235 MiB series=shared x=4", "# measure t=0 ms x=0", "# measure n=3"]);
+  });
+
+  it("keeps blank lines of a diagnostic as a bare '#', and trailing blanks off", () => {
+    expect(diag({ id: "D4", name: "d", outcome: "pass", crashes: [{ kind: "bug", title: "t", excerpt: "" }], findings: ["f  "] })).toEqual([
+      "# crash bug: t",
+      "# finding: f",
+    ]);
+    expect(diag({ id: "D4", name: "d", outcome: "fail", reason: "   " })).toEqual(["# reason:"]);
+  });
+});
+
+describe("ktap result lines", () => {
+  it("prints the directive without a reason when there is none", () => {
+    expect(ktapResultLine(makeCase({ id: "R1", name: "r", outcome: "skip" }), 7)).toBe("ok 7 R1_r # SKIP");
+    expect(ktapResultLine(makeCase({ id: "R1", name: "r", outcome: "pass", reason: "ignored" }), 1)).toBe("ok 1 R1_r");
+    expect(ktapResultLine(makeCase({ id: "R1", name: "r", outcome: "fail", reason: "in diagnostics" }), 2)).toBe("not ok 2 R1_r");
+  });
+
+  it("counts every outcome in the totals line, timeouts as errors", () => {
+    const run = makeRun(
+      (["pass", "pass", "fail", "skip", "xfail", "xpass", "error", "timeout", "timeout"] as const).map((outcome, i) => makeCase({ id: `T${i}`, name: "t", outcome })),
+    );
+    expect(ktapTotals(run)).toBe("# Totals: pass:2 fail:1 xfail:1 xpass:1 skip:1 error:3");
+    expect(ktapTotals(makeRun([]))).toBe("# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:0");
+    expect(renderKtap(makeRun([]))).toBe("KTAP version 1\n1..0\n# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:0\n");
   });
 });
