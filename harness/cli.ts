@@ -5,6 +5,7 @@ import { addGuestOptions } from "./cli/kernel-options.ts";
 import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
+import { validateCommand } from "./cli/validate-inputs.ts";
 import { runCommand } from "./cli/run-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
@@ -21,7 +22,9 @@ program
     "Integration test suite for Linux EROFS page-cache sharing: builds fixture images, boots kernels " +
       "under QEMU, drives the guest case by case and measures whether mounts really share pages.",
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Every option and PCSHARE_* variable is checked before a command does any work.
+  .hook("preAction", (_self, action) => validateCommand(action.name(), action.processedArgs, action.opts()));
 
 program
   .command("doctor")

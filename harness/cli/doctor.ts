@@ -20,6 +20,14 @@ async function version(cmd: string, args = ["--version"]): Promise<string> {
   return (r.all ?? "").split("\n")[0].trim();
 }
 
+/** The QEMU PCSHARE_QEMU names (the one every command uses): it must answer --version. */
+async function qemuFromEnv(qemu: string): Promise<Line> {
+  const r = await execa(qemu, ["--version"], { reject: false, all: true });
+  const first = (r.all ?? "").split("\n")[0].trim();
+  const ok = r.exitCode === 0 && /QEMU/i.test(first);
+  return { ok, what: "qemu-system-x86_64 (PCSHARE_QEMU)", detail: ok ? `${qemu} ${first}` : `PCSHARE_QEMU=${qemu}: \`--version\` ${r.exitCode === 0 ? "does not name QEMU" : `failed (exit ${r.exitCode ?? r.signal})`}; point it at qemu-system-x86_64 or unset it` };
+}
+
 async function attempt(what: string, fn: () => Promise<string>): Promise<Line> {
   try {
     return { ok: true, what, detail: await fn() };
@@ -34,6 +42,10 @@ export async function doctorCommand(opts: { kernel?: string; json?: boolean }): 
   lines.push({ ok: true, what: "cache", detail: cacheRoot() });
   const missingPkgs: string[] = [];
   for (const r of REQUIREMENTS) {
+    if (r.command === "qemu-system-x86_64" && process.env.PCSHARE_QEMU) {
+      lines.push(await qemuFromEnv(process.env.PCSHARE_QEMU));
+      continue;
+    }
     const p = await which(r.command);
     if (!p) missingPkgs.push(r.pkg);
     lines.push({ ok: !!p, what: r.command, detail: p ? `${p} ${r.command.startsWith("qemu") ? await version(p) : ""}`.trim() : `missing (${r.why}): apt-get install ${r.pkg}` });

@@ -6,6 +6,7 @@ import { Option, type Command } from "commander";
 import { resolveKernel, DEFAULT_KERNEL, type KernelChoice } from "../kernel/resolve.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import type { Drive } from "../vm/qemu-args.ts";
+import { intIn } from "./validate.ts";
 
 export interface GuestCliOptions {
   kernel?: string;
@@ -67,8 +68,7 @@ export function drivesFrom(opts: GuestCliOptions): Drive[] {
   });
 }
 
+/** A numeric option validate-inputs.ts has already checked against its limits. */
 export function intOption(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
-  return n;
+  return intIn(value, name, { min: 1, max: Number.MAX_SAFE_INTEGER });
 }

@@ -49,6 +49,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     specFiles: opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : DEFAULT_SPECS,
     repeat: intOption(opts.repeat, "--repeat"),
     memoryMiB: intOption(opts.memory, "--memory"),
+    cpus: intOption(opts.cpus, "--cpus"),
     onResult: layeredPrinter(kernel.info, bugs, printResult),
   });
   const run = applyKnownBugs(raw, bugs);

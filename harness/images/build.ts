@@ -143,7 +143,7 @@ async function buildImage(spec: ImageSpec, tools: ErofsTools, opts: BuildOptions
   const step = fresh ? progress(`Building image ${spec.name}`) : undefined;
   let dir: string;
   try {
-    dir = await cachedDir("images", entry, (out) => buildInto(out, spec, tools, key, uuidFrom(hex(canonical)), opts));
+    dir = await cachedDir("images", entry, (out) => buildInto(out, spec, tools, key, uuidFrom(hex(canonical)), opts), { check: imageEntryProblem });
   } catch (err) {
     step?.fail();
     throw err;
@@ -328,13 +328,29 @@ async function buildDerived(spec: ImageSpec, tools: ErofsTools, get: (n: string)
         },
       };
       await writeManifest(path.join(out, MANIFEST_FILE), manifest);
-    });
+    }, { check: imageEntryProblem });
   } catch (err) {
     step?.fail();
     throw err;
   }
   step?.ok();
   return builtFromEntry(spec.name, dir);
+}
+
+/** An image entry against its manifest: the image and devices have the recorded size and sha256. */
+async function imageEntryProblem(dir: string): Promise<string | undefined> {
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(path.join(dir, MANIFEST_FILE));
+  } catch (err) {
+    return `${MANIFEST_FILE}: ${(err as Error).message}`;
+  }
+  for (const f of [manifest.image, ...manifest.devices]) {
+    const st = await stat(path.join(dir, f.file)).catch(() => undefined);
+    if (!st) return `${f.file} is missing`;
+    if (st.size !== f.size) return `${f.file} is ${st.size} bytes, its manifest says ${f.size}`;
+  }
+  return undefined;
 }
 
 /** A cache entry's image, devices and manifest, as callers see a built image. */

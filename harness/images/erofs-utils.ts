@@ -5,7 +5,7 @@
 import { copyFile, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { cachedDir, cachePath } from "../util/cache.ts";
+import { cachedDir, cachePath, lookupEntry } from "../util/cache.ts";
 import { DebianArchive, extractDeb } from "../util/debian-archive.ts";
 import { progress } from "../util/progress.ts";
 
@@ -135,7 +135,8 @@ async function cachedProvisioned(): Promise<string | undefined> {
     .map((n) => ({ n, v: n.slice(PREFIX.length).replace(/-.*$/, "") }))
     .filter(({ v }) => /^\d+(\.\d+)*$/.test(v) && atLeast(v, MIN_VERSION))
     .sort((a, b) => (atLeast(a.v, b.v) ? -1 : 1));
-  return versions.length ? path.join(area, versions[0].n) : undefined;
+  // Checked before use; a damaged copy is removed (then sid is asked again).
+  return versions.length ? lookupEntry("tools", versions[0].n) : undefined;
 }
 
 async function downloadFromSid(): Promise<string> {

@@ -18,7 +18,7 @@ import { createWriteStream } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { cachedDir, cachePath } from "../util/cache.ts";
+import { cachedDir, lookupEntry } from "../util/cache.ts";
 import { sha256File } from "../util/hash.ts";
 import { progress } from "../util/progress.ts";
 import { loadCachedKernel } from "./debian.ts";
@@ -82,12 +82,8 @@ export async function builtKernel(req: BuildRequest = {}): Promise<Kernel> {
   const fh = fragmentsHash(frags);
   const stem = `built-${source.key}-f${fh.slice(0, 12)}-s${series ? series.hash.slice(0, 12) : "none"}-v${LAYOUT}`;
   if (source.kind === "debian") {
-    try {
-      await stat(path.join(cachePath("kernels", stem), "kernel.json"));
-      return loadBuiltKernel(cachePath("kernels", stem));
-    } catch {
-      /* not built yet */
-    }
+    const ready = await lookupEntry("kernels", stem);
+    if (ready) return loadBuiltKernel(ready);
   }
   const ws = path.join(workspaceRoot(), `${source.key}-f${fh.slice(0, 12)}`);
   const unlock = await acquireLock(path.join(ws, "lock"));

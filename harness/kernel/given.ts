@@ -1,7 +1,8 @@
 // A kernel the user built: `--kernel PATH` (a bzImage) with an optional modules directory
 // (`--modules DIR`, e.g. a `make modules_install INSTALL_MOD_PATH=` tree) and config (a `.config`
 // beside it or in the build tree two levels up, or `--kernel-config FILE`).
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { cachedDir } from "../util/cache.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
@@ -19,6 +20,30 @@ export async function bzImageRelease(image: string): Promise<string> {
   return buf.toString("latin1", off, end).split(" ")[0] || "unknown";
 }
 
+/**
+ * The guest modules (and their dependencies) from a modules tree, in load order. They are collected
+ * first and the cache entry is keyed by the collected bytes, so a changed module in the same
+ * directory is a new entry, never the old one.
+ */
+async function givenModules(modDir: string): Promise<string[]> {
+  const work = await mkdtemp(path.join(tmpdir(), "pcshare-modules-"));
+  try {
+    const builtinFile = await firstExisting([path.join(modDir, "modules.builtin")]);
+    const builtin = builtinFile ? parseBuiltin(await readFile(builtinFile, "utf8")) : new Set<string>();
+    const mods = await collectModules(modDir, guestModules(), path.join(work, "modules"), builtin);
+    const parts = [JSON.stringify(mods)];
+    for (const m of mods.order) parts.push(`${m}\0${await sha256File(path.join(work, "modules", m))}`);
+    const key = `given-modules-${sha256Hex(parts.join("\n")).slice(0, 32)}`;
+    const cached = await cachedDir("kernels", key, async (tmp) => {
+      await cp(path.join(work, "modules"), path.join(tmp, "modules"), { recursive: true });
+      await writeFile(path.join(tmp, "modules.json"), JSON.stringify(mods));
+    });
+    return mods.order.map((m) => path.join(cached, "modules", m));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 export async function givenKernel(image: string, opts: { modulesDir?: string; configFile?: string } = {}): Promise<Kernel> {
   const abs = path.resolve(image);
   try {
@@ -32,19 +57,7 @@ export async function givenKernel(image: string, opts: { modulesDir?: string; co
   const config = configFile ? parseConfig(await readFile(configFile, "utf8")) : {};
   const release = await bzImageRelease(abs);
   const imageHash = await sha256File(abs);
-  let modules: string[] = [];
-  if (opts.modulesDir) {
-    const modDir = path.resolve(opts.modulesDir);
-    const key = `given-${sha256Hex(imageHash + "\0" + modDir + "\0" + guestModules().join(",")).slice(0, 24)}`;
-    const cached = await cachedDir("kernels", key, async (tmp) => {
-      const builtinFile = await firstExisting([path.join(modDir, "modules.builtin")]);
-      const builtin = builtinFile ? parseBuiltin(await readFile(builtinFile, "utf8")) : new Set<string>();
-      const mods = await collectModules(modDir, guestModules(), path.join(tmp, "modules"), builtin);
-      await writeFile(path.join(tmp, "modules.json"), JSON.stringify(mods));
-    });
-    const meta = JSON.parse(await readFile(path.join(cached, "modules.json"), "utf8")) as { order: string[] };
-    modules = meta.order.map((m) => path.join(cached, "modules", m));
-  }
+  const modules = opts.modulesDir ? await givenModules(path.resolve(opts.modulesDir)) : [];
   const vmlinux = await firstExisting([path.join(dir, "vmlinux"), path.resolve(dir, "../../../vmlinux")]);
   return {
     info: {

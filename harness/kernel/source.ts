@@ -40,7 +40,8 @@ export async function debianSource(suite = DEFAULT_DEBIAN_SUITE): Promise<Source
     throw new Error(`Debian ${suite}: linux-source is ${meta.version} but the default kernel is ${version}; retry after the archive settles`);
   }
   const key = `debian-${pkg}-${version}-v${LAYOUT}`.replace(/[^A-Za-z0-9.+_-]/g, "_");
-  const entry = await cachedDir("sources", key, (tmp) => unpackDebianSource(archive, pkg, tmp));
+  // Sizes only: the tree is large and its files are hard-linked into build workspaces (which moves their ctime).
+  const entry = await cachedDir("sources", key, (tmp) => unpackDebianSource(archive, pkg, tmp), { verify: "size" });
   const dir = path.join(entry, "tree");
   return { dir, kind: "debian", key: `debian-${version}`.replace(/[^A-Za-z0-9.+_-]/g, "_"), label: `debian-source:${version}`, base: version, git: false };
 }

@@ -30,6 +30,8 @@ export interface RunOptions {
   specFiles: string[];
   repeat?: number;
   memoryMiB?: number;
+  /** Guest CPUs (default: bootGuest's). */
+  cpus?: number;
   /** Boot a standby guest beside the running one (default: when the host has 2+ CPUs; PCSHARE_SPARE_GUEST=0 turns it off). */
   spareGuest?: boolean;
   /** Called after each case with its result (for live progress). */
@@ -87,6 +89,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     const booting = bootGuest(opts.kernel, {
       drives,
       memoryMiB: opts.memoryMiB,
+      cpus: opts.cpus,
       artifactsDir: path.join(opts.outDir, `boot-${bootsStarted}`),
       signal: stop.signal,
     });

@@ -6,6 +6,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { cacheRoot } from "../util/cache.ts";
 import { sha256Hex } from "../util/hash.ts";
+import { InputError } from "../util/input-error.ts";
 import { qemuArgs, guestCmdline, type HostCaps } from "./qemu-args.ts";
 
 export interface AccelDecision {
@@ -40,8 +41,22 @@ export async function probeKvmBoot(qemu: string, kernel: string, initrd: string)
 
 export async function chooseAccel(qemu: string, kernel: string, initrd: string): Promise<AccelDecision> {
   const forced = process.env.PCSHARE_ACCEL;
-  if (forced === "tcg" || forced === "kvm") return { accel: forced, reason: `PCSHARE_ACCEL=${forced}` };
-  if (!(await kvmAccessible())) return { accel: "tcg", reason: "/dev/kvm missing or not accessible" };
+  if (forced === "tcg") return { accel: "tcg", reason: "PCSHARE_ACCEL=tcg" };
+  if (!(await kvmAccessible())) {
+    if (forced === "kvm") throw new InputError("PCSHARE_ACCEL=kvm: /dev/kvm is missing or not accessible here; unset PCSHARE_ACCEL to use TCG");
+    return { accel: "tcg", reason: "/dev/kvm missing or not accessible" };
+  }
+  const decision = await probedAccel(qemu, kernel, initrd);
+  // An explicit kvm is honoured only where KVM works: otherwise every boot would fail obscurely.
+  if (forced === "kvm") {
+    if (decision.accel !== "kvm") throw new InputError(`PCSHARE_ACCEL=kvm: KVM does not work on this host (${decision.reason}); unset PCSHARE_ACCEL to use TCG`);
+    return { accel: "kvm", reason: `PCSHARE_ACCEL=kvm (${decision.reason})` };
+  }
+  return decision;
+}
+
+/** The KVM probe's verdict, cached per host boot (boot_id), kernel and QEMU binary. */
+async function probedAccel(qemu: string, kernel: string, initrd: string): Promise<AccelDecision> {
   const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "unknown")).trim();
   const file = path.join(cacheRoot(), "probes", `kvm2-${bootId}-${sha256Hex(kernel + "\0" + qemu).slice(0, 16)}.json`);
   try {

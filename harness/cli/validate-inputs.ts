@@ -1,0 +1,163 @@
+// Which checks (validate.ts) apply to which command's options, and the PCSHARE_* environment
+// variables. validateCommand() runs before a command's action: nothing is downloaded, built or booted
+// until every input has passed.
+import { access, constants } from "node:fs/promises";
+import path from "node:path";
+import {
+  InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
+  checkSeries, checkImageOption, checkSpecFiles, checkFragments, checkReportFormats,
+} from "./validate.ts";
+
+type Opts = Record<string, unknown>;
+const fail = (msg: string): never => {
+  throw new InputError(msg);
+};
+const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === "string" ? [v] : []);
+
+/** The PCSHARE_* variables pcshare reads, each with its check. */
+export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise<void> | void> = {
+  PCSHARE_ACCEL: (v, n) => {
+    if (v !== "kvm" && v !== "tcg") fail(`${n}=${v}: unknown accelerator; use kvm or tcg, or unset it to probe`);
+  },
+  PCSHARE_QEMU: async (v, n) => {
+    await checkFile(v, n, "point it at qemu-system-x86_64 or unset it");
+    await access(v, constants.X_OK).catch(() => fail(`${n}=${v}: not executable; point it at qemu-system-x86_64 or unset it`));
+  },
+  PCSHARE_KERNEL: (v, n) => checkKernelSpec(v, `${n}=`),
+  PCSHARE_CACHE: (v, n) => checkWritableDir(v, `${n}=`),
+  PCSHARE_BUILD_JOBS: (v, n) => void intIn(v, `${n}=`, LIMITS.buildJobs),
+  PCSHARE_EXTRA_MODULES: (v, n) => {
+    for (const m of v.split(",").map((x) => x.trim()).filter(Boolean)) {
+      if (!/^[A-Za-z0-9_-]+$/.test(m)) fail(`${n}=${v}: "${m}" is not a module name; give comma-separated names such as ext4,xfs`);
+    }
+  },
+  PCSHARE_BUSYBOX: (v, n) => checkFile(v, `${n}=`, "point it at a statically linked busybox or unset it"),
+  PCSHARE_EROFS_UTILS_DIR: (v, n) => checkDir(v, `${n}=`, "point it at a directory with mkfs.erofs and dump.erofs or unset it"),
+  PCSHARE_SPARE_GUEST: (v, n) => {
+    if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
+  },
+  PCSHARE_QUIET: (v, n) => {
+    if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
+  },
+  PCSHARE_DEBIAN_MIRROR: (v, n) => {
+    if (!/^https?:\/\/[^\s/]+/.test(v)) fail(`${n}=${v}: not an http(s) URL; give e.g. http://deb.debian.org/debian`);
+  },
+};
+
+/** Variables the test suite reads (not pcshare itself): accepted without a warning. */
+const TEST_VARIABLES = new Set(["PCSHARE_SKIP_BUILD_TESTS"]);
+
+export async function validateEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("PCSHARE_") || value === undefined) continue;
+    const check = ENV_CHECKS[name];
+    if (check) {
+      if (value === "") fail(`${name} is set but empty; give a value or unset it`);
+      await check(value, name);
+    } else if (!TEST_VARIABLES.has(name)) {
+      process.stderr.write(`pcshare: warning: ${name} is not a variable pcshare reads (known: ${Object.keys(ENV_CHECKS).join(", ")})\n`);
+    }
+  }
+}
+
+/** --kernel/--modules/--kernel-config/build options/--image/--memory/--cpus of the guest commands. */
+async function guestOptions(o: Opts): Promise<void> {
+  intIn(String(o.memory), "--memory", LIMITS.memoryMiB, " MiB (the guest needs at least 256 MiB; the host has " + LIMITS.memoryMiB.max + " MiB)");
+  intIn(String(o.cpus), "--cpus", LIMITS.cpus);
+  const building = o.tree !== undefined || o.series !== undefined || o.debug === true || list(o.fragment).length > 0;
+  const given = ["kernel", "modules", "kernelConfig"].filter((k) => o[k] !== undefined);
+  if (building && given.length) {
+    fail(`--${given.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(", --")} cannot be combined with --tree/--series/--debug/--fragment (those build a kernel from source)`);
+  }
+  if (typeof o.kernel === "string") await checkKernelSpec(o.kernel, "--kernel");
+  const kernelIsFile = (typeof o.kernel === "string" ? o.kernel : process.env.PCSHARE_KERNEL ?? "debian:").startsWith("debian:") === false;
+  if (typeof o.modules === "string") {
+    if (!kernelIsFile) fail(`--modules ${o.modules}: only for a --kernel bzImage path (Debian kernels bring their own modules)`);
+    await checkModulesDir(o.modules);
+  }
+  if (typeof o.kernelConfig === "string") {
+    if (!kernelIsFile) fail(`--kernel-config ${o.kernelConfig}: only for a --kernel bzImage path (Debian kernels bring their own config)`);
+    await checkKernelConfig(o.kernelConfig);
+  }
+  await buildOptions(o);
+  for (const img of list(o.image)) await checkImageOption(img);
+}
+
+async function buildOptions(o: Opts): Promise<void> {
+  if (typeof o.tree === "string") {
+    await checkDir(o.tree, "--tree", "give a Linux source tree");
+    await access(path.join(o.tree, "Makefile")).catch(() => fail(`--tree ${o.tree}: not a Linux source tree (no Makefile in it); give a kernel source checkout`));
+  }
+  if (typeof o.series === "string") await checkSeries(o.series, "--series", o.tree as string | undefined);
+  await checkFragments(list(o.fragment));
+}
+
+async function resultsOptions(o: Opts): Promise<void> {
+  if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
+  if (o.spec !== undefined) await checkSpecFiles(list(o.spec), "--spec");
+}
+
+async function checkResultsFile(f: string, name: string): Promise<void> {
+  await checkFile(f, name, "give the results.json of an earlier run");
+}
+
+/** Per command: the checks of its arguments and options. */
+const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
+  doctor: async (_a, o) => {
+    if (typeof o.kernel === "string") await checkKernelSpec(o.kernel, "--kernel");
+  },
+  shell: async (_a, o) => {
+    await guestOptions(o);
+    if (!o.showCommand && !process.stdin.isTTY) fail("pcshare shell needs a terminal on stdin (it is interactive); use `pcshare exec -- CMD` to run a command without one");
+  },
+  exec: async (a, o) => {
+    if (list(a[0]).length === 0) fail("pcshare exec needs a command: pcshare exec -- uname -a");
+    intIn(String(o.timeout), "--timeout", LIMITS.timeoutS, " seconds");
+    await guestOptions(o);
+  },
+  run: async (_a, o) => {
+    intIn(String(o.repeat), "--repeat", LIMITS.repeat);
+    await guestOptions(o);
+    await resultsOptions(o);
+  },
+  series: async (a, o) => {
+    intIn(String(o.memory), "--memory", LIMITS.memoryMiB, " MiB");
+    await buildOptions({ ...o, series: undefined });
+    await checkSeries(String(a[0]), "series", o.tree as string | undefined);
+    await resultsOptions(o);
+  },
+  mutants: async (_a, o) => {
+    intIn(String(o.memory), "--memory", LIMITS.memoryMiB, " MiB");
+    await checkDir(String(o.dir), "--dir", "give a directory of mutant .patch files");
+    await resultsOptions(o);
+  },
+  report: async (a, o) => {
+    await checkResultsFile(String(a[0]), "results");
+    if (o.format) checkReportFormats(list(o.format));
+    if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
+  },
+  compare: async (a) => {
+    await checkResultsFile(String(a[0]), "baseline");
+    await checkResultsFile(String(a[1]), "patched");
+  },
+  build: async (a) => {
+    if (list(a[0]).length) await checkSpecFiles(list(a[0]), "spec");
+  },
+  inspect: async (a) => {
+    await checkFile(String(a[0]), "image", "give an EROFS image file");
+  },
+  mutate: async (a, o) => {
+    if (o.list || !o.mutation) return;
+    const image = a[0];
+    if (typeof image !== "string") return fail("images mutate needs an input IMAGE: pcshare images mutate IMAGE --mutation NAME --out FILE");
+    await checkFile(image, "image", "give an EROFS image file");
+    if (typeof o.out !== "string") fail("images mutate needs --out FILE (where to write the mutated image)");
+    await checkWritableDir(path.dirname(path.resolve(o.out as string)), "--out (its directory)");
+  },
+};
+
+/** Validate the environment, then the arguments and options of `command` (its name as commander knows it). */
+export async function validateCommand(command: string, args: unknown[], opts: Opts): Promise<void> {
+  await validateEnvironment();
+  await COMMANDS[command]?.(args, opts);
+}
