@@ -6,6 +6,7 @@ import { doctorCommand } from "./cli/doctor.ts";
 import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
 import { validateCommand } from "./cli/validate-inputs.ts";
+import { describeErrno } from "./cli/validate.ts";
 import { runCommand } from "./cli/run-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
@@ -148,7 +149,15 @@ function exit(code: number): void {
   process.exitCode = code;
 }
 
+/** What to print for an error: a VM's long story, or one line (a system error names its path and the problem in words). */
+function describe(err: Error): string {
+  if (err instanceof VmError) return err.details();
+  const e = err as NodeJS.ErrnoException;
+  if (e.code && e.path && e.syscall) return `${e.path}: ${describeErrno(e.code)} (${e.syscall}); check the path, its permissions and the free space there`;
+  return err.message;
+}
+
 program.parseAsync().catch((err: Error) => {
-  process.stderr.write(`pcshare: ${err instanceof VmError ? err.details() : err.message}\n`);
+  process.stderr.write(`pcshare: ${describe(err)}\n`);
   process.exitCode = 2;
 });

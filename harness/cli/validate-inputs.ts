@@ -2,6 +2,8 @@
 // variables. validateCommand() runs before a command's action: nothing is downloaded, built or booted
 // until every input has passed.
 import { access, constants } from "node:fs/promises";
+import { readResults } from "../report/index.ts";
+import { MUTATIONS } from "../images/erofs/mutate.ts";
 import path from "node:path";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
@@ -20,7 +22,7 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
     if (v !== "kvm" && v !== "tcg") fail(`${n}=${v}: unknown accelerator; use kvm or tcg, or unset it to probe`);
   },
   PCSHARE_QEMU: async (v, n) => {
-    await checkFile(v, n, "point it at qemu-system-x86_64 or unset it");
+    await checkFile(v, `${n}=`, "point it at qemu-system-x86_64 or unset it");
     await access(v, constants.X_OK).catch(() => fail(`${n}=${v}: not executable; point it at qemu-system-x86_64 or unset it`));
   },
   PCSHARE_KERNEL: (v, n) => checkKernelSpec(v, `${n}=`),
@@ -60,9 +62,14 @@ export async function validateEnvironment(env: NodeJS.ProcessEnv = process.env):
   }
 }
 
+function memoryOption(v: unknown): void {
+  const { min, max } = LIMITS.memoryMiB;
+  intIn(String(v), "--memory", LIMITS.memoryMiB, ` MiB (${min} is the smallest guest pcshare boots, ${max} the host's memory)`);
+}
+
 /** --kernel/--modules/--kernel-config/build options/--image/--memory/--cpus of the guest commands. */
 async function guestOptions(o: Opts): Promise<void> {
-  intIn(String(o.memory), "--memory", LIMITS.memoryMiB, " MiB (the guest needs at least 256 MiB; the host has " + LIMITS.memoryMiB.max + " MiB)");
+  memoryOption(o.memory);
   intIn(String(o.cpus), "--cpus", LIMITS.cpus);
   const building = o.tree !== undefined || o.series !== undefined || o.debug === true || list(o.fragment).length > 0;
   const given = ["kernel", "modules", "kernelConfig"].filter((k) => o[k] !== undefined);
@@ -99,6 +106,7 @@ async function resultsOptions(o: Opts): Promise<void> {
 
 async function checkResultsFile(f: string, name: string): Promise<void> {
   await checkFile(f, name, "give the results.json of an earlier run");
+  await readResults(f).catch((err: Error) => fail(`${err.message}; give the results.json of an earlier run`));
 }
 
 /** Per command: the checks of its arguments and options. */
@@ -121,13 +129,13 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     await resultsOptions(o);
   },
   series: async (a, o) => {
-    intIn(String(o.memory), "--memory", LIMITS.memoryMiB, " MiB");
+    memoryOption(o.memory);
     await buildOptions({ ...o, series: undefined });
     await checkSeries(String(a[0]), "series", o.tree as string | undefined);
     await resultsOptions(o);
   },
   mutants: async (_a, o) => {
-    intIn(String(o.memory), "--memory", LIMITS.memoryMiB, " MiB");
+    memoryOption(o.memory);
     await checkDir(String(o.dir), "--dir", "give a directory of mutant .patch files");
     await resultsOptions(o);
   },
@@ -148,6 +156,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   },
   mutate: async (a, o) => {
     if (o.list || !o.mutation) return;
+    if (!(String(o.mutation) in MUTATIONS)) fail(`--mutation ${o.mutation}: unknown (known: ${Object.keys(MUTATIONS).join(", ")}); see pcshare images mutate --list`);
     const image = a[0];
     if (typeof image !== "string") return fail("images mutate needs an input IMAGE: pcshare images mutate IMAGE --mutation NAME --out FILE");
     await checkFile(image, "image", "give an EROFS image file");

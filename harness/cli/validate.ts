@@ -27,9 +27,14 @@ export const LIMITS = {
 /** An integer option in [min, max]; returns it. */
 export function intIn(value: string, name: string, lim: { min: number; max: number }, unit = ""): number {
   const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) fail(`${name} ${JSON.stringify(value)}: not a whole number; give an integer from ${lim.min} to ${lim.max}${unit}`);
-  if (n < lim.min || n > lim.max) fail(`${name} ${value}: out of range; give an integer from ${lim.min} to ${lim.max}${unit}`);
+  if (!Number.isSafeInteger(n)) fail(`${label(name, JSON.stringify(value))}: not a whole number; give an integer from ${lim.min} to ${lim.max}${unit}`);
+  if (n < lim.min || n > lim.max) fail(`${label(name, value)}: out of range; give an integer from ${lim.min} to ${lim.max}${unit}`);
   return n;
+}
+
+/** "--kernel FILE" for an option, "PCSHARE_KERNEL=FILE" for a variable (its name given with the "="). */
+export function label(name: string, value: string): string {
+  return name.endsWith("=") ? `${name}${value}` : `${name} ${value}`;
 }
 
 async function statOrUndefined(p: string) {
@@ -39,36 +44,51 @@ async function statOrUndefined(p: string) {
 /** A readable regular file. */
 export async function checkFile(p: string, name: string, hint = ""): Promise<void> {
   const st = await statOrUndefined(p);
-  if (!st) fail(`${name} ${p}: no such file${hint ? `; ${hint}` : ""}`);
-  if (!st!.isFile()) fail(`${name} ${p}: not a regular file${hint ? `; ${hint}` : ""}`);
-  await access(p, constants.R_OK).catch(() => fail(`${name} ${p}: not readable; fix its permissions`));
+  if (!st) fail(`${label(name, p)}: no such file${hint ? `; ${hint}` : ""}`);
+  if (!st!.isFile()) fail(`${label(name, p)}: not a regular file${hint ? `; ${hint}` : ""}`);
+  await access(p, constants.R_OK).catch(() => fail(`${label(name, p)}: not readable; fix its permissions`));
 }
 
 /** An existing directory. */
 export async function checkDir(p: string, name: string, hint = ""): Promise<void> {
   const st = await statOrUndefined(p);
-  if (!st) fail(`${name} ${p}: no such directory${hint ? `; ${hint}` : ""}`);
-  if (!st!.isDirectory()) fail(`${name} ${p}: not a directory${hint ? `; ${hint}` : ""}`);
+  if (!st) fail(`${label(name, p)}: no such directory${hint ? `; ${hint}` : ""}`);
+  if (!st!.isDirectory()) fail(`${label(name, p)}: not a directory${hint ? `; ${hint}` : ""}`);
 }
 
 /** A directory pcshare can write into: created if absent; a file, a read-only place or a dead end is an error. */
 export async function checkWritableDir(p: string, name: string): Promise<void> {
   const abs = path.resolve(p);
   const st = await statOrUndefined(abs);
-  if (st && !st.isDirectory()) fail(`${name} ${p}: is a file, not a directory; name a directory (it is created if missing)`);
+  if (st && !st.isDirectory()) fail(`${label(name, p)}: is a file, not a directory; name a directory (it is created if missing)`);
   try {
     await mkdir(abs, { recursive: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOTDIR" || code === "EEXIST") fail(`${name} ${p}: a parent of it is a file, not a directory; name a directory`);
-    fail(`${name} ${p}: cannot create it (${describeErrno(code)}); name a writable directory`);
+    if (code === "ENOTDIR" || code === "EEXIST") fail(`${label(name, p)}: a parent of it is a file, not a directory; name a directory`);
+    // mkdir -p reports the component it failed on; the useful fact is why the nearest existing parent refuses.
+    const parent = await nearestExisting(path.dirname(abs));
+    const why = await writeProbe(parent);
+    fail(`${label(name, p)}: cannot create it: ${parent} is not writable (${why ?? describeErrno(code)}); name a writable directory`);
   }
-  const probe = path.join(abs, `.pcshare-write-test-${process.pid}`);
+  const why = await writeProbe(abs);
+  if (why) fail(`${label(name, p)}: not writable (${why}); name a writable directory`);
+}
+
+async function nearestExisting(p: string): Promise<string> {
+  while (!(await statOrUndefined(p)) && path.dirname(p) !== p) p = path.dirname(p);
+  return p;
+}
+
+/** Why a file cannot be created in `dir` (in words), or undefined when it can. */
+async function writeProbe(dir: string): Promise<string | undefined> {
+  const probe = path.join(dir, `.pcshare-write-test-${process.pid}`);
   try {
     await writeFile(probe, "");
     await rm(probe, { force: true });
+    return undefined;
   } catch (err) {
-    fail(`${name} ${p}: not writable (${describeErrno((err as NodeJS.ErrnoException).code)}); name a writable directory`);
+    return describeErrno((err as NodeJS.ErrnoException).code);
   }
 }
 
@@ -104,12 +124,12 @@ export async function kernelImageKind(file: string): Promise<"bzImage" | "elf" |
 /** `--kernel` (or PCSHARE_KERNEL): debian:<suite|version>, or an existing bzImage/ELF kernel file. */
 export async function checkKernelSpec(spec: string, name: string): Promise<void> {
   if (spec.startsWith("debian:")) {
-    if (!/^debian:[A-Za-z0-9][A-Za-z0-9.+~_-]*$/.test(spec)) fail(`${name} ${spec}: needs a Debian suite or version, e.g. debian:sid or debian:7.2.13`);
+    if (!/^debian:[A-Za-z0-9][A-Za-z0-9.+~_-]*$/.test(spec)) fail(`${label(name, spec)}: needs a Debian suite or version, e.g. debian:sid or debian:7.2.13`);
     return;
   }
   const hint = "give a bzImage (arch/x86/boot/bzImage), an ELF vmlinux, or debian:<suite>";
   await checkFile(spec, name, hint);
-  if (!(await kernelImageKind(spec))) fail(`${name} ${spec}: not a kernel image (no bzImage header, not ELF); ${hint}`);
+  if (!(await kernelImageKind(spec))) fail(`${label(name, spec)}: not a kernel image (no bzImage header, not ELF); ${hint}`);
 }
 
 /** A modules tree must hold at least one module file. */
@@ -145,18 +165,18 @@ export async function checkSeries(spec: string, name: string, tree?: string): Pr
   const st = await statOrUndefined(spec);
   if (!st) {
     if (/\.\./.test(spec) && !spec.includes("/")) {
-      if (!tree) fail(`${name} ${spec}: a git range needs --tree pointing at a git checkout`);
+      if (!tree) fail(`${label(name, spec)}: a git range needs --tree pointing at a git checkout`);
       return;
     }
-    fail(`${name} ${spec}: no such file or directory; give an mbox, a .patch, a directory of patches, or A..B with a git --tree`);
+    fail(`${label(name, spec)}: no such file or directory; give an mbox, a .patch, a directory of patches, or A..B with a git --tree`);
   }
   let series;
   try {
     series = await loadSeries(spec);
   } catch (err) {
-    fail(`${name} ${spec}: ${(err as Error).message.replace(/^series \S+: /, "")}`);
+    fail(`${label(name, spec)}: ${(err as Error).message.replace(/^series \S+: /, "")}; give an mbox, a .patch file or a directory of them`);
   }
-  if (!series!.patches.length) fail(`${name} ${spec}: no patches in it; give an mbox, a .patch file or a directory of them`);
+  if (!series!.patches.length) fail(`${label(name, spec)}: no patches in it; give an mbox, a .patch file or a directory of them`);
 }
 
 /** `--image NAME=PATH`: a name usable as a device link and an existing image file. */
@@ -188,7 +208,7 @@ export async function checkFragments(names: string[]): Promise<void> {
     try {
       await loadFragment(n);
     } catch (err) {
-      fail(`--fragment ${n}: ${(err as Error).message.replace(/^config fragment "[^"]*": /, "")}`);
+      fail(`--fragment ${n}: ${(err as Error).message.replace(/^config fragment "[^"]*": /, "")}; name one of them or give a path`);
     }
   }
 }

@@ -12,6 +12,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { cachedDir, cachePath } from "../util/cache.ts";
 import { progress } from "../util/progress.ts";
+import { InputError } from "../util/input-error.ts";
 import { erofsTools, type ErofsTools } from "./erofs-utils.ts";
 import { loadSpecs, type ImageSpec, type NpmSource } from "./spec.ts";
 import { writeTree } from "./generate.ts";
@@ -79,11 +80,31 @@ const hex = (s: string) => bytesToHex(sha256(new TextEncoder().encode(s)));
 
 /** The content-defining part of a spec (no file/line), with the source's content hash. */
 async function canonicalSpec(spec: ImageSpec): Promise<string> {
+  await checkSource(spec);
   let source: unknown;
   if (spec.source && "dir" in spec.source) source = { dir: hex(canonicalJson(await scanTree(spec.source.dir, false))) };
   else if (spec.source && "npm" in spec.source) source = { npm: spec.source.npm }; // published versions are immutable
   else if (spec.source) source = { tar: await fileSha256(spec.source.tar) };
   return canonicalJson({ name: spec.name, mkfs: spec.mkfs, entries: spec.entries, source });
+}
+
+/** A spec's source directory or tarball exists and is of the right kind (one line naming the spec's line). */
+async function checkSource(spec: ImageSpec): Promise<void> {
+  if (!spec.source || "npm" in spec.source) return;
+  const [field, p, want] = "dir" in spec.source ? ["source.dir", spec.source.dir, "directory"] : ["source.tar", spec.source.tar, "file"];
+  const st = await stat(p).catch(() => undefined);
+  const at = `${spec.file}:${spec.line}: images.${spec.name}.${field}: ${p}`;
+  if (!st) throw new InputError(`${at}: no such ${want}; fix the path (relative paths are from the spec file's directory)`);
+  if (want === "directory" ? !st.isDirectory() : !st.isFile()) throw new InputError(`${at}: not a ${want}; give a ${want === "directory" ? "directory" : "tar archive"}`);
+}
+
+/** Errors of writing the temporary tree that say nothing about which image or where: named, with what to do. */
+function treeError(err: unknown, spec: ImageSpec, where: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const at = `${spec.file}:${spec.line}: images.${spec.name}`;
+  if (code === "ENOSPC" || code === "EDQUOT") return new Error(`${at}: no space left on the device while writing its file tree under ${where}; free space there or point TMPDIR at a larger file system`);
+  if (code === "EROFS" || code === "EACCES") return new Error(`${at}: cannot write its file tree under ${where} (${code === "EROFS" ? "read-only file system" : "permission denied"}); point TMPDIR at a writable directory`);
+  return err;
 }
 
 /** The tarball of an npm package version, fetched with `npm pack` once and cached under npm/<name>-<version>/. */
@@ -162,8 +183,16 @@ async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: s
       // npm tarballs hold everything under package/; the image's root is the package's root.
       const tgz = await npmTarball(spec.source.npm, `${spec.file}:${spec.line}: images.${spec.name}`);
       await execa("tar", ["-xzf", tgz, "-C", tree, "--no-same-owner", "--strip-components=1"]);
-    } else if (spec.source) await execa("tar", ["-xf", spec.source.tar, "-C", tree, "--no-same-owner"]);
-    await writeTree(tree, spec.entries);
+    } else if (spec.source) {
+      const r = await execa("tar", ["-xf", spec.source.tar, "-C", tree, "--no-same-owner"], { reject: false, all: true });
+      if (r.exitCode !== 0) {
+        const why = (r.all ?? "").trim().split("\n")[0];
+        throw new InputError(`${spec.file}:${spec.line}: images.${spec.name}.source.tar: ${spec.source.tar}: not a tar archive tar can read (${why}); give a .tar, .tar.gz, .tar.xz or .tar.zst`);
+      }
+    }
+    await writeTree(tree, spec.entries).catch((err) => {
+      throw treeError(err, spec, path.dirname(work));
+    });
     const files = await scanTree(tree, spec.mkfs.fingerprint !== null);
     let input = tree;
     if (spec.mkfs.tar) {

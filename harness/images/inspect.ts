@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { ErofsImage } from "./erofs/reader.ts";
 import { INCOMPAT } from "./erofs/format.ts";
 import { fingerprintText } from "./verify.ts";
+import { InputError } from "../util/input-error.ts";
 
 export interface InspectedImage {
   path: string;
@@ -31,8 +32,19 @@ function incompatNames(bits: number): string[] {
 
 export async function inspectImage(path: string): Promise<InspectedImage> {
   const bytes = new Uint8Array(await readFile(path));
-  const img = ErofsImage.open(bytes);
+  let img: ErofsImage;
+  try {
+    img = ErofsImage.open(bytes);
+  } catch (err) {
+    throw new InputError(`${path}: not an EROFS image (${(err as Error).message}); give an image built by mkfs.erofs`);
+  }
   const sb = img.superblock;
+  const cut = img.truncation();
+  if (cut) {
+    throw new InputError(
+      `${path}: truncated: ${cut.actualBytes} bytes, but its superblock says ${sb.blocks} blocks of ${sb.blockSize} bytes (${cut.expectedBytes} bytes); copy or build the image again`,
+    );
+  }
   const files: InspectedImage["files"] = [];
   for (const e of img.walk()) {
     const fp = e.inode.type === "file" ? img.fingerprint(e.nid) : undefined;

@@ -162,6 +162,15 @@ export class ErofsImage {
     return new ErofsImage(bytes);
   }
 
+  /**
+   * When the superblock's block count (the primary device's size) is more than the image holds, the
+   * image is truncated: its sizes. Reads past the end would fail later, checksums cover only block 0.
+   */
+  truncation(): { expectedBytes: number; actualBytes: number } | undefined {
+    const expectedBytes = this.superblock.blocks * this.superblock.blockSize;
+    return expectedBytes > this.bytes.length ? { expectedBytes, actualBytes: this.bytes.length } : undefined;
+  }
+
   // ---- bounds-checked primitive reads ----
 
   private need(off: number, len: number, what: string): void {
