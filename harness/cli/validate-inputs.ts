@@ -140,8 +140,8 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     await resultsOptions(o);
   },
   report: async (a, o) => {
-    await checkResultsFile(String(a[0]), "results");
     if (o.format) checkReportFormats(list(o.format));
+    await checkResultsFile(String(a[0]), "results");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
   },
   compare: async (a) => {
