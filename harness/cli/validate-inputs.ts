@@ -100,6 +100,7 @@ async function buildOptions(o: Opts): Promise<void> {
 }
 
 async function resultsOptions(o: Opts): Promise<void> {
+  if (typeof o.knownBugs === "string") await checkDir(o.knownBugs, "--known-bugs", "give a directory of registered bugs like known-bugs/, or --no-known-bugs");
   if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
   if (o.spec !== undefined) await checkSpecFiles(list(o.spec), "--spec");
 }
@@ -131,6 +132,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   series: async (a, o) => {
     memoryOption(o.memory);
     await buildOptions({ ...o, series: undefined });
+    if (o.budget !== undefined) intIn(String(o.budget), "--budget", LIMITS.budgetMinutes, " minutes");
     await checkSeries(String(a[0]), "series", o.tree as string | undefined);
     await resultsOptions(o);
   },

@@ -22,6 +22,7 @@ export const LIMITS = {
   timeoutS: { min: 1, max: 86_400 },
   repeat: { min: 1, max: 1000 },
   buildJobs: { min: 1, max: 1024 },
+  budgetMinutes: { min: 1, max: 10_080 },
 };
 
 /** An integer option in [min, max]; returns it. */
