@@ -5,12 +5,12 @@
 // Derived images (`derive:`): a registered mutation (erofs/mutate.ts) applied to a built base image's
 // bytes, cached by base key + mutation + resolved args, with a manifest recording what changed.
 import { copyFile, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { cachedDir, cachePath } from "../util/cache.ts";
+import { ownedTempDir } from "../util/temp.ts";
 import { progress } from "../util/progress.ts";
 import { InputError } from "../util/input-error.ts";
 import { erofsTools, type ErofsTools } from "./erofs-utils.ts";
@@ -174,7 +174,8 @@ async function buildImage(spec: ImageSpec, tools: ErofsTools, opts: BuildOptions
 }
 
 async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: string, uuid: string, opts: BuildOptions): Promise<void> {
-  const work = await mkdtemp(path.join(opts.tmpDir ?? tmpdir(), "pcshare-tree-"));
+  // Named after its owner: the next run removes it if this one is killed mid-build.
+  const work = opts.tmpDir ? await mkdtemp(path.join(opts.tmpDir, "pcshare-tree-")) : await ownedTempDir("pcshare-tree-");
   try {
     const tree = path.join(work, "tree");
     await execa("mkdir", ["-m", "0755", tree]);

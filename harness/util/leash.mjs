@@ -12,9 +12,11 @@
 // compilers under them.
 // A parent-death signal (prctl PR_SET_PDEATHSIG) on the child would not do: the kernel clears it when
 // QEMU changes user (-runas).
-// Exit status: the child's exit code, or the child's fatal signal re-raised.
+// Exit status: the child's exit code, or its fatal signal re-raised (128+signal for signals that dump
+// core); the exact status is also sent on fd 3 as "exit <code> <signal>".
 import { spawn } from "node:child_process";
 import net from "node:net";
+import os from "node:os";
 
 const [graceArg, mode, command, ...args] = process.argv.slice(2);
 const graceMs = Number(graceArg);
@@ -62,14 +64,22 @@ child.on("error", (err) => {
   process.stderr.write(`leash: cannot run ${command}: ${err.message}\n`);
   process.exit(127);
 });
+/** Re-raising these would have the leash dump core as well: it exits 128+signal instead. */
+const CORE_SIGNALS = ["SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGSEGV", "SIGXCPU", "SIGXFSZ", "SIGSYS"];
+
 child.on("exit", (code, fatal) => {
   clearTimeout(killTimer);
   if (stopping) signal("SIGKILL"); // group members that outlived the leader after their SIGTERM
-  control.destroy();
-  if (fatal) {
-    for (const s of HANDLED) process.removeAllListeners(s);
-    process.kill(process.pid, fatal);
-  } else {
-    process.exit(code ?? 1);
-  }
+  // The exact status goes to pcshare first (a QEMU killed by SIGSYS broke its seccomp sandbox).
+  const finish = () => {
+    if (fatal && !CORE_SIGNALS.includes(fatal)) {
+      for (const s of HANDLED) process.removeAllListeners(s);
+      process.kill(process.pid, fatal);
+    } else {
+      process.exit(fatal ? 128 + os.constants.signals[fatal] : (code ?? 1));
+    }
+  };
+  if (!control.writable) return finish();
+  control.end(`exit ${code ?? ""} ${fatal ?? ""}\n`, finish);
+  setTimeout(finish, 1_000); // pcshare gone: the write may never complete
 });

@@ -24,6 +24,8 @@ export interface Leashed {
   proc: ResultPromise;
   /** Pid of the child itself (QEMU, make), once it has been spawned. */
   childPid: Promise<number>;
+  /** How the child itself ended (as the leash reported it; else as the leash ended). */
+  childExit: Promise<{ code: number | null; signal: string | null }>;
   /** SIGTERM, then SIGKILL after the grace period. */
   stop(): void;
   /** SIGKILL at once. */
@@ -37,19 +39,35 @@ export function spawnLeashed(command: string, args: string[], opts: LeashOptions
     stdio: [stdin, stdout, stderr, "pipe"],
   } as Options) as unknown as ResultPromise;
   const control = proc.stdio[3] as NodeJS.ReadWriteStream;
+  const lines: string[] = [];
+  let pidSeen: (pid: number) => void = () => {};
   const childPid = new Promise<number>((resolve, reject) => {
-    let text = "";
-    control.setEncoding("utf8");
-    control.on("data", (c: string) => {
-      text += c;
-      if (text.includes("\n")) resolve(Number(text.split("\n")[0]));
-    });
-    control.on("error", () => {});
+    pidSeen = resolve;
     proc.finally(() => reject(new Error(`${command} exited before its pid was known`))).catch(() => {});
   });
   childPid.catch(() => {});
+  let partial = "";
+  control.setEncoding("utf8");
+  control.on("data", (c: string) => {
+    const parts = (partial + c).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      lines.push(line);
+      if (/^\d+$/.test(line)) pidSeen(Number(line));
+    }
+  });
+  control.on("error", () => {});
+  const childExit = proc.then(
+    (r) => fromLines(lines) ?? { code: r.exitCode ?? null, signal: r.signal ?? null },
+    (e: { exitCode?: number; signal?: string }) => fromLines(lines) ?? { code: e.exitCode ?? null, signal: e.signal ?? null },
+  );
   const signal = (s: NodeJS.Signals) => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(s);
   };
-  return { proc, childPid, stop: () => signal("SIGTERM"), kill: () => signal("SIGUSR1") };
+  return { proc, childPid, childExit, stop: () => signal("SIGTERM"), kill: () => signal("SIGUSR1") };
+}
+
+function fromLines(lines: string[]): { code: number | null; signal: string | null } | undefined {
+  const m = lines.map((l) => /^exit (\d*) (\w*)$/.exec(l)).find(Boolean);
+  return m ? { code: m[1] ? Number(m[1]) : null, signal: m[2] || null } : undefined;
 }

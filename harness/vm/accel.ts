@@ -3,7 +3,8 @@
 // The probe result is cached per host boot (boot_id) and QEMU binary; PCSHARE_ACCEL overrides.
 import { access, readFile, writeFile, mkdir, constants } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
+import { spawnLeashed } from "../util/leash.ts";
+import { trackLeashed } from "./reaper.ts";
 import { cacheRoot } from "../util/cache.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { InputError } from "../util/input-error.ts";
@@ -31,10 +32,13 @@ export async function probeKvmBoot(qemu: string, kernel: string, initrd: string)
     { kernel, initrd, cmdline: guestCmdline({ extra: ["pcshare.probe=1"] }), memoryMiB: 256, cpus: 1, drives: [], console: "pipe" },
     { qemu, accel: "kvm" },
   );
-  const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: PROBE_TIMEOUT_MS, stdin: "pipe", all: true });
-  const out = r.all ?? "";
+  const leash = spawnLeashed(argv[0], argv.slice(1), { reject: false, timeout: PROBE_TIMEOUT_MS, all: true });
+  trackLeashed(leash);
+  const r = await leash.proc;
+  const exit = await leash.childExit;
+  const out = String(r.all ?? "");
   if (out.includes("pcshare-init: probe ok")) return { ok: true, detail: "KVM booted the kernel to userspace" };
-  const why = r.timedOut ? `no userspace within ${PROBE_TIMEOUT_MS / 1000} s` : r.signal ? `QEMU killed by ${r.signal}` : `QEMU exit ${r.exitCode}`;
+  const why = r.timedOut ? `no userspace within ${PROBE_TIMEOUT_MS / 1000} s` : exit.signal ? `QEMU killed by ${exit.signal}` : `QEMU exit ${exit.code}`;
   const lastLine = out.trim().split("\n").slice(-1)[0] ?? "";
   return { ok: false, detail: `KVM probe failed: ${why}${lastLine ? ` (last output: ${lastLine.slice(0, 160)})` : ""}` };
 }

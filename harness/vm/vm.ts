@@ -110,7 +110,7 @@ export class Vm {
     let stderr = "";
     proc.stderr?.setEncoding("utf8");
     proc.stderr?.on("data", (c: string) => (stderr += c));
-    const exited = proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
+    const exited = leash.childExit;
     const vm = new Vm(leash, argv, consoleLog, workDir, exited);
     opts.signal?.addEventListener("abort", () => void vm.kill(), { once: true });
     consoleLog.onData((c) => vm.fatalWatch?.(c));
