@@ -81,11 +81,11 @@ export function byKey(
   });
 }
 
-/** A size in bytes ("8MiB" or a number). */
-const size = (bad: (v: unknown) => string, missing?: string) =>
+/** A size in bytes ("8MiB" or a number), optionally one `ok` accepts; `bad(value as written)` otherwise. */
+const size = (bad: (v: unknown) => string, missing?: string, ok: (n: number) => boolean = () => true) =>
   z.unknown().transform((v, ctx) => {
     const n = parseSize(v);
-    return n === undefined ? problem(ctx, v, v === undefined && missing ? missing : bad(v)) : n;
+    return n === undefined || !ok(n) ? problem(ctx, v, v === undefined && missing ? missing : bad(v)) : n;
   });
 /** An integer in [min, max]. */
 const intIn = (name: string, min: number, max: number, missing?: string) => {
@@ -105,14 +105,14 @@ const imagePath = (what: (p: unknown) => string, missing?: string) =>
 
 const bool = z.boolean(says((v) => `must be true or false, not ${show(v)}`)).default(false);
 const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+const badLevel = says((v) => `bad compression level ${show(v)} (expected an integer; ranges are listed by "mkfs.erofs --help")`);
+const badBlockSize = (v: unknown) => `bad block size ${show(v)} (expected one of: ${BLOCK_SIZES.join(", ")}; x86_64 guests mount at most 4096)`;
 
 export const mkfsSchema = strict(
   {
     compress: z.enum(COMPRESSORS, says((v) => `unknown compressor "${String(v)}" (expected one of: ${COMPRESSORS.join(", ")})`)).default("none"),
-    level: z.int(says((v) => `bad compression level ${show(v)} (expected an integer; ranges are listed by "mkfs.erofs --help")`)).min(0).max(109).optional(),
-    blockSize: size((v) => `bad block size ${show(v)} (expected one of: ${BLOCK_SIZES.join(", ")}; x86_64 guests mount at most 4096)`)
-      .refine((n) => (BLOCK_SIZES as readonly number[]).includes(n), { error: (iss) => `bad block size ${show(iss.input)} (expected one of: ${BLOCK_SIZES.join(", ")}; x86_64 guests mount at most 4096)` })
-      .optional(),
+    level: z.int(badLevel).min(0, badLevel).max(109, badLevel).optional(),
+    blockSize: size(badBlockSize, undefined, (n) => (BLOCK_SIZES as readonly number[]).includes(n)).optional(),
     /** checked against blockSize below */
     chunkSize: z.unknown().optional(),
     pclusterSize: z.unknown().optional(),
