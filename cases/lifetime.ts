@@ -9,6 +9,8 @@ import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext, MountOptions } from "../harness/runner/context.ts";
 import { dropCaches, erofsInodeObjects } from "../harness/measure/memory.ts";
 import { commonFile } from "./fixtures.ts";
+import { CONTROL_BUDGET_MS, CONTROL_CYCLES, CONTROL_LOOP, RACE_BUDGET_MS, RACE_READERS, raceAndCheck } from "./race-helpers.ts";
+import type { CaseDef } from "../harness/runner/case.ts";
 
 const WORK = "/run/pcshare-lifetime";
 const EROFS_KO = "/lib/modules/erofs.ko";
@@ -22,92 +24,64 @@ async function waitFile(t: CaseContext, path: string, ms: number): Promise<boole
   return r.exitCode === 0;
 }
 
-/**
- * Start a background reader of `path` (a shell loop: read with read(2), compare the sha256, drop the
- * page cache so the next read does I/O again) until `${WORK}/<tag>.stop` exists; it then writes
- * "<reads> <wrong>" to `${WORK}/<tag>.log`.
- */
-async function startReader(t: CaseContext, tag: string, path: string, sha256: string): Promise<number> {
-  await t.sh(`mkdir -p ${WORK}; rm -f ${WORK}/${tag}.stop ${WORK}/${tag}.log`);
-  const script =
-    `n=0; bad=0; while [ ! -e ${WORK}/${tag}.stop ]; do ` +
-    `s=$(sha256sum < ${path}); [ "\${s%% *}" = ${sha256} ] || bad=$((bad+1)); n=$((n+1)); ` +
-    `echo 1 > /proc/sys/vm/drop_caches; done; echo "$n $bad" > ${WORK}/${tag}.log`;
-  return t.agent.spawn(["/bin/sh", "-c", script], { maxMs: 120_000 });
-}
-
-async function stopReader(t: CaseContext, tag: string, pid: number): Promise<{ reads: number; wrong: number } | undefined> {
-  await t.sh(`touch ${WORK}/${tag}.stop`);
-  const done = await waitFile(t, `${WORK}/${tag}.log`, 20_000);
-  await t.agent.procKill(pid);
-  if (!done) return undefined;
-  const [reads, wrong] = (await t.agent.readFile(`${WORK}/${tag}.log`)).data.toString().trim().split(/\s+/).map(Number);
-  return { reads, wrong };
-}
-
 interface RemountLoop {
   a: string;
   b: string;
-  iterations: number;
   mount?: Omit<MountOptions, "domain">;
   /** Remove each mount's backing file (file-backed mounts) right after mounting. */
   removeBacking?: boolean;
+  /** Control: plain mounts (no inode_share), so A's inode never serves B's reads. */
+  plain?: boolean;
+  /** Control: A's copy of the file is never looked up, so B's own inode serves B's reads. */
+  noLookup?: boolean;
 }
 
+const isControl = (o: { plain?: boolean; noLookup?: boolean }) => o.plain === true || o.noLookup === true;
+
 /**
- * B stays mounted with a background reader; A is mounted, read (its inode, newest on the shared
- * inode's list, then serves the shared I/O), B's cache is emptied, and A is unmounted again while B
- * and its reader go on. Every read must return the source's bytes.
+ * B stays mounted while reader threads read its copy of the file with read(2), compare every byte
+ * with the source and drop the shared page cache (POSIX_FADV_DONTNEED) so each read does I/O again.
+ * Meanwhile A is mounted, its copy looked up and read (its inode, newest on the shared inode's list,
+ * then serves the shared I/O), the cache dropped through it, and A unmounted again, as fast as the
+ * guest agent can (remount_race), until a kernel report, a wrong byte or the time budget.
  */
 async function remountUnderReader(t: CaseContext, o: RemountLoop): Promise<void> {
   const f = commonFile(t, o.a, o.b);
-  const b = await t.mount(o.b, { ...o.mount, domain: "life" });
+  const domain = o.plain ? false : "life";
+  const b = await t.mount(o.b, { ...o.mount, domain });
+  const a = await t.mount(o.a, { ...o.mount, domain }); // learn A's source and data, then leave it to the race
+  await t.umount(a);
   if (o.removeBacking) await t.sh(`rm -f ${b.source}`);
   const pb = b.path(f.pathB);
-  const pid = await startReader(t, "reader", pb, f.sha256);
-  const wrong: string[] = [];
-  const t0 = Date.now();
-  let done = 0;
-  try {
-    for (let i = 0; i < o.iterations; i++) {
-      const a = await t.mount(o.a, { ...o.mount, domain: "life" });
-      if (o.removeBacking) await t.sh(`rm -f ${a.source}`);
-      const pa = a.path(f.pathA);
-      if ((await t.agent.readHash(pa)).sha256 !== f.sha256) wrong.push(`${i}: A`);
-      await t.agent.fadvise(pb, "dontneed");
-      if ((await t.agent.readHash(pb)).sha256 !== f.sha256) wrong.push(`${i}: B while A serves I/O`);
-      await t.agent.fadvise(pb, "dontneed"); // empty cache: B's reader does I/O while A goes away
-      await t.umount(a);
-      if ((await t.agent.readHash(pb)).sha256 !== f.sha256) wrong.push(`${i}: B after A's unmount`);
-      done++;
-    }
-  } finally {
-    const bg = await stopReader(t, "reader", pid);
-    t.measure("iterations", done, "count", { kind: "noisy" });
-    t.measure("loop_ms", Date.now() - t0, "ms");
-    t.expect("the background reader through B finished", bg !== undefined, { expected: "a result", seen: bg });
-    if (bg) {
-      t.measure("background_reads_b", bg.reads, "count", { kind: "noisy" });
-      t.expect("the background reader read B at least once", bg.reads > 0, { expected: "> 0", seen: bg.reads });
-      t.expectEqual("background reads through B with bytes other than the source's", bg.wrong, 0);
-    }
-  }
-  t.expectEqual("reads with bytes other than the source's (iteration: mount)", wrong.slice(0, 6), []);
-  if (o.removeBacking) t.expectEqual("B reads the source's bytes after its backing file was removed", (await t.agent.readHash(pb)).sha256, f.sha256);
+  await raceAndCheck(t, {
+    mounts: [{ source: a.source, target: a.dir, data: a.data }],
+    mounted: false,
+    read_paths: [pb],
+    sha256: f.sha256,
+    ...(!o.noLookup && { lookup: f.pathA }),
+    ...(o.removeBacking && { copy_source: true }),
+    ...(isControl(o) && CONTROL_LOOP),
+  });
+  t.expectEqual("B reads the source's bytes after the race", (await t.agent.readHash(pb)).sha256, f.sha256);
 }
+
+const L1_LOOP: RemountLoop = { a: "corpus-a", b: "corpus-b" };
+const L2_LOOP: RemountLoop = { a: "z-lz4hc", b: "z-lz4hc-b" };
+const L3_LOOP: RemountLoop = { a: "corpus-a", b: "corpus-b", mount: { backing: "file", extra: "directio" }, removeBacking: true };
+const RACE_TIME = `for up to ${RACE_BUDGET_MS / 1000} s`;
 
 export const L1 = defineCase({
   id: "L1",
   name: "unmounting-the-io-serving-mount-under-a-reader",
   groups: ["L"],
   expect:
-    "unmounting and remounting A (whose inode serves the shared file's I/O) 20 times while B is read in a loop: every read returns the source's bytes, no busy inodes after unmount, no use-after-free",
+    `unmounting and remounting A (whose inode serves the shared file's I/O) in a tight loop ${RACE_TIME} while ${RACE_READERS} threads read B's copy and drop its cache: every read returns the source's bytes, no busy inodes after unmount, no use-after-free`,
   concern: "lifetime rules",
   requires: ["page-cache-share"],
   images: ["corpus-a", "corpus-b"],
   debug: true,
   async run(t) {
-    await remountUnderReader(t, { a: "corpus-a", b: "corpus-b", iterations: 20 });
+    await remountUnderReader(t, L1_LOOP);
   },
 });
 
@@ -122,7 +96,7 @@ export const L2 = defineCase({
   debug: true,
   async run(t) {
     t.assert("the shared file is compressed", t.file("z-lz4hc", commonFile(t, "z-lz4hc", "z-lz4hc-b").pathA).layout?.startsWith("compressed") === true);
-    await remountUnderReader(t, { a: "z-lz4hc", b: "z-lz4hc-b", iterations: 15 });
+    await remountUnderReader(t, L2_LOOP);
   },
 });
 
@@ -131,7 +105,7 @@ export const L3 = defineCase({
   name: "file-backed-directio-mounts-survive-backing-file-removal",
   groups: ["L"],
   expect:
-    "L1 on file-backed mounts with the directio option, each backing file removed right after mounting: reads stay correct, unmounts are clean",
+    "L1 on file-backed mounts with the directio option, each backing file removed right after mounting (A gets a fresh copy every cycle): reads stay correct, unmounts are clean",
   concern: "if the blob gets removed",
   requires: ["page-cache-share", "file-backed"],
   images: ["corpus-a", "corpus-b"],
@@ -143,9 +117,38 @@ export const L3 = defineCase({
     await t.umount(probe);
     // The backing files live on ramfs (no O_DIRECT there): erofs then reads them buffered.
     t.finding("backing files are on ramfs, which has no FMODE_CAN_ODIRECT: directio is accepted but erofs falls back to buffered reads of the backing file");
-    await remountUnderReader(t, { a: "corpus-a", b: "corpus-b", iterations: 10, mount: { backing: "file", extra: "directio" }, removeBacking: true });
+    await remountUnderReader(t, L3_LOOP);
   },
 });
+
+/**
+ * The two controls of a racing case: its loop with plain mounts (A and B share nothing), and its
+ * loop without looking up A's copy (B's own inode serves B's reads). Both must pass wherever the
+ * case itself may fail: they show that the failure needs A's inode to serve the shared I/O.
+ */
+function controlsOf(race: CaseDef, loop: RemountLoop): [CaseDef, CaseDef] {
+  const common = { groups: race.groups, concern: race.concern, requires: race.requires, images: race.images, debug: true };
+  return [
+    defineCase({
+      ...common,
+      id: `${race.id}p`,
+      name: `${race.name}-control-plain`,
+      expect: `control for ${race.id}: its loop for ${CONTROL_CYCLES} cycles (at most ${CONTROL_BUDGET_MS / 1000} s) with plain mounts (no inode_share, so A's inode never serves B's reads): every read returns the source's bytes, no kernel report`,
+      run: (t) => remountUnderReader(t, { ...loop, plain: true }),
+    }),
+    defineCase({
+      ...common,
+      id: `${race.id}n`,
+      name: `${race.name}-control-no-lookup`,
+      expect: `control for ${race.id}: its loop for ${CONTROL_CYCLES} cycles (at most ${CONTROL_BUDGET_MS / 1000} s) with sharing mounts, but A's copy of the file is never looked up (B's own inode serves B's reads): every read returns the source's bytes, no kernel report`,
+      run: (t) => remountUnderReader(t, { ...loop, noLookup: true }),
+    }),
+  ];
+}
+
+export const [L1p, L1n] = controlsOf(L1, L1_LOOP);
+export const [L2p, L2n] = controlsOf(L2, L2_LOOP);
+export const [L3p, L3n] = controlsOf(L3, L3_LOOP);
 
 /** erofs_inode objects in use once caches are dropped and the slab is shrunk (per-CPU slabs flushed). */
 async function settledInodeObjects(t: CaseContext): Promise<number | undefined> {

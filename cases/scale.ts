@@ -7,6 +7,8 @@ import { probeSharing } from "../harness/measure/sharing.ts";
 import { dropCaches } from "../harness/measure/memory.ts";
 import { commonFile } from "./fixtures.ts";
 import { FileMounts } from "./memory.ts";
+import { CONTROL_BUDGET_MS, CONTROL_CYCLES, CONTROL_LOOP, RACE_BUDGET_MS, RACE_READERS, raceAndCheck } from "./race-helpers.ts";
+import type { Requirement } from "../harness/runner/case.ts";
 
 export const V1 = defineCase({
   id: "V1",
@@ -48,104 +50,113 @@ export const V1 = defineCase({
 
 const V2_IMAGE = "scale-same-2m";
 const V2_MOUNTS = 64;
-const V2_CHURN_MS = 6_000;
+/** V2n's readers read only through these first mounts, which are never churned. */
+const V2_STABLE = 8;
 const V2_SEED = 0x5eed2;
 
-/** mulberry32: a small deterministic PRNG, so a failing churn order can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+interface ChurnLoop {
+  /** Control: plain mounts (no inode_share). */
+  plain?: boolean;
+  /** Control: churned mounts are not looked up, readers read only through never-churned mounts. */
+  noLookup?: boolean;
 }
 
-export const V2 = defineCase({
-  id: "V2",
-  name: "churned-mounts-keep-one-frame-set-per-fingerprint",
+/**
+ * 64 file-backed mounts of one image; reader threads read f.bin through them (and drop the shared
+ * page cache after each read) while the guest agent, in a tight loop (remount_race), lazily unmounts
+ * the mount whose f.bin was looked up last (its inode serves the shared I/O), mounts it again, and
+ * looks up and reads f.bin through a mount picked at random (whose inode then serves the I/O).
+ * Then: one frame set per fingerprint across all 64 mounts.
+ */
+async function churnUnderReaders(t: CaseContext, o: ChurnLoop): Promise<void> {
+  const f = t.file(V2_IMAGE, "/f.bin");
+  const dirOf = (i: number) => `/mnt/v2-${String(i).padStart(2, "0")}`;
+  const data = o.plain ? "" : "inode_share,domain_id=v2";
+  const fm = await FileMounts.of(t, V2_IMAGE);
+  const all = Array.from({ length: V2_MOUNTS }, (_, i) => i);
+  try {
+    for (const i of all) await fm.mount(dirOf(i), data);
+    const churned = o.noLookup ? all.slice(V2_STABLE) : all;
+    const read = o.noLookup ? all.slice(0, V2_STABLE) : all;
+    await raceAndCheck(t, {
+      mounts: churned.map((i) => ({ source: fm.source, target: dirOf(i), data })),
+      mounted: true,
+      umount_flags: ["detach"],
+      read_paths: read.map((i) => `${dirOf(i)}/f.bin`),
+      sha256: f.sha256!,
+      ...(!o.noLookup && { lookup: "/f.bin" }),
+      seed: V2_SEED,
+      ...((o.plain || o.noLookup) && CONTROL_LOOP),
+    });
+    t.measure("churn_seed", V2_SEED, "count", { kind: "exact" });
+    await checkFrames(t, all.map(dirOf), !o.plain);
+  } finally {
+    await fm.umountAll();
+  }
+}
+
+/** Bytes through two mounts, then f.bin and g.bin each one frame set across all mounts (when shared). */
+async function checkFrames(t: CaseContext, dirs: string[], shared: boolean): Promise<void> {
+  const f = t.file(V2_IMAGE, "/f.bin");
+  const g = t.file(V2_IMAGE, "/g.bin");
+  await dropCaches(t.agent);
+  t.expectEqual("f.bin read through a churned mount equals the source", (await t.agent.readHash(`${dirs[dirs.length - 1]}/f.bin`)).sha256, f.sha256);
+  t.expectEqual("g.bin read through another mount equals the source", (await t.agent.readHash(`${dirs[0]}/g.bin`)).sha256, g.sha256);
+  if (!shared) return;
+  const frames = await t.agent.pageFrames([...dirs.map((d) => `${d}/f.bin`), ...dirs.map((d) => `${d}/g.bin`)]);
+  const setOf = (files: typeof frames) => {
+    const distinct = new Set<number>();
+    for (let pg = 0; pg < files[0].pages; pg++) {
+      const pfns = new Set(files.map((x) => x.pfns[pg]));
+      if (pfns.size !== 1 || pfns.has(null) || pfns.has(0)) distinct.add(pg);
+    }
+    const all = new Set(files.flatMap((x) => x.pfns.filter((p): p is number => p !== null && p !== 0)));
+    return { pagesDiffering: distinct.size, frames: all };
+  };
+  const n = dirs.length;
+  const sf = setOf(frames.slice(0, n));
+  const sg = setOf(frames.slice(n));
+  t.measure("f_distinct_frames", sf.frames.size, "pages", { kind: "exact" });
+  t.measure("g_distinct_frames", sg.frames.size, "pages", { kind: "exact" });
+  t.expectEqual(`f.bin: every page has one frame across all ${n} mounts`, sf.pagesDiffering, 0);
+  t.expectEqual(`g.bin: every page has one frame across all ${n} mounts`, sg.pagesDiffering, 0);
+  t.expectEqual("f.bin: distinct frames = its pages", sf.frames.size, frames[0].pages);
+  t.expectEqual("g.bin: distinct frames = its pages", sg.frames.size, frames[n].pages);
+  const overlap = [...sf.frames].filter((p) => sg.frames.has(p)).length;
+  t.expectEqual("f.bin and g.bin (different fingerprints) share no frame", overlap, 0);
+}
+
+const V2_COMMON = {
   groups: ["V"],
   debug: true,
-  expect:
-    "64 file-backed sharing mounts read by parallel readers while caches are dropped and mounts are lazily unmounted and mounted again at random: no warnings, and at the end each fingerprint is one set of page frames across all 64 mounts with the source's bytes",
-  requires: ["page-cache-share", "file-backed"],
+  requires: ["page-cache-share", "file-backed"] as Requirement[],
   images: [V2_IMAGE],
   timeoutMs: 120_000,
-  async run(t) {
-    const f = t.file(V2_IMAGE, "/f.bin");
-    const g = t.file(V2_IMAGE, "/g.bin");
-    const dirOf = (i: number) => `/mnt/v2-${String(i).padStart(2, "0")}`;
-    const data = "inode_share,domain_id=v2";
-    const fm = await FileMounts.of(t, V2_IMAGE);
-    const rnd = prng(V2_SEED);
-    let cycles = 0;
-    try {
-      for (let i = 0; i < V2_MOUNTS; i++) await fm.mount(dirOf(i), data);
-      // Three readers walk the mounts in shuffled order; one evictor drops the page cache every 0.5 s
-      // so reads keep going to disk through whichever inode currently backs the shared one.
-      const reader = `while [ ! -e /tmp/v2-stop ]; do for d in $(ls -d /mnt/v2-* | shuf); do dd if=$d/f.bin of=/dev/null bs=64k 2>/dev/null; dd if=$d/g.bin of=/dev/null bs=64k 2>/dev/null; echo r >> /tmp/v2-rounds.$1; done; done`;
-      const evictor = "while [ ! -e /tmp/v2-stop ]; do echo 1 > /proc/sys/vm/drop_caches; sleep 0.5; done";
-      await t.sh(
-        `rm -f /tmp/v2-stop /tmp/v2-pids /tmp/v2-rounds.*; ` +
-          `for r in 1 2 3; do sh -c '${reader}' reader $r >/dev/null 2>&1 & echo $! >> /tmp/v2-pids; done; ` +
-          `sh -c '${evictor}' >/dev/null 2>&1 & echo $! >> /tmp/v2-pids`,
-      );
-      try {
-        const end = Date.now() + V2_CHURN_MS;
-        while (Date.now() < end) {
-          const i = Math.floor(rnd() * V2_MOUNTS);
-          await fm.umount(dirOf(i), ["detach"]);
-          await fm.mount(dirOf(i), data);
-          cycles++;
-        }
-      } finally {
-        await t.sh(
-          "touch /tmp/v2-stop; for i in $(seq 50); do alive=0; for p in $(cat /tmp/v2-pids); do kill -0 $p 2>/dev/null && alive=1; done; [ $alive = 0 ] && break; sleep 0.2; done; " +
-            "for p in $(cat /tmp/v2-pids); do kill -9 $p 2>/dev/null; done; true",
-          { timeoutMs: 30_000 },
-        );
-      }
-      await check();
-    } finally {
-      await fm.umountAll();
-    }
+};
 
-    async function check(): Promise<void> {
-      const rounds = Number((await t.sh("cat /tmp/v2-rounds.* 2>/dev/null | wc -l")).stdout.trim());
-      t.measure("mount_cycles", cycles, "count", { kind: "noisy" });
-      t.measure("reader_file_passes", rounds, "count", { kind: "noisy" });
-      t.measure("churn_seed", V2_SEED, "count", { kind: "exact" });
-      t.expect("the readers made progress during the churn", rounds > 0, { expected: "> 0", seen: rounds });
+export const V2 = defineCase({
+  ...V2_COMMON,
+  id: "V2",
+  name: "churned-mounts-keep-one-frame-set-per-fingerprint",
+  expect:
+    `64 file-backed sharing mounts read by ${RACE_READERS} reader threads that drop the page cache after every read, while, in a tight loop for up to ${RACE_BUDGET_MS / 1000} s, the mount whose inode serves the shared I/O is lazily unmounted and mounted again and the file is looked up through a mount picked at random: every read returns the source's bytes, no busy inodes or other kernel report, and at the end each fingerprint is one set of page frames across all 64 mounts`,
+  run: (t) => churnUnderReaders(t, {}),
+});
 
-      await dropCaches(t.agent);
-      const pick = Math.floor(rnd() * V2_MOUNTS);
-      t.expectEqual("f.bin read through a churned mount equals the source", (await t.agent.readHash(`${dirOf(pick)}/f.bin`)).sha256, f.sha256);
-      t.expectEqual("g.bin read through another mount equals the source", (await t.agent.readHash(`${dirOf((pick + 1) % V2_MOUNTS)}/g.bin`)).sha256, g.sha256);
-      const dirs = Array.from({ length: V2_MOUNTS }, (_, i) => dirOf(i));
-      const frames = await t.agent.pageFrames([...dirs.map((d) => `${d}/f.bin`), ...dirs.map((d) => `${d}/g.bin`)]);
-      const setOf = (files: typeof frames) => {
-        const distinct = new Set<number>();
-        for (let pg = 0; pg < files[0].pages; pg++) {
-          const pfns = new Set(files.map((x) => x.pfns[pg]));
-          if (pfns.size !== 1 || pfns.has(null) || pfns.has(0)) distinct.add(pg);
-        }
-        const all = new Set(files.flatMap((x) => x.pfns.filter((p): p is number => p !== null && p !== 0)));
-        return { pagesDiffering: distinct.size, frames: all };
-      };
-      const sf = setOf(frames.slice(0, V2_MOUNTS));
-      const sg = setOf(frames.slice(V2_MOUNTS));
-      t.measure("f_distinct_frames", sf.frames.size, "pages", { kind: "exact" });
-      t.measure("g_distinct_frames", sg.frames.size, "pages", { kind: "exact" });
-      t.expectEqual("f.bin: every page has one frame across all 64 mounts", sf.pagesDiffering, 0);
-      t.expectEqual("g.bin: every page has one frame across all 64 mounts", sg.pagesDiffering, 0);
-      t.expectEqual("f.bin: distinct frames = its pages", sf.frames.size, frames[0].pages);
-      t.expectEqual("g.bin: distinct frames = its pages", sg.frames.size, frames[V2_MOUNTS].pages);
-      const overlap = [...sf.frames].filter((p) => sg.frames.has(p)).length;
-      t.expectEqual("f.bin and g.bin (different fingerprints) share no frame", overlap, 0);
-    }
-  },
+export const V2p = defineCase({
+  ...V2_COMMON,
+  id: "V2p",
+  name: "churned-mounts-control-plain",
+  expect: `control for V2: its loop for ${CONTROL_CYCLES} cycles (at most ${CONTROL_BUDGET_MS / 1000} s) with plain mounts (no inode_share): every read returns the source's bytes, no kernel report`,
+  run: (t) => churnUnderReaders(t, { plain: true }),
+});
+
+export const V2n = defineCase({
+  ...V2_COMMON,
+  id: "V2n",
+  name: "churned-mounts-control-no-lookup",
+  expect: `control for V2: its loop for ${CONTROL_CYCLES} cycles (at most ${CONTROL_BUDGET_MS / 1000} s) with sharing mounts, readers read only through ${V2_STABLE} mounts that are never churned and the churned ones are never looked up (so no churned inode serves the reads): every read returns the source's bytes, no kernel report`,
+  run: (t) => churnUnderReaders(t, { noLookup: true }),
 });
 
 const V3_IMAGE = "files-10k";

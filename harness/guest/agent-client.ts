@@ -25,6 +25,8 @@ import type {
   PageFramesFile,
   RangeArgs,
   ReadHashReply,
+  RemountRaceArgs,
+  RemountRaceReply,
   UmountFlag,
 } from "./protocol.ts";
 
@@ -90,6 +92,8 @@ export interface ReadFileResult {
 const WRITE_CHUNK = 512 * 1024;
 /** Slack on top of exec's own timeout for the agent to kill, collect and reply. */
 const EXEC_REPLY_SLACK_MS = 10_000;
+/** Slack on top of remount_race's budget: grace to stop, kill and restore the mounts. */
+const RACE_REPLY_SLACK_MS = 40_000;
 
 interface Pending {
   op: string;
@@ -328,6 +332,11 @@ export class AgentClient {
   /** The mappings of `path` in process `pid` with their current page frames (null: not present). */
   async procFrames(pid: number, path: string, options?: CallOptions): Promise<ProcMapping[]> {
     return (await this.call("proc_frames", { pid, path }, options)).mappings;
+  }
+
+  /** Cycle mounts under reader threads until a kernel report, a wrong byte or the budget (see ops_race.c). */
+  remountRace(args: RemountRaceArgs, options: CallOptions = {}): Promise<RemountRaceReply> {
+    return this.call("remount_race", args, { timeoutMs: args.budget_ms + RACE_REPLY_SLACK_MS, ...options });
   }
 
   // ---- plumbing ----

@@ -10,7 +10,7 @@ import { cachedDir } from "../util/cache.ts";
 
 export const AGENT_SOURCE_DIR = fileURLToPath(new URL("./agent/", import.meta.url));
 export const AGENT_BINARY_NAME = "pcshare-agent";
-export const AGENT_CFLAGS = ["-static", "-O2", "-Wall", "-Wextra"];
+export const AGENT_CFLAGS = ["-static", "-pthread", "-O2", "-Wall", "-Wextra"];
 
 const INSTALL_HINT = "install it with: apt-get install gcc libc6-dev";
 

@@ -255,6 +255,55 @@ export interface ProcMapping {
   pfns: (number | null)[];
 }
 
+/** One mount that remount_race cycles (always erofs, read-only). */
+export interface RaceMount {
+  source: string;
+  target: string;
+  data?: string;
+}
+export interface RemountRaceArgs {
+  mounts: RaceMount[];
+  /** Whether the mounts are mounted when the race starts (they are left in that state at the end). */
+  mounted: boolean;
+  /** Files the reader threads read (all with the same content); read_paths[0] gives the reference bytes. */
+  read_paths: string[];
+  /** Expected sha256 of read_paths[0], checked before the race. */
+  sha256: string;
+  /** Path inside each churned mount that is looked up and read after every mount (absent: none is). */
+  lookup?: string;
+  umount_flags?: "detach"[];
+  /** Reader threads, 1..16 (default 2). */
+  readers?: number;
+  /** read(2) size in bytes (default 64 KiB). */
+  chunk?: number;
+  budget_ms: number;
+  max_cycles?: number;
+  /** Picks which mount each cycle churns. */
+  seed?: number;
+  /** Mount a fresh copy of each (file) source every cycle and remove it right after mounting. */
+  copy_source?: boolean;
+}
+export interface RemountRaceReply {
+  /** Completed unmount(if mounted)/mount/lookup-and-read cycles. */
+  cycles: number;
+  /** Whole-file reads the reader threads completed. */
+  reads: number;
+  /** Reads (readers' or lookups') whose bytes differed from the reference. */
+  wrong: number;
+  /** Reader opens that failed (a churned mount between unmount and mount). */
+  missing: number;
+  wrong_at: string | null;
+  /** A failed mount/umount/open in the cycle loop. */
+  error: string | null;
+  /** The first kernel log line that looked like a report (BUG, Oops, WARNING, busy inodes...). */
+  report: string | null;
+  /** How the worker process ended: exited | killed (after a report or the deadline) | stuck (unkillable) | signalled | failed. */
+  worker: string;
+  elapsed_ms: number;
+  first_cycle_ms: number;
+  max_cycle_ms: number;
+}
+
 export type Empty = Record<string, never>;
 
 /** Every op: its request arguments and its reply (beyond id/ok). */
@@ -286,6 +335,7 @@ export interface AgentOps {
   spawn: { args: { argv: string[]; max_ms?: number }; reply: { pid: number } };
   proc_kill: { args: { pid: number; signal?: number }; reply: { reaped: boolean; status: number } };
   proc_frames: { args: { pid: number; path: string }; reply: { mappings: ProcMapping[] } };
+  remount_race: { args: RemountRaceArgs; reply: RemountRaceReply };
 }
 
 export type AgentOp = keyof AgentOps;

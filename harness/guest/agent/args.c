@@ -38,6 +38,7 @@ const op_entry OPS[] = {
     { "spawn", op_spawn },
     { "proc_kill", op_proc_kill },
     { "proc_frames", op_proc_frames },
+    { "remount_race", op_remount_race },
     { NULL, NULL },
 };
 

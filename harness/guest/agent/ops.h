@@ -83,6 +83,8 @@ int op_map_hold(ctx *c, jwriter *w);
 int op_spawn(ctx *c, jwriter *w);
 int op_proc_kill(ctx *c, jwriter *w);
 int op_proc_frames(ctx *c, jwriter *w);
+/* ops_race.c */
+int op_remount_race(ctx *c, jwriter *w);
 
 /* kmsg: open the persistent /dev/kmsg reader (called once at startup; failure is reported by op_kmsg). */
 void kmsg_open(void);
