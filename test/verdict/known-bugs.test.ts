@@ -58,7 +58,8 @@ const rows: Row[] = [
   { name: "O3 without its required oops (checks alone)", id: "O3", edit: (c) => (c.crashes = []), outcome: "fail" },
   { name: "O3 oops with no checks recorded (the runner stopped the case first)", id: "O3", edit: (c) => (c.checks = []), outcome: "xfail", bug: "erofs-remount-inode-share-null-domain" },
   { name: "O3 oops with its root check seen otherwise", id: "O3", edit: (c) => (c.checks.find((k) => k.name.startsWith("a remount"))!.seen = "remount ok, listed false"), outcome: "fail" },
-  { name: "L2 without the BUG at fs/super.c:639", id: "L2", edit: (c) => (c.crashes = c.crashes.filter((x) => x.kind !== "bug")), outcome: "fail" },
+  { name: "L2 without the busy-inodes report (BUG and WARNING alone)", id: "L2", edit: (c) => (c.crashes = c.crashes.filter((x) => x.kind !== "busy_inodes")), outcome: "fail" },
+  { name: "L2 with the BUG at another line of fs/super.c", id: "L2", edit: (c) => (c.crashes.find((x) => x.kind === "bug")!.title = "kernel BUG at fs/super.c:700!"), outcome: "fail" },
   { name: "L2's reports in L1 (the same race)", id: "L2", edit: (c) => ((c.id = "L1"), (c.name = "x")), outcome: "xfail", bug: "erofs-ishare-unmount-busy-inodes-race" },
   { name: "L2's reports in F1 (not registered for F1)", id: "L2", edit: (c) => ((c.id = "F1"), (c.name = "x")), outcome: "fail" },
   { name: "O3 that passes on the affected kernel", id: "O3", edit: (c) => ((c.outcome = "pass"), (c.crashes = []), c.checks.forEach((k) => (k.ok = true))), outcome: "xpass", bug: "erofs-remount-inode-share-null-domain" },
@@ -98,7 +99,7 @@ describe("the verdict per case (registered bugs of known-bugs/)", () => {
     c.checks.push(extraCheck);
     expect(applyToCase(c, recorded.kernel, bugs).reason).toMatch(/not known bug erofs-remount-inode-share-null-domain: check "an unrelated expectation" \(seen 2\)/);
     const l2 = caseOf("L2");
-    l2.crashes = l2.crashes.filter((x) => x.kind !== "bug");
+    l2.crashes = l2.crashes.filter((x) => x.kind !== "busy_inodes");
     expect(applyToCase(l2, recorded.kernel, bugs).reason).toMatch(/required by known bug erofs-ishare-unmount-busy-inodes-race, not seen/);
   });
 
@@ -113,6 +114,19 @@ describe("the verdict per case (registered bugs of known-bugs/)", () => {
 });
 
 describe("applyKnownBugs over a run", () => {
+  it("7.2.13 built from Debian's linux-source (no modules, WARNING instead of BUG at fs/super.c:639): L3, D2, O3 xfail, L1 xpass", () => {
+    const built = JSON.parse(readFileSync(new URL("../fixtures/runs/source-7.2.13-l1-l3-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+    expect(built.kernel.release).toBe("7.2.13-pcshare");
+    const run = applyKnownBugs(built, bugs);
+    expect(run.cases.map((c) => [c.id, c.outcome, c.knownBugs?.map((b) => b.id)])).toEqual([
+      ["L1", "xpass", ["erofs-ishare-unmount-busy-inodes-race"]],
+      ["L3", "xfail", ["erofs-ishare-unmount-busy-inodes-race"]],
+      ["D2", "xfail", ["erofs-ishare-inline-tail-zeros-bs2048"]],
+      ["O3", "xfail", ["erofs-remount-inode-share-null-domain"]],
+    ]);
+    expect(crashFunction(built.cases[1].crashes[0])).toBe("generic_shutdown_super");
+  });
+
   it("turns the recorded run into pass, xfail x3 and lists the bugs for this kernel", () => {
     const run = applyKnownBugs(recorded, bugs);
     expect(run.cases.map((c) => [c.id, c.outcome])).toEqual([
