@@ -210,7 +210,7 @@ function knownBugsView(run: RunResult): KnownBugView[] | undefined {
       file: oneLine(b.file),
       ...(b.link && { link: oneLine(b.link) }),
       race: b.race,
-      tally: `hit in ${t.hits} of ${t.runs} result(s) of ${b.cases.join(", ")}${passedNote}`,
+      tally: `Hit in ${t.hits} of ${t.runs} result(s) of ${b.cases.join(", ")}${passedNote}`,
       hits: run.cases
         .filter((c) => c.outcome === "xfail" && mine(c))
         .map((c) => ({ ...failure(c), matched: (c.knownBugs?.find((k) => k.id === b.id)?.matched ?? []).map(oneLine) })),

@@ -230,7 +230,7 @@ describe("known bugs in the readable reports", async () => {
     expect(kb).toContain("RIP: 0010:strlen+0x4/0x30");
     expect(kb).toContain("a remount without domain\\_id did not leave inode\\_share on");
     expect(kb).toContain("### erofs-ishare-unmount-busy-inodes-race (race)");
-    expect(kb).toMatch(/hit in 1 of 1 result\(s\) of L1, L2, L3, V2/);
+    expect(kb).toMatch(/Hit in 1 of 1 result\(s\) of L1, L2, L3, V2/);
     // the xfails are not in "Failures and errors" (no duplicate), but the verdict table shows them
     expect(section(md, "Failures and errors").join("\n")).not.toContain("O3 remount");
     expect(section(md, "Verdicts").join("\n")).toMatch(/O3 .*xfail.*known bug erofs-remount-inode-share-null-domain/);
