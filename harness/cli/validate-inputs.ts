@@ -146,9 +146,11 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     await checkResultsFile(String(a[0]), "results");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
   },
-  compare: async (a) => {
-    await checkResultsFile(String(a[0]), "baseline");
-    await checkResultsFile(String(a[1]), "patched");
+  compare: async (a, o) => {
+    const [baseline, patched] = list(a[0]);
+    for (const f of [...(baseline ? [baseline] : []), ...list(o.baseline)]) await checkResultsFile(f, "baseline");
+    for (const f of [...(patched ? [patched] : []), ...list(o.patched)]) await checkResultsFile(f, "patched");
+    if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
   },
   build: async (a) => {
     if (list(a[0]).length) await checkSpecFiles(list(a[0]), "spec");
