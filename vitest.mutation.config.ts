@@ -1,19 +1,8 @@
-// The fast, pure test files that cover the verdict code, for `npm run mutation` (stryker.config.mjs).
-// No test here boots a guest or builds anything: each runs in milliseconds, so Stryker can rerun them
-// for every mutant.
+// The pure test files of the module Stryker is mutating (PCSHARE_MUTATION_TESTS, comma-separated, set by
+// scripts/mutation.ts from scripts/mutation-modules.ts). None of them boots a guest or builds anything.
 import { defineConfig } from "vitest/config";
+import { MUTATION_MODULES } from "./scripts/mutation-modules.ts";
 
-export default defineConfig({
-  test: {
-    include: [
-      "test/measure/sharing-verdict.test.ts",
-      "test/vm/crash.test.ts",
-      "test/runner/select.test.ts",
-      "test/report/ktap.test.ts",
-      "test/report/junit.test.ts",
-      "test/report/kcidb.test.ts",
-      "test/report/readable.test.ts",
-      "test/report/status-maps.test.ts",
-    ],
-  },
-});
+const tests = process.env.PCSHARE_MUTATION_TESTS?.split(",") ?? [...new Set(MUTATION_MODULES.flatMap((m) => m.tests))];
+
+export default defineConfig({ test: { include: tests } });
