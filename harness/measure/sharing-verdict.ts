@@ -53,6 +53,7 @@ export function cachedSignal(growthB: number, size: number): Signal | "n/a" {
 
 /** Two signals must agree and none contradict; otherwise "disagree". "n/a" takes no part. */
 export function combine(signals: SharingSignals): SharingVerdict {
+  // Stryker disable next-line MethodExpression,ConditionalExpression,StringLiteral: equivalent, "n/a" counts as neither shared nor separate; the filter only says it takes no part
   const all = [signals.frames, signals.residency, signals.cached].filter((s) => s !== "n/a");
   const shared = all.filter((s) => s === "shared").length;
   const separate = all.filter((s) => s === "separate").length;
@@ -64,6 +65,7 @@ export function combine(signals: SharingSignals): SharingVerdict {
 /** Pages whose frame is known (not null, not 0) and the same in both mappings, index by index. */
 export function countEqualFrames(a: readonly (number | null)[], b: readonly (number | null)[]): number {
   let equal = 0;
+  // Stryker disable next-line MethodExpression: equivalent, past the shorter array one side is undefined and never equals a frame
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     if (a[i] !== null && a[i] !== 0 && a[i] === b[i]) equal++;
   }

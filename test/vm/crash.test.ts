@@ -93,6 +93,8 @@ describe("classifyConsole patterns", () => {
     ["[   12.1] BUG: unable to handle kernel paging request at ffffffffc0000000", "oops"],
     ["[   12.1] general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP", "oops"],
     ["[   12.1] WARNING: lib/list_debug.c:29 at __list_add_valid_or_report+0xb3/0x126, CPU#1: sh/54", "warning"],
+    ["[   12.1] WARNING: CPU: 12 PID: 1077 at fs/erofs/ishare.c:120 erofs_ishare_free_inode+0x5/0x9", "warning"],
+    ["[   12.1] WARNING: fs/erofs/ishare.c:120 at erofs_ishare_free_inode+0x5/0x9, CPU#12: sh/54", "warning"],
     ["[   12.1] BUG: scheduling while atomic: sh/55/0x00000002", "bug"],
     ["[   12.1] BUG: sleeping function called from invalid context at mm/slab.h:123", "bug"],
     ["[   12.1] Kernel panic - not syncing: Fatal exception", "panic"],
@@ -166,6 +168,8 @@ describe("classifyConsole excerpts", () => {
     expect(classifyConsole(twenty)[0].excerpt.split("\n")).toHaveLength(2);
     const short = `[ 1.0] BUG: KASAN: x\n[ 1.1] ${"=".repeat(19)}\n[ 1.2] more`;
     expect(classifyConsole(short)[0].excerpt.split("\n")).toHaveLength(3);
+    const ruleAndText = `[ 1.0] BUG: KASAN: x\n[ 1.1] ${"=".repeat(30)} x\n[ 1.2] more`;
+    expect(classifyConsole(ruleAndText)[0].excerpt.split("\n")).toHaveLength(3);
     const inText = `[ 1.0] BUG: KASAN: x\n[ 1.1] a ${"=".repeat(30)}\n[ 1.2] more`;
     expect(classifyConsole(inText)[0].excerpt.split("\n")).toHaveLength(3);
   });
@@ -175,6 +179,11 @@ describe("classifyConsole excerpts", () => {
     const lines = classifyConsole(log)[0].excerpt.split("\n");
     expect(lines).toHaveLength(60);
     expect(lines.at(-1)).toBe("[   20.000058] line 58");
+  });
+
+  it("counts a header on the 60th line of an excerpt as part of it", () => {
+    const log = ["[   19.1] Oops: 0000 [#1] SMP", ...numbered(58), "[   21.0] kernel BUG at fs/x.c:1!", "[   21.1] after"].join("\n");
+    expect(classifyConsole(log).map((r) => r.kind)).toEqual(["oops"]);
   });
 
   it("runs to the end of the log when it ends before 60 lines", () => {
@@ -190,6 +199,10 @@ describe("classifyConsole excerpts", () => {
     // The end marker itself belongs to the first report: a header right after it starts a new one.
     const [, second] = classifyConsole(after.join("\n"));
     expect(second.excerpt.split("\n")[0]).toBe("[ 1.1] BUG: scheduling while atomic: sh/1/0x2");
+  });
+
+  it("trims the blanks a console leaves at the end of a header line off the title", () => {
+    expect(classifyConsole("[ 1.0] kernel BUG at fs/x.c:3!   \n")[0].title).toBe("kernel BUG at fs/x.c:3!");
   });
 
   it("reads CRLF consoles: no carriage return in titles or excerpts", () => {
@@ -220,6 +233,8 @@ describe("stripTimestamp", () => {
     ["  [    0.000000] Linux version", "Linux version"], // leading blanks some consoles add
     ["[    0.000000][    T0] Linux version", "Linux version"], // CONFIG_PRINTK_CALLER
     ["[   13.048824][    C1] watchdog: BUG", "watchdog: BUG"],
+    ["[   13.048824][ T1234] erofs: x", "erofs: x"],
+    ["erofs: [   2.000000] not at the start", "erofs: [   2.000000] not at the start"],
     ["[  101.5]msg", "msg"],
     ["erofs: [T1] no timestamp", "erofs: [T1] no timestamp"],
     ["[ 1.0] text [   2.0] inside", "text [   2.0] inside"],
