@@ -31,8 +31,9 @@ export const CrashSignatureSchema = z
     /** Kind as the crash classifier names it (harness/vm/crash.ts). */
     kind: z.enum(CRASH_KINDS),
     /**
-     * The function the report points at (the first kernel RIP line's, else "at fn+" of a WARNING title;
-     * "in fn" of a KASAN/KFENCE title), or "none" for a report that names no function. A list: any of them.
+     * The function the report points at: every kernel RIP line's in the report's excerpt (else "at fn+"
+     * of a WARNING title; "in fn" of a KASAN/KFENCE title), or "none" for a report that names none.
+     * A list: each function the report shows must be one of them.
      */
     function: z.union([fnName, z.array(fnName).min(1)]).optional(),
     /** Functions that must appear in the report's call trace, in this order (not necessarily adjacent). */

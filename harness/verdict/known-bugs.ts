@@ -29,13 +29,30 @@ const FRAME = /^(?:\[[^\]]*\]\s*)*\s+([A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+
 const IN_FN = /\bin ([A-Za-z_][\w.]*)\+0x/;
 const AT_FN = /\bat ([A-Za-z_][\w.]*)\+0x/;
 
+/** The excerpt from the report's own title line on (the lines before it belong to whatever came earlier). */
+function ownLines(cr: CrashReport): string[] {
+  const lines = cr.excerpt.split("\n");
+  const at = lines.findIndex((l) => l.includes(cr.title));
+  return at < 0 ? lines : lines.slice(at);
+}
+
 /**
- * The function a crash report points at: KASAN/KFENCE name it in the title ("... in strlen+0x1c/0x40"),
- * others in the RIP line of the excerpt, a WARNING also in its title ("at iomap_readahead+0x...").
+ * The functions a crash report points at: KASAN/KFENCE name it in the title ("... in strlen+0x1c/0x40"),
+ * others in the kernel RIP lines of the excerpt (several when reports of other CPUs interleave or
+ * follow inside it), a WARNING without one in its title ("at iomap_readahead+0x..."). ["none"] if none.
  */
+export function crashFunctions(cr: CrashReport): string[] {
+  const fromTitle = cr.kind === "kasan" || cr.kind === "kfence" ? cr.title.match(IN_FN)?.[1] : undefined;
+  const rips = ownLines(cr).map((l) => l.match(RIP)?.[1]).filter((f): f is string => f !== undefined);
+  const all = [...(fromTitle ? [fromTitle] : []), ...rips];
+  if (!all.length && cr.title.match(AT_FN)) all.push(cr.title.match(AT_FN)![1]);
+  return all.length ? [...new Set(all)] : ["none"];
+}
+
+/** The first of crashFunctions (undefined for none): what a report is labelled with. */
 export function crashFunction(cr: CrashReport): string | undefined {
-  if (cr.kind === "kasan" || cr.kind === "kfence") return cr.title.match(IN_FN)?.[1] ?? cr.excerpt.match(RIP)?.[1];
-  return cr.excerpt.match(RIP)?.[1] ?? cr.title.match(AT_FN)?.[1];
+  const f = crashFunctions(cr)[0];
+  return f === "none" ? undefined : f;
 }
 
 /** The functions of the call trace in the excerpt, innermost first, without unreliable ("? fn") frames. */
@@ -57,7 +74,7 @@ export function crashMatches(sig: CrashSignature, cr: CrashReport): boolean {
   if (sig.kind !== cr.kind) return false;
   if (sig.function !== undefined) {
     const fns = typeof sig.function === "string" ? [sig.function] : sig.function;
-    if (!fns.includes(crashFunction(cr) ?? "none")) return false;
+    if (!crashFunctions(cr).every((f) => fns.includes(f))) return false;
   }
   if (sig.callers && !inOrder(sig.callers, callTrace(cr))) return false;
   return sig.title === undefined || whole(sig.title, cr.title);
@@ -116,7 +133,10 @@ export function bugsFor(caseId: string, kernel: KernelInfo, bugs: readonly Known
   return bugs.filter((b) => b.cases.includes(caseId) && affects(b, kernel));
 }
 
-/** One case through the layer. Outcomes other than pass and fail are never changed. */
+/**
+ * One case through the layer. Outcomes other than pass and fail are never changed. A case the layer
+ * has seen (rawOutcome set: also on a fail it explained as not the known bug) is left as it is.
+ */
 export function applyToCase(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): CaseResult {
   const mine = bugsFor(c.id, kernel, bugs);
   if (!mine.length || c.rawOutcome !== undefined) return c;
@@ -124,7 +144,7 @@ export function applyToCase(c: CaseResult, kernel: KernelInfo, bugs: readonly Kn
     const ex = explain(c, mine);
     if (!ex.bugs.length) {
       const near = mine.map((b) => b.id).join(", ");
-      return { ...c, reason: `${c.reason ?? "failed"} [not known bug ${near}: ${ex.unexplained.join("; ")}]` };
+      return { ...c, rawOutcome: "fail", reason: `${c.reason ?? "failed"} [not known bug ${near}: ${ex.unexplained.join("; ")}]` };
     }
     return {
       ...c,
