@@ -172,3 +172,14 @@ describe("ktap result lines", () => {
     expect(renderKtap(makeRun([]))).toBe("KTAP version 1\n1..0\n# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:0\n");
   });
 });
+
+describe("ktap known bugs", () => {
+  it("names each registered bug a case matched, with its file, link and whether it is a race", () => {
+    const bug = { id: "b1", title: "busy\ninodes", file: "b1.yaml", version: 1, race: true, matched: [], link: "https://lore.kernel.org/x" };
+    const plain = { id: "b2", title: "tail zeros", file: "b2.yaml", version: 1, race: false, matched: [] };
+    expect(ktapDiagnostics(makeCase({ id: "K1", name: "k", outcome: "xfail", knownBugs: [bug, plain] }))).toEqual([
+      "# known bug b1 (race): busy inodes [known-bugs/b1.yaml https://lore.kernel.org/x]",
+      "# known bug b2: tail zeros [known-bugs/b2.yaml]",
+    ]);
+  });
+});
