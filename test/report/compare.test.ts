@@ -1,5 +1,5 @@
 // The comparison as text, JSON and Markdown, and the compare command's two ways of naming its sides.
-// Inputs: the recorded runs of this machine (test/fixtures/results) and, for a change the recorded
+// Inputs: the recorded runs of this machine (test/fixtures/runs) and, for a change the recorded
 // kernel does not show, a hand-built patched run (said so where used).
 import { describe, expect, it, vi } from "vitest";
 import { readFileSync } from "node:fs";
@@ -11,9 +11,9 @@ import { renderComparisonMarkdown } from "../../harness/report/compare-markdown.
 import { compareCommand, compareSides } from "../../harness/cli/report-commands.ts";
 import type { RunResult } from "../../harness/report/model.ts";
 
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/results/${name}.json`, import.meta.url), "utf8")) as RunResult;
-const A = fixture("default-kernel-a");
-const B = fixture("default-kernel-b");
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/runs/${name}.json`, import.meta.url), "utf8")) as RunResult;
+const A = fixture("sid-7.2.13-noisy-repeat5-a");
+const B = fixture("sid-7.2.13-noisy-repeat5-b");
 
 /** Hand-built: run B with F1's equal_frames 0 in every sample (declared better higher, as F1 now records it). */
 function broken(): RunResult {
@@ -75,7 +75,7 @@ describe("compare's sides", () => {
 });
 
 describe("pcshare compare (command)", () => {
-  const fixtureFile = (name: string) => new URL(`../fixtures/results/${name}.json`, import.meta.url).pathname;
+  const fixtureFile = (name: string) => new URL(`../fixtures/runs/${name}.json`, import.meta.url).pathname;
 
   it("exits 0 on the recorded runs, 1 on the broken one, and writes comparison.json and comparison.md", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "pcshare-compare-"));
@@ -83,8 +83,8 @@ describe("pcshare compare (command)", () => {
     try {
       const bad = path.join(dir, "broken.json");
       await writeFile(bad, JSON.stringify(broken()));
-      expect(await compareCommand([], { baseline: [fixtureFile("default-kernel-a")], patched: [fixtureFile("default-kernel-b")] })).toBe(0);
-      expect(await compareCommand([fixtureFile("default-kernel-a"), bad], { out: dir })).toBe(1);
+      expect(await compareCommand([], { baseline: [fixtureFile("sid-7.2.13-noisy-repeat5-a")], patched: [fixtureFile("sid-7.2.13-noisy-repeat5-b")] })).toBe(0);
+      expect(await compareCommand([fixtureFile("sid-7.2.13-noisy-repeat5-a"), bad], { out: dir })).toBe(1);
       expect(JSON.parse(await readFile(path.join(dir, "comparison.json"), "utf8")).fails).toBe(true);
       expect(await readFile(path.join(dir, "comparison.md"), "utf8")).toContain("## Significant changes (1)");
     } finally {

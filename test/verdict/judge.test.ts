@@ -1,4 +1,4 @@
-// The item-by-item verdicts. Two kinds of input: real results of this machine (test/fixtures/results:
+// The item-by-item verdicts. Two kinds of input: real results of this machine (test/fixtures/runs:
 // two 5-repeat runs of L1, L6, V3, A4, M3, F1 on the same default kernel, recorded under load from
 // other guests, with L1's race failing 3/5 and 2/5 and a starved L6 and M3 failing once), which must
 // show no significant change; and hand-built samples (stated as such below) for changes a kernel of
@@ -10,9 +10,9 @@ import { collectSamples, outcomeClass } from "../../harness/verdict/samples.ts";
 import type { CaseResult, Measurement, Outcome, RunResult } from "../../harness/report/model.ts";
 import { makeCase, makeRun } from "../report/fixtures.ts";
 
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/results/${name}.json`, import.meta.url), "utf8")) as RunResult;
-const A = fixture("default-kernel-a");
-const B = fixture("default-kernel-b");
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/runs/${name}.json`, import.meta.url), "utf8")) as RunResult;
+const A = fixture("sid-7.2.13-noisy-repeat5-a");
+const B = fixture("sid-7.2.13-noisy-repeat5-b");
 
 /** Hand-built: one case with the given outcomes, each sample carrying the measurement values given. */
 function samples(id: string, outcomes: Outcome[], m?: Omit<Measurement, "value"> & { values: number[] }): RunResult {

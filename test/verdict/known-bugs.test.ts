@@ -1,7 +1,7 @@
 // Tests of the known-bugs verdict layer: which failures become xfail (all of the failure explained,
 // every required part of the bug seen), which stay fail, when a pass is an xpass, and that kernels the
 // bug is not registered for are untouched. Most rows start from a recorded run of the full suite on
-// Debian's 7.2.13 (test/fixtures/results/), with its real crash reports and checks.
+// Debian's 7.2.13 (test/fixtures/runs/), with its real crash reports and checks.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CaseResult, Outcome, RunResult } from "../../harness/report/model.ts";

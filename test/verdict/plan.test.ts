@@ -1,15 +1,15 @@
 // Adaptive repetition: which cases run again after a round and how often, on the recorded runs of
-// this machine (test/fixtures/results) cut down to one sample a side.
+// this machine (test/fixtures/runs) cut down to one sample a side.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { caseDurations, MAX_ROUND_REPEAT, planRound, undecidedCases } from "../../harness/verdict/plan.ts";
 import { compareSamples } from "../../harness/report/compare.ts";
 import type { RunResult } from "../../harness/report/model.ts";
 
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/results/${name}.json`, import.meta.url), "utf8")) as RunResult;
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/runs/${name}.json`, import.meta.url), "utf8")) as RunResult;
 const first = (r: RunResult): RunResult => ({ ...r, cases: r.cases.filter((c) => (c.repeat ?? 0) === 0).map((c) => ({ ...c, repeat: undefined })) });
-const A1 = first(fixture("default-kernel-a"));
-const B1 = first(fixture("default-kernel-b"));
+const A1 = first(fixture("sid-7.2.13-noisy-repeat5-a"));
+const B1 = first(fixture("sid-7.2.13-noisy-repeat5-b"));
 const cmp = compareSamples({ runs: [A1], files: ["a"] }, { runs: [B1], files: ["b"] });
 
 describe("planRound", () => {
