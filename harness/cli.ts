@@ -7,6 +7,7 @@ import { shellCommand, execCommand } from "./cli/guest-commands.ts";
 import { VmError } from "./vm/errors.ts";
 import { validateCommand } from "./cli/validate-inputs.ts";
 import { describeErrno } from "./cli/validate.ts";
+import { guardUnsettled } from "./cli/settle-guard.ts";
 import { runCommand } from "./cli/run-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
@@ -157,7 +158,7 @@ function describe(err: Error): string {
   return err.message;
 }
 
-program.parseAsync().catch((err: Error) => {
+guardUnsettled(program.parseAsync(), `pcshare ${process.argv.slice(2).find((a) => !a.startsWith("-")) ?? ""}`.trim()).catch((err: Error) => {
   process.stderr.write(`pcshare: ${describe(err)}\n`);
   process.exitCode = 2;
 });

@@ -60,6 +60,8 @@ export class Vm {
   private socket?: net.Socket;
   private exitInfo?: Exit;
   private stopping = false;
+  /** Whether the guest had printed anything when QEMU exited (its stderr is appended to the console then). */
+  private guestPrinted = false;
   /** Set while a step runs: looks at each console chunk for a fatal kernel report. */
   private fatalWatch?: (chunk: string) => void;
 
@@ -116,17 +118,40 @@ export class Vm {
     consoleLog.onData((c) => vm.fatalWatch?.(c));
     exited.then((e) => {
       vm.exitInfo = e;
+      vm.guestPrinted = consoleLog.all().trim() !== "";
       if (stderr.trim()) consoleLog.append(`\n[qemu stderr] ${stderr.trim()}\n`);
     });
     try {
       await vm.connect(readyTimeoutMs, silenceTimeoutMs, () => stderr);
+      const hello = (await vm.agent.call("hello", {}, { timeoutMs: 10_000 })) as { uptime_ms: number };
+      vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started };
     } catch (err) {
+      const failure = await vm.bootFailure(err as Error, () => stderr);
       await vm.kill();
-      throw err;
+      throw failure;
     }
-    const hello = (await vm.agent.call("hello", {}, { timeoutMs: 10_000 })) as { uptime_ms: number };
-    vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started };
     return vm;
+  }
+
+  /**
+   * The error a failed boot raises. When QEMU has exited (or exits within a moment), its own stderr
+   * says why (a missing image file, memory it cannot allocate, bad arguments): that message leads,
+   * as a QemuStartError when the guest never printed anything, else as GuestExited.
+   */
+  private async bootFailure(err: Error, stderr: () => string): Promise<Error> {
+    const exit = this.exitInfo ?? (await this.exitedWithin(2_000));
+    if (!exit) return err;
+    const said = stderr().trim();
+    const message = `QEMU exited during boot (${fmtExit(exit)})${said ? `: ${said}` : ""}`;
+    const crashes = classifyConsole(this.console.all());
+    return !this.guestPrinted ? new QemuStartError(message, this.console.tail(), crashes) : new GuestExited(message, this.console.tail(), crashes);
+  }
+
+  /** QEMU's exit if it comes within `ms`, else undefined. The timer is cleared at once when it does. */
+  private exitedWithin(ms: number): Promise<Exit | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+    return Promise.race([this.exited, timeout]).finally(() => clearTimeout(timer));
   }
 
   private async connect(readyTimeoutMs: number, silenceTimeoutMs: number, stderr: () => string): Promise<void> {
@@ -174,7 +199,7 @@ export class Vm {
     } catch (err) {
       if (err instanceof AgentError) {
         // The channel closed under us: that is QEMU going away; report the exit with its console.
-        const e = await Promise.race([this.exited, sleep(2000).then(() => undefined)]);
+        const e = await this.exitedWithin(2000);
         const how = e ? fmtExit(e) : "QEMU still running";
         throw new GuestExited(`agent channel lost during boot (${err.message}; ${how})`, this.console.tail(), classifyConsole(this.console.all()));
       }
@@ -235,7 +260,7 @@ export class Vm {
     } catch (err) {
       // An agent error caused by the guest dying is reported as the death, not as a channel error.
       if (!(err instanceof StepTimeout) && !(err instanceof GuestExited)) {
-        const e = await Promise.race([this.exited, sleep(300).then(() => undefined)]);
+        const e = await this.exitedWithin(300);
         if (e) throw new GuestExited(`guest exited during step "${name}" (${fmtExit(e)})`, this.console.tail(), this.crashes(mark));
       }
       throw err;
@@ -252,7 +277,7 @@ export class Vm {
     this.stopping = true;
     if (!this.exitInfo) {
       this.agent?.call("poweroff", {}, { timeoutMs: graceMs }).catch(() => {});
-      const done = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
+      const done = await this.exitedWithin(graceMs);
       if (!done) this.leash.kill();
     }
     await this.cleanup();
@@ -298,7 +323,10 @@ function fmtExit(e: Exit): string {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
-/** A delay that does not keep the process alive (races against QEMU's exit must not hold the CLI). */
+/**
+ * A delay for polling loops. It keeps the process alive on purpose: an unref()'d one let Node exit
+ * with status 0 in the middle of a boot whose QEMU had already exited (nothing else was pending).
+ */
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return new Promise((r) => setTimeout(r, ms));
 }

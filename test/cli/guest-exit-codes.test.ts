@@ -1,0 +1,62 @@
+// A guest command that did not do its job never exits 0. Each command here runs as the user runs it
+// (`npx tsx harness/cli.ts ...`) against a QEMU that cannot start a guest: /bin/false in place of
+// QEMU, an image file that does not exist, more memory than the host can give. The real default
+// kernel and the real QEMU are used wherever QEMU is meant to run. Each child gets its own TMPDIR
+// so that what it leaves behind (QEMU work dirs, sockets) can be checked.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+let tmp: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "pcshare-exit-"));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function pcshare(args: string[], env: Record<string, string> = {}) {
+  const r = await execa("npx", ["tsx", "harness/cli.ts", ...args], { reject: false, env: { ...env, TMPDIR: tmp }, stdin: "ignore" });
+  // Nothing left behind: no QEMU still running with this child's work dir, no work dir.
+  const qemu = await execa("pgrep", ["-f", tmp], { reject: false });
+  expect(qemu.stdout, "a QEMU outlived its command").toBe("");
+  expect((await readdir(tmp)).filter((f) => f.startsWith("pcshare-vm-"))).toEqual([]);
+  return r;
+}
+
+describe("guest commands whose guest never comes up", () => {
+  it("run: exits non-zero, prints the case line and writes results.json", async () => {
+    const out = path.join(tmp, "out");
+    const r = await pcshare(["run", "--only", "F1", "--out", out], { PCSHARE_QEMU: "/bin/false" });
+    expect(r.exitCode, r.stderr).not.toBe(0);
+    expect(r.stdout).toMatch(/\[1\/1\] \S+ +F1 /);
+    expect(r.stdout).toContain("QEMU exited during boot (exit code 1)");
+    const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
+    expect(results.cases.map((c: { id: string }) => c.id)).toEqual(["F1"]);
+    expect(results.cases[0].outcome).not.toBe("pass");
+  }, 120_000);
+
+  it("exec: a missing image file is an error carrying QEMU's own message, every time", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await pcshare(["exec", "--image", "a=/nonexistent/pcshare.erofs", "--", "sh", "-c", "exit 7"]);
+      expect(r.exitCode, `try ${i}: ${r.stderr}`).not.toBe(0);
+      expect(r.exitCode).not.toBe(7);
+      expect(r.stderr).toContain("Could not open '/nonexistent/pcshare.erofs'");
+    }
+  }, 120_000);
+
+  it("exec: memory QEMU cannot allocate is an error carrying QEMU's own message", async () => {
+    const r = await pcshare(["exec", "--memory", "99999999", "--", "true"]);
+    expect(r.exitCode, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain("cannot set up guest memory");
+  }, 120_000);
+
+  it("shell: QEMU's failure is the command's failure", async () => {
+    const r = await pcshare(["shell", "--image", "a=/nonexistent/pcshare.erofs"]);
+    expect(r.exitCode, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain("Could not open '/nonexistent/pcshare.erofs'");
+  }, 120_000);
+});
