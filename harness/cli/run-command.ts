@@ -25,7 +25,7 @@ export interface RunCliOptions extends GuestCliOptions {
   strict?: boolean;
 }
 
-const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME" };
+const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME", missing: "MISS" };
 
 function printResult(r: CaseResult, i: number, total: number): void {
   const rep = r.repeat ? ` (repeat ${r.repeat})` : "";

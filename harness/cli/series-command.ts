@@ -49,7 +49,7 @@ export function phase(text: string): void {
   process.stdout.write(`== ${text}\n`);
 }
 
-const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME" };
+const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME", missing: "MISS" };
 
 function printResult(label: string): (r: CaseResult, i: number, total: number) => void {
   return (r, i, total) => {

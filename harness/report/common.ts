@@ -91,7 +91,7 @@ export function failedChecks(c: CaseResult): CaseResult["checks"] {
 }
 
 /** Outcomes whose details go in the "Failures and errors" section. */
-export const NEEDS_DETAILS: ReadonlySet<Outcome> = new Set(["fail", "xpass", "error", "timeout"]);
+export const NEEDS_DETAILS: ReadonlySet<Outcome> = new Set(["fail", "xpass", "error", "timeout", "missing"]);
 
 /** True if the case has something to show under "Failures and errors" (an xfail's details are under "Known bugs"). */
 export function hasFailureDetails(c: CaseResult): boolean {

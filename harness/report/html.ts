@@ -18,6 +18,7 @@ export const OUTCOME_COLOURS: Readonly<Record<Outcome, { bg: string; fg: string 
   xpass: { bg: "#fff3cd", fg: "#856404" },
   error: { bg: "#f5c6cb", fg: "#491217" },
   timeout: { bg: "#ffe5b4", fg: "#7a4100" },
+  missing: { bg: "#d6d8db", fg: "#721c24" },
 };
 
 const CSS = `

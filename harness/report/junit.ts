@@ -18,6 +18,7 @@ export const JUNIT_STATUS: Readonly<Record<Outcome, { element?: "failure" | "err
   xpass: {},
   error: { element: "error", counter: "errors" },
   timeout: { element: "error", counter: "errors" },
+  missing: { element: "error", counter: "errors" }, // never executed: the run did not do its job
   skip: { element: "skipped", counter: "skipped" },
 };
 

@@ -20,9 +20,9 @@ export type KcidbStatus = "FAIL" | "ERROR" | "MISS" | "PASS" | "DONE" | "SKIP";
  * Outcome -> KCIDB test status. xfail: the kernel showed a registered bug, so FAIL (the code is
  * faulty), and an incident links the test to that bug's issue (5.x has no "waived": triage is issues
  * and incidents). xpass: the kernel behaved correctly, so PASS, with an incident saying the issue was
- * not present. error/timeout: the test did not complete, status of the code unknown -> ERROR. MISS is
- * never produced (every case in a RunResult ran or was skipped on purpose). A pass with no checks but
- * with measurements is DONE (see kcidbStatus).
+ * not present. error/timeout: the test did not complete, status of the code unknown -> ERROR. missing: selected
+ * but never executed (the run stopped first) -> MISS, KCIDB's own status for a test that did not run.
+ * A pass with no checks but with measurements is DONE (see kcidbStatus).
  */
 export const KCIDB_STATUS: Readonly<Record<Outcome, KcidbStatus>> = {
   pass: "PASS",
@@ -32,6 +32,7 @@ export const KCIDB_STATUS: Readonly<Record<Outcome, KcidbStatus>> = {
   xpass: "PASS",
   error: "ERROR",
   timeout: "ERROR",
+  missing: "MISS",
 };
 
 export function kcidbStatus(c: CaseResult): KcidbStatus {

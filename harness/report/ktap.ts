@@ -12,6 +12,11 @@ type TotalsKey = "pass" | "fail" | "xfail" | "xpass" | "skip" | "error";
  * ("ok N # XFAIL reason", "ok N # XPASS reason"): an xfail is a registered kernel bug that showed
  * exactly (ktap.rst's XFAIL directive), an xpass a registered bug that did not show, which fails a run
  * only under --strict. XPASS is not a ktap.rst directive; parsers fall back to the "ok".
+ * missing (never executed) is "not ok" with ktap.rst's ERROR directive ("the execution of a test has
+ * failed", the cause in the diagnostic), its reason starting "MISSING:". Not SKIP: ktap.rst lets SKIP
+ * stand on a "not ok" line but parsers (kunit.py) then count the test as skipped, i.e. fine, and a run
+ * that did not execute a selected case did not do its job. Not an absent result line either: the
+ * plan would then flag it, but the reason would be lost.
  */
 export const KTAP_STATUS: Readonly<Record<Outcome, { ok: boolean; directive?: string; totals: TotalsKey }>> = {
   pass: { ok: true, totals: "pass" },
@@ -21,6 +26,7 @@ export const KTAP_STATUS: Readonly<Record<Outcome, { ok: boolean; directive?: st
   xpass: { ok: true, directive: "XPASS", totals: "xpass" },
   error: { ok: false, directive: "ERROR", totals: "error" },
   timeout: { ok: false, directive: "TIMEOUT", totals: "error" },
+  missing: { ok: false, directive: "ERROR", totals: "error" },
 };
 
 /** Diagnostic lines ("# ...") printed before a case's result line. */
@@ -53,7 +59,7 @@ export function ktapResultLine(c: CaseResult, n: number): string {
   const st = KTAP_STATUS[c.outcome];
   let line = `${st.ok ? "ok" : "not ok"} ${n} ${caseSlug(c)}`;
   if (st.directive) {
-    const reason = c.reason ? oneLine(c.reason) : "";
+    const reason = [c.outcome === "missing" ? "MISSING:" : "", c.reason ? oneLine(c.reason) : ""].filter(Boolean).join(" ");
     line += ` # ${st.directive}${reason ? ` ${reason}` : ""}`;
   }
   return line;

@@ -42,6 +42,7 @@ const OUTCOME_MARK: Record<string, string> = {
   xpass: "⚠️ xpass",
   error: "💥 error",
   timeout: "⏱️ timeout",
+  missing: "🕳️ missing",
 };
 
 export function renderMarkdown(run: RunResult): string {

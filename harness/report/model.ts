@@ -1,9 +1,13 @@
 // The one result model. Every output format (JSON, KTAP, JUnit, KCIDB, HTML/Markdown) is an export of
 // a RunResult; nothing else is read by the exporters. results.json is this object, serialized.
 
-/** The closed set of outcomes (see STYLE.md). error = harness/VM/setup broke; fail = expectation false. */
-export type Outcome = "pass" | "fail" | "skip" | "xfail" | "xpass" | "error" | "timeout";
-export const OUTCOMES: readonly Outcome[] = ["pass", "fail", "skip", "xfail", "xpass", "error", "timeout"];
+/**
+ * The closed set of outcomes (see STYLE.md). error = harness/VM/setup broke; fail = expectation false;
+ * missing = selected but never executed (the run stopped before it: images failed to build, a signal,
+ * a guest that could not be booted any more).
+ */
+export type Outcome = "pass" | "fail" | "skip" | "xfail" | "xpass" | "error" | "timeout" | "missing";
+export const OUTCOMES: readonly Outcome[] = ["pass", "fail", "skip", "xfail", "xpass", "error", "timeout", "missing"];
 
 /**
  * exact: a correct kernel gives the same value on every run (page counts of a fixed read, bytes of a
@@ -83,6 +87,22 @@ export interface CaseResult {
   rawOutcome?: Outcome;
   /** xfail: the registered bugs that explain the whole failure; xpass: the bugs that did not show. */
   knownBugs?: KnownBugMatch[];
+  /** How the guest was made clean before the case (absent when it did not run in a guest). */
+  cleanState?: CleanState;
+}
+
+/** The guest's state measured before a case: no verdict may depend on the case before it. */
+export interface CleanState {
+  /** Each measurement (mounts, processes, cgroups, dying cgroups, file pages) as last seen. */
+  checks: Check[];
+  /** What the first look found left by earlier cases ("what: seen"), then undone; empty when clean at once. */
+  leftovers: string[];
+  /** Rounds of undo + measure on the guest that ran the previous case. */
+  rounds: number;
+  /** Host time spent, ms. */
+  ms: number;
+  /** It would not come clean within the bound (checks show what was left): the case ran on a fresh guest. */
+  freshGuest: boolean;
 }
 
 /** A registered kernel bug (known-bugs/*.yaml) as results carry it. */
@@ -155,7 +175,7 @@ export interface BootRecord {
  * Outcomes that make a run (and `npm run suite`) exit non-zero. xpass (a registered bug did not show)
  * is expected-but-suspicious: it fails only under --strict (STRICT_FAILING).
  */
-export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "error", "timeout"]);
+export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "error", "timeout", "missing"]);
 export const STRICT_FAILING: ReadonlySet<Outcome> = new Set([...FAILING, "xpass"]);
 
 /** The failing outcomes for a run with or without --strict. */

@@ -1,27 +1,31 @@
-// Runs cases on one kernel: skips those whose requirements the kernel does not meet, builds the
-// images the rest need, boots one guest and runs the cases in it one after another (resetting state
-// between them), and moves to a fresh guest after any crash or timeout (a standby one, booted beside
-// the running guest, when the host has CPUs to spare). Produces the RunResult.
+// Runs cases on one kernel and produces the RunResult: plans the runs (requirement skips decided
+// before booting), builds the images the rest need, and runs each case on a clean guest from the
+// pool, moving to a fresh one after a crash, a timeout or state that would not come clean. Cases the
+// run never got to (images failed to build, a signal, a guest that would not boot twice in a row)
+// are reported as `missing`. Verdicts come from outcome.ts, artifacts from artifacts.ts, guests from
+// guest-pool.ts, the clean-state check from clean-state.ts.
 import os from "node:os";
-import path from "node:path";
-import { mkdir, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 import type { CaseDef } from "./case.ts";
 import { caseLabel } from "./case.ts";
 import { unmetRequirement } from "./requirements.ts";
-import { CaseContext, AssertionStop, CaseSkip, type ImageHandle } from "./context.ts";
-import { buildImages, type BuiltImage } from "../images/build.ts";
+import { CaseContext, type ImageHandle } from "./context.ts";
+import { buildImages } from "../images/build.ts";
 import { erofsTools } from "../images/erofs-utils.ts";
-import { bootGuest, prepareGuest } from "../vm/launch.ts";
+import { prepareGuest } from "../vm/launch.ts";
 import type { Vm } from "../vm/vm.ts";
-import { shellQuote } from "../vm/qemu-args.ts";
-import { VmError, StepTimeout } from "../vm/errors.ts";
+import type { Drive } from "../vm/qemu-args.ts";
+import { VmError } from "../vm/errors.ts";
 import { FATAL_KINDS } from "../vm/crash.ts";
-import type { CaseResult, RunResult, Outcome, CrashReport, BootRecord } from "../report/model.ts";
+import type { CaseResult, RunResult, Outcome, CrashReport, CleanState } from "../report/model.ts";
 import { symbolizeCrashes } from "../kernel/symbolize.ts";
 import { findBusybox } from "../util/host-tools.ts";
 import { sha256Hex } from "../util/hash.ts";
+import { classifyCase, caseEndOf, guestUsableAfter, type CaseEnd, type ResetEnd } from "./outcome.ts";
+import { GuestPool } from "./guest-pool.ts";
+import { caseDirName, consoleExcerpt, formatKmsg, writeCaseArtifacts } from "./artifacts.ts";
+import { captureBaseline, makeClean, type Baseline } from "./clean-state.ts";
 
 export interface RunOptions {
   kernel: Kernel;
@@ -34,126 +38,269 @@ export interface RunOptions {
   cpus?: number;
   /** Boot a standby guest beside the running one (default: when the host has 2+ CPUs; PCSHARE_SPARE_GUEST=0 turns it off). */
   spareGuest?: boolean;
+  /** How long the guest may take to come clean before a case (default 10 s, times the kernel's slowdown). */
+  cleanBoundMs?: number;
+  /** Aborting stops the run: guests are killed, the case in progress and those after it are `missing`. */
+  signal?: AbortSignal;
   /** Called after each case with its result (for live progress). */
   onResult?: (r: CaseResult, index: number, total: number) => void;
 }
 
 const DEFAULT_CASE_TIMEOUT_MS = 60_000;
 const RESET_TIMEOUT_MS = 30_000;
+/** How long the guest may take to come clean before a case (dying cgroups need their pages freed). */
+const CLEAN_BOUND_MS = 10_000;
+/** Boot failures in a row after which the run stops (the rest of the cases are missing). */
+const MAX_BOOT_FAILURES = 2;
+
+interface Planned {
+  def: CaseDef;
+  /** Repetition number, only when there are several (reports then suffix the case names). */
+  repeat?: number;
+  skipReason?: string;
+}
+
+/** The run has to stop; the cases not run yet are missing, with this reason. */
+class RunAborted extends Error {}
 
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
-  const repeat = opts.repeat ?? 1;
-  const plan: { def: CaseDef; repeat: number | undefined }[] = [];
-  // Repetitions are numbered only when there are several (reports then suffix the case names).
-  for (let r = 0; r < repeat; r++) for (const def of opts.cases) plan.push({ def, repeat: repeat > 1 ? r : undefined });
+  const plan = planRuns(opts);
   const results: CaseResult[] = [];
   const emit = (r: CaseResult) => {
     results.push(r);
     opts.onResult?.(r, results.length, plan.length);
   };
-
-  const runnable = plan.filter((p) => !unmetRequirement(opts.kernel, p.def.requires));
-  const imageNames = [...new Set(runnable.flatMap((p) => p.def.images ?? []))];
-  const built = imageNames.length ? await buildImages(opts.specFiles, { names: imageNames }) : new Map<string, BuiltImage>();
-  const handles = new Map<string, ImageHandle>(
-    [...built.values()].map((b) => [
-      b.name,
-      {
-        name: b.name,
-        manifest: b.manifest,
-        device: `/dev/disk/pcshare/${b.name}`,
-        imagePath: b.imagePath,
-        blobDevices: b.devicePaths.map((_, i) => `/dev/disk/pcshare/${blobDriveName(b.name, i)}`),
-      },
-    ]),
-  );
-  // Each image is one drive; a multi-device image's blob devices (mkfs --blobdev) follow as drives of their own.
-  const drives = [...built.values()].flatMap((b) => [
-    { name: b.name, path: b.imagePath, readOnly: true },
-    ...b.devicePaths.map((p, i) => ({ name: blobDriveName(b.name, i), path: p, readOnly: true })),
-  ]);
-  const guest = await prepareGuest(opts.kernel);
-
-  // After a kernel crash the next case needs a fresh guest. With a spare host CPU, a standby guest
-  // boots beside the one running cases, so a crash costs a switch instead of a boot.
-  const useSpare = opts.spareGuest ?? (os.availableParallelism() >= 2 && process.env.PCSHARE_SPARE_GUEST !== "0");
-  let vm: Vm | undefined;
-  /** A guest booting (or booted) for later use; `stop` kills it while it is still booting. */
-  let spare: { booting: Promise<Vm>; stop: AbortController } | undefined;
-  let bootsStarted = 0;
-  const boots: BootRecord[] = [];
-  const startBoot = () => {
-    bootsStarted++;
-    const stop = new AbortController();
-    const booting = bootGuest(opts.kernel, {
-      drives,
-      memoryMiB: opts.memoryMiB,
-      cpus: opts.cpus,
-      artifactsDir: path.join(opts.outDir, `boot-${bootsStarted}`),
-      signal: stop.signal,
-    });
-    booting.catch(() => {}); // a spare's failure surfaces when it is taken into use
-    return { booting, stop };
-  };
-  const nextGuest = async (): Promise<Vm> => {
-    const t0 = Date.now();
-    const { booting } = spare ?? startBoot();
-    spare = undefined;
-    const next = await booting;
-    if (useSpare) spare = startBoot(); // only now, so that it does not slow down the boot waited for
-    await next.agent.kmsg(); // start each case's kernel log from here
-    boots.push({ ...next.timing, waitedMs: Date.now() - t0 });
-    return next;
-  };
-
+  let pool: GuestPool | undefined;
+  let stopped: string | undefined;
   try {
-    for (const { def, repeat: rep } of plan) {
-      const skipReason = unmetRequirement(opts.kernel, def.requires);
-      if (skipReason) {
-        emit(baseResult(def, rep, "skip", skipReason));
-        continue;
-      }
-      if (!vm || !vm.alive) {
-        if (vm) await vm.kill();
-        try {
-          vm = await nextGuest();
-        } catch (err) {
-          const e = err as Error;
-          emit({ ...baseResult(def, rep, "error", `guest did not boot: ${e.message.split("\n")[0]}`), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
-          vm = undefined;
-          continue;
-        }
-      }
-      const { result, guestLost } = await runOne(vm!, def, rep, opts, handles);
-      emit(result);
-      if (guestLost || result.crashes.some((c) => FATAL_KINDS.has(c.kind))) {
-        await vm!.kill();
-        vm = undefined;
-      }
-    }
+    const { handles, drives } = await attachImages(opts, plan);
+    pool = new GuestPool({ kernel: opts.kernel, drives, memoryMiB: opts.memoryMiB, cpus: opts.cpus, artifactsDir: opts.outDir, standby: useStandby(opts) ? 1 : 0 });
+    await new CaseLoop(opts, pool, handles, emit).run(plan);
+  } catch (err) {
+    stopped = err instanceof RunAborted ? err.message : `run aborted: ${firstLine(err)}`;
   } finally {
-    spare?.stop.abort(); // the guest in use powers off; the standby is killed, booted or not
-    await Promise.all([vm?.shutdown(), spare?.booting.then((v) => v.kill()).catch(() => {})]);
+    await pool?.close();
   }
-
+  for (const p of plan.slice(results.length)) {
+    emit(p.skipReason ? baseResult(p, "skip", p.skipReason) : baseResult(p, "missing", stopped ?? "never executed"));
+  }
   return {
     schema: "pcshare-results/1",
     startedAt,
     finishedAt: new Date().toISOString(),
-    host: {
-      hostname: os.hostname(),
-      accel: `${guest.accel.accel} (${guest.accel.reason})`,
-      cpus: os.cpus().length,
-      qemu: (await execa(guest.qemu, ["--version"], { reject: false })).stdout.split("\n")[0] ?? "",
-      node: process.version,
-      qemuConfinement: guest.confinement,
-    },
+    host: await hostInfo(opts.kernel),
     kernel: opts.kernel.info,
     tools: await toolVersions(),
     cases: results,
-    boots,
+    boots: pool?.boots ?? [],
   };
+}
+
+function planRuns(opts: RunOptions): Planned[] {
+  const repeat = opts.repeat ?? 1;
+  const plan: Planned[] = [];
+  for (let r = 0; r < repeat; r++) {
+    for (const def of opts.cases) plan.push({ def, repeat: repeat > 1 ? r : undefined, skipReason: unmetRequirement(opts.kernel, def.requires) });
+  }
+  return plan;
+}
+
+function useStandby(opts: RunOptions): boolean {
+  return opts.spareGuest ?? (os.availableParallelism() >= 2 && process.env.PCSHARE_SPARE_GUEST !== "0");
+}
+
+/** Build the images the runnable cases need: their guest handles and the drives that attach them. */
+async function attachImages(opts: RunOptions, plan: Planned[]): Promise<{ handles: Map<string, ImageHandle>; drives: Drive[] }> {
+  const names = [...new Set(plan.filter((p) => !p.skipReason).flatMap((p) => p.def.images ?? []))];
+  const built = names.length ? await buildImages(opts.specFiles, { names }) : new Map();
+  const handles = new Map<string, ImageHandle>();
+  const drives: Drive[] = [];
+  for (const b of built.values()) {
+    handles.set(b.name, {
+      name: b.name,
+      manifest: b.manifest,
+      device: `/dev/disk/pcshare/${b.name}`,
+      imagePath: b.imagePath,
+      blobDevices: b.devicePaths.map((_: string, i: number) => `/dev/disk/pcshare/${blobDriveName(b.name, i)}`),
+    });
+    // Each image is one drive; a multi-device image's blob devices (mkfs --blobdev) follow as drives of their own.
+    drives.push({ name: b.name, path: b.imagePath, readOnly: true });
+    b.devicePaths.forEach((p: string, i: number) => drives.push({ name: blobDriveName(b.name, i), path: p, readOnly: true }));
+  }
+  return { handles, drives };
+}
+
+/** The cases run one after another on one guest at a time. */
+class CaseLoop {
+  private guest?: { vm: Vm; base: Baseline };
+  private bootFailures = 0;
+
+  constructor(
+    private readonly opts: RunOptions,
+    private readonly pool: GuestPool,
+    private readonly images: Map<string, ImageHandle>,
+    private readonly emit: (r: CaseResult) => void,
+  ) {}
+
+  async run(plan: Planned[]): Promise<void> {
+    const signal = this.opts.signal;
+    const onAbort = () => void this.pool.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (const p of plan) {
+        this.stopIfAborted();
+        if (p.skipReason) {
+          this.emit(baseResult(p, "skip", p.skipReason));
+          continue;
+        }
+        const ready = await this.cleanGuest(p);
+        if (!ready) continue; // the boot failed: that case has its error
+        const result = await this.runOne(ready.vm, p, ready.clean);
+        this.stopIfAborted(); // a case cut short by the signal is missing, not an error
+        this.emit(result);
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private stopIfAborted(): void {
+    const s = this.opts.signal;
+    if (s?.aborted) throw new RunAborted(`run interrupted (${s.reason instanceof Error ? s.reason.message : String(s.reason ?? "aborted")})`);
+  }
+
+  /** A guest in use, or a fresh one. A failed boot is an error of the case; two in a row stop the run. */
+  private async takeGuest(p: Planned): Promise<{ vm: Vm; base: Baseline } | undefined> {
+    if (this.guest?.vm.alive) return this.guest;
+    if (this.guest) await this.pool.discard(this.guest.vm);
+    this.guest = undefined;
+    try {
+      const vm = await this.pool.take();
+      this.guest = { vm, base: await captureBaseline(vm.agent) };
+      this.bootFailures = 0;
+      return this.guest;
+    } catch (err) {
+      this.stopIfAborted();
+      const why = firstLine(err);
+      if (++this.bootFailures >= MAX_BOOT_FAILURES) throw new RunAborted(`run aborted: the guest did not boot ${MAX_BOOT_FAILURES} times in a row (${why})`);
+      this.emit({ ...baseResult(p, "error", `guest did not boot: ${why}`), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
+      return undefined;
+    }
+  }
+
+  /**
+   * A guest as clean as a fresh one for the next case: the one in use after undoing what earlier
+   * cases left, or, when that does not come clean within the bound, a fresh guest.
+   */
+  private async cleanGuest(p: Planned): Promise<{ vm: Vm; clean: CleanState } | undefined> {
+    const g = await this.takeGuest(p);
+    if (!g) return undefined;
+    const bound = this.opts.cleanBoundMs ?? CLEAN_BOUND_MS * slowdownFactor(this.opts.kernel);
+    let clean: CleanState;
+    try {
+      const c = await g.vm.step(`clean state before ${p.def.id}`, bound + RESET_TIMEOUT_MS, (agent) => makeClean(agent, g.base, bound));
+      clean = { checks: c.checks, leftovers: c.leftovers, rounds: c.rounds, ms: c.ms, freshGuest: !c.clean };
+    } catch (err) {
+      if (!(err instanceof VmError)) throw err;
+      const gone = { name: "guest answers", ok: false, expected: "yes", seen: firstLine(err) };
+      clean = { checks: [gone], leftovers: [`${gone.name}: ${gone.seen}`], rounds: 1, ms: 0, freshGuest: true };
+    }
+    if (!clean.freshGuest) return { vm: g.vm, clean };
+    await this.pool.discard(g.vm);
+    this.guest = undefined;
+    const fresh = await this.takeGuest(p);
+    return fresh && { vm: fresh.vm, clean };
+  }
+
+  private async runOne(vm: Vm, p: Planned, clean: CleanState): Promise<CaseResult> {
+    const { def } = p;
+    const ctx = new CaseContext(vm.agent, this.opts.kernel, this.images, def.id);
+    const mark = vm.console.mark();
+    const started = Date.now();
+    let end: CaseEnd = { how: "finished" };
+    let errCrashes: CrashReport[] = [];
+    try {
+      await vm.step(caseLabel(def), (def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS) * slowdownFactor(this.opts.kernel), () => def.run(ctx));
+    } catch (err) {
+      end = caseEndOf(err);
+      if (err instanceof VmError) errCrashes = err.crashes;
+    }
+    const guestMs = Date.now() - started; // also when the case failed, crashed or timed out: the guest was busy with it
+    const after = vm.alive && guestUsableAfter(end) ? await this.resetAfter(vm, ctx, def) : { reset: { how: "not-run" } as ResetEnd, dmesg: "", crashes: [] };
+    const crashes = errCrashes.length ? errCrashes : after.crashes.length ? after.crashes : vm.crashes(mark);
+    await symbolizeCrashes(this.opts.kernel, crashes);
+    const verdict = classifyCase({ end, checks: ctx.checks, crashes, reset: after.reset });
+    const lost = end.how === "timeout" || end.how === "crash-detected" || end.how === "guest-lost" || after.reset.how === "failed";
+    if (lost || crashes.some((c) => FATAL_KINDS.has(c.kind))) {
+      await this.pool.discard(vm);
+      this.guest = undefined;
+    }
+    const consoleText = vm.console.since(mark);
+    const result: CaseResult = {
+      ...baseResult(p, verdict.outcome, verdict.reason),
+      durationMs: Date.now() - started,
+      guestMs,
+      checks: ctx.checks,
+      measurements: ctx.measurements,
+      findings: ctx.findings,
+      crashes,
+      cleanState: clean,
+      artifacts: await writeCaseArtifacts(this.opts.outDir, caseDirName(def, p.repeat), { console: consoleText, dmesg: after.dmesg, qemuArgv: vm.argv }),
+    };
+    if (verdict.outcome !== "pass" && verdict.outcome !== "skip") result.consoleExcerpt = consoleExcerpt(crashes, after.dmesg, consoleText);
+    return result;
+  }
+
+  /** Undo the case's mounts and cgroups and collect its kernel log, while the guest still answers. */
+  private async resetAfter(vm: Vm, ctx: CaseContext, def: CaseDef): Promise<{ reset: ResetEnd; dmesg: string; crashes: CrashReport[] }> {
+    let dmesg = "";
+    try {
+      await vm.step(`reset after ${def.id}`, RESET_TIMEOUT_MS * slowdownFactor(this.opts.kernel), async () => {
+        await ctx.reset();
+        dmesg = formatKmsg(await vm.agent.kmsg());
+      });
+      return { reset: { how: "done" }, dmesg, crashes: [] };
+    } catch (err) {
+      const end = caseEndOf(err);
+      const reset: ResetEnd = { how: "failed", reason: "reason" in end ? end.reason : firstLine(err), crashDetected: end.how === "crash-detected" };
+      return { reset, dmesg, crashes: err instanceof VmError ? err.crashes : [] };
+    }
+  }
+}
+
+function baseResult(p: Planned, outcome: Outcome, reason?: string): CaseResult {
+  const { def } = p;
+  return {
+    id: def.id,
+    name: def.name,
+    groups: def.groups,
+    tags: def.tags ?? [],
+    concern: def.concern,
+    outcome,
+    reason,
+    durationMs: 0,
+    checks: [],
+    measurements: [],
+    crashes: [],
+    findings: [],
+    artifacts: {},
+    ...(p.repeat !== undefined && { repeat: p.repeat }),
+    needsDebugKernel: def.debug,
+  };
+}
+
+async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {
+  const host: RunResult["host"] = { hostname: os.hostname(), accel: "unknown", cpus: os.cpus().length, qemu: "", node: process.version };
+  try {
+    const guest = await prepareGuest(kernel);
+    host.accel = `${guest.accel.accel} (${guest.accel.reason})`;
+    host.qemu = (await execa(guest.qemu, ["--version"], { reject: false })).stdout.split("\n")[0] ?? "";
+    host.qemuConfinement = guest.confinement;
+  } catch (err) {
+    host.accel = `unknown (${firstLine(err)})`;
+  }
+  return host;
 }
 
 async function toolVersions(): Promise<Record<string, string>> {
@@ -164,8 +311,12 @@ async function toolVersions(): Promise<Record<string, string>> {
   } catch {
     /* not needed by this run */
   }
-  const bb = await execa(await findBusybox(), [], { reject: false });
-  tools.busybox = bb.stdout.split("\n")[0]?.replace(/ multi-call binary\.?/, "") ?? "";
+  try {
+    const bb = await execa(await findBusybox(), [], { reject: false });
+    tools.busybox = bb.stdout.split("\n")[0]?.replace(/ multi-call binary\.?/, "") ?? "";
+  } catch {
+    /* recorded when present */
+  }
   return tools;
 }
 
@@ -181,115 +332,6 @@ export function blobDriveName(image: string, i: number): string {
   return `${image.slice(0, 20 - hash.length - String(i).length - 2)}.${hash}.${i}`;
 }
 
-function baseResult(def: CaseDef, rep: number | undefined, outcome: Outcome, reason?: string): CaseResult {
-  return {
-    id: def.id,
-    name: def.name,
-    groups: def.groups,
-    tags: def.tags ?? [],
-    concern: def.concern,
-    outcome,
-    reason,
-    durationMs: 0,
-    checks: [],
-    measurements: [],
-    crashes: [],
-    findings: [],
-    artifacts: {},
-    ...(rep !== undefined && { repeat: rep }),
-    needsDebugKernel: def.debug,
-  };
-}
-
-async function runOne(
-  vm: Vm,
-  def: CaseDef,
-  rep: number | undefined,
-  opts: RunOptions,
-  images: Map<string, ImageHandle>,
-): Promise<{ result: CaseResult; guestLost: boolean }> {
-  const ctx = new CaseContext(vm.agent, opts.kernel, images, def.id);
-  const mark = vm.console.mark();
-  const started = Date.now();
-  let outcome: Outcome = "pass";
-  let reason: string | undefined;
-  let crashes: CrashReport[] = [];
-  let guestLost = false;
-  try {
-    await vm.step(caseLabel(def), (def.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS) * slowdownFactor(opts.kernel), () => def.run(ctx));
-  } catch (err) {
-    if (err instanceof CaseSkip) {
-      outcome = "skip";
-      reason = err.message;
-    } else if (err instanceof AssertionStop) {
-      outcome = "fail";
-      reason = err.message;
-    } else if (err instanceof VmError) {
-      outcome = err instanceof StepTimeout ? "timeout" : "error";
-      reason = err.message;
-      crashes = err.crashes;
-      guestLost = true;
-    } else {
-      outcome = "error";
-      reason = (err as Error).message.split("\n")[0];
-    }
-  }
-  const guestMs = Date.now() - started; // also when the case failed, crashed or timed out: the guest was busy with it
-  // Reset and collect the kernel log while the guest still answers.
-  let dmesg = "";
-  if (vm.alive && outcome !== "timeout" && outcome !== "error") {
-    try {
-      await vm.step(`reset after ${def.id}`, RESET_TIMEOUT_MS * slowdownFactor(opts.kernel), async () => {
-        await ctx.reset();
-        dmesg = (await vm.agent.kmsg()).map((r) => `[${(r.ts_us / 1e6).toFixed(6)}] ${r.text}`).join("\n");
-      });
-    } catch (err) {
-      if (err instanceof VmError) {
-        outcome = "error";
-        reason = `state reset after the case failed: ${err.message}`;
-        crashes = err.crashes;
-        guestLost = true;
-      } else throw err;
-    }
-  }
-  if (crashes.length === 0) crashes = vm.crashes(mark);
-  await symbolizeCrashes(opts.kernel, crashes);
-  const result = baseResult(def, rep, outcome, reason);
-  result.durationMs = Date.now() - started;
-  result.guestMs = guestMs;
-  result.checks = ctx.checks;
-  result.measurements = ctx.measurements;
-  result.findings = ctx.findings;
-  result.crashes = crashes;
-  const failed = ctx.checks.find((c) => !c.ok);
-  if (result.outcome === "pass" && failed) {
-    result.outcome = "fail";
-    result.reason = `${failed.name}: expected ${failed.expected ?? "-"}, seen ${failed.seen ?? "-"}`;
-  }
-  if (crashes.length && result.outcome !== "fail") {
-    // A crash or warning during a case is a failure of the kernel, whatever the checks said, and
-    // also when it took the guest or the agent down with it (the hang or exit is its consequence).
-    const consequence = result.outcome === "pass" || result.outcome === "skip" || result.reason?.startsWith("kernel ") ? "" : ` (then: ${result.reason})`;
-    result.outcome = "fail";
-    result.reason = `kernel ${crashes[0].kind}: ${crashes[0].title}${consequence}`;
-  }
-  const dir = path.join(opts.outDir, "cases", `${def.id}-${def.name}${rep ? `.r${rep}` : ""}`);
-  await mkdir(dir, { recursive: true });
-  const consoleText = vm.console.since(mark);
-  await writeFile(path.join(dir, "console.log"), consoleText);
-  await writeFile(path.join(dir, "dmesg.log"), dmesg);
-  await writeFile(path.join(dir, "qemu.cmd"), shellQuote(vm.argv) + "\n");
-  result.artifacts = {
-    console: path.relative(opts.outDir, path.join(dir, "console.log")),
-    dmesg: path.relative(opts.outDir, path.join(dir, "dmesg.log")),
-    qemu: path.relative(opts.outDir, path.join(dir, "qemu.cmd")),
-  };
-  if (result.outcome !== "pass" && result.outcome !== "skip") {
-    result.consoleExcerpt = crashes.length ? crashes.map((c) => c.symbolized ?? c.excerpt).join("\n...\n") : tailLines(dmesg || consoleText, 40);
-  }
-  return { result, guestLost };
-}
-
-function tailLines(text: string, n: number): string {
-  return text.split("\n").slice(-n).join("\n");
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0];
 }

@@ -30,6 +30,8 @@ const ROWS: Record<Outcome, Row> = {
   xpass: { ktap: "ok 1 X1_c # XPASS why", totals: "pass:0 fail:0 xfail:0 xpass:1 skip:0 error:0", junit: { failures: 0, errors: 0, skipped: 0 }, kcidb: "PASS", mark: "⚠️ xpass", verdict: "PASS" },
   error: { ktap: "not ok 1 X1_c # ERROR why", totals: "pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1", junit: { element: "error", failures: 0, errors: 1, skipped: 0 }, kcidb: "ERROR", mark: "💥 error", verdict: "FAIL" },
   timeout: { ktap: "not ok 1 X1_c # TIMEOUT why", totals: "pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1", junit: { element: "error", failures: 0, errors: 1, skipped: 0 }, kcidb: "ERROR", mark: "⏱️ timeout", verdict: "FAIL" },
+  // Selected but never executed: KTAP's ERROR directive with the MISSING diagnostic, KCIDB's own MISS.
+  missing: { ktap: "not ok 1 X1_c # ERROR MISSING: why", totals: "pass:0 fail:0 xfail:0 xpass:0 skip:0 error:1", junit: { element: "error", failures: 0, errors: 1, skipped: 0 }, kcidb: "MISS", mark: "🕳️ missing", verdict: "FAIL" },
 };
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", isArray: (n) => ["testsuite", "testcase"].includes(n) });
