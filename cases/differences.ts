@@ -78,6 +78,10 @@ export const X3 = defineCase({
     for (const [k, v] of [["shared_file", s], ["plain_file", u], ["shared_root", sr], ["plain_root", ur]] as const) {
       t.measure(`${k}_label_ok`, /^E[A-Z]+$/.test(v) ? 0 : 1, "count", { kind: "exact" });
     }
+    // The checks that make the recording mean something: the probe answers on a plain mount, and the
+    // shared file is the file (differences alone are findings, never checks).
+    t.expect("plain: FS_IOC_GETFSLABEL on the mount root answers (the measurement works)", typeof ur === "string" && !/^E[A-Z]+$/.test(ur), { expected: "a label (possibly empty)", seen: ur });
+    t.expectEqual("shared file reads the source's bytes", (await t.agent.readHash(p.sharedPath)).sha256, p.sha256);
     document(t, "FS_IOC_GETFSLABEL on a file", s, u);
     document(t, "FS_IOC_GETFSLABEL on the mount root", sr, ur);
   },

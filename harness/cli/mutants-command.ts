@@ -96,7 +96,7 @@ const BASELINE_OK: ReadonlySet<Outcome | "absent"> = new Set(["pass", "xpass", "
  * Killed when a case's baseline outcome is in BASELINE_OK and it fails on the mutant (fail, error,
  * timeout), both after the known-bugs layer: a mutant failure that a registered bug explains exactly is
  * xfail (the bug, not the mutant), one that differs from it in any part (another crash, another check)
- * stays fail and kills. A mutant xpass is not a failure.
+ * stays fail and kills. A mutant xpass is not a failure, nor a case its run never executed (missing).
  */
 export function judge(caseIds: string[], baseline: RunResult, mutant: RunResult): Pick<MutantResult, "verdict" | "killer" | "cases"> {
   const cases = caseIds.map((id) => {
@@ -104,7 +104,8 @@ export function judge(caseIds: string[], baseline: RunResult, mutant: RunResult)
     const m = mutant.cases.find((c) => c.id === id);
     return { id, baseline: b?.outcome ?? ("absent" as const), mutant: m?.outcome ?? ("absent" as const), ...(m?.reason && { reason: m.reason }) };
   });
-  const killer = cases.find((c) => BASELINE_OK.has(c.baseline) && c.mutant !== "absent" && FAILING.has(c.mutant));
+  // A case the mutant's run never executed (missing) proves nothing either way.
+  const killer = cases.find((c) => BASELINE_OK.has(c.baseline) && c.mutant !== "absent" && c.mutant !== "missing" && FAILING.has(c.mutant));
   return { verdict: killer ? "killed" : "survived", ...(killer && { killer: killer.id }), cases };
 }
 

@@ -1,5 +1,6 @@
 // `pcshare run` (= npm run suite): the whole suite (or a selection) on one kernel, with live
-// progress, results in every format, and an exit status that is non-zero when a case fails.
+// progress, results in every format, and an exit status that is non-zero when a case fails or is
+// missing (128 + the signal's number when interrupted).
 import path from "node:path";
 import { ALL_CASES } from "../../cases/index.ts";
 import { selectCases } from "../runner/select.ts";
@@ -11,6 +12,7 @@ import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.
 import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { DEFAULT_SPECS } from "../images/commands.ts";
+import { onInterrupt, signalExitCode } from "../vm/reaper.ts";
 
 export interface RunCliOptions extends GuestCliOptions {
   only?: string[];
@@ -42,6 +44,15 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
   process.stdout.write(
     `pcshare: ${cases.length} cases on ${kernel.info.release} (${kernel.info.source}${hasPageCacheShare(kernel) ? "" : ", page cache sharing ABSENT: sharing cases skip"})\n`,
   );
+  // The first Ctrl-C (or SIGTERM) stops the run: the guests are killed, the cases not finished are
+  // reported as missing and the results are still written; a second one exits at once.
+  const interrupt = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const release = onInterrupt((sig) => {
+    signalled = sig;
+    process.stderr.write(`\npcshare: ${sig}: stopping the run (again to quit at once)\n`);
+    interrupt.abort(new Error(sig));
+  });
   const raw = await runSuite({
     kernel,
     cases,
@@ -51,7 +62,8 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     memoryMiB: intOption(opts.memory, "--memory"),
     cpus: intOption(opts.cpus, "--cpus"),
     onResult: layeredPrinter(kernel.info, bugs, printResult),
-  });
+    signal: interrupt.signal,
+  }).finally(release);
   const run = applyKnownBugs(raw, bugs);
   const files = await writeReports(run, outDir);
   const counts = summarize(run);
@@ -66,6 +78,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     `\n${Object.entries(counts).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(", ")}\n` +
       `report: ${files.html ?? path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`,
   );
+  if (signalled) return signalExitCode(signalled);
   const failing = failingOutcomes(opts.strict ?? false);
   return run.cases.some((c) => failing.has(c.outcome)) ? 1 : 0;
 }

@@ -3,7 +3,7 @@
 // and every report format in <out>/baseline and <out>/patched), then again, in further rounds
 // (<out>/round-N/...), only the cases whose comparison is not yet decided, until everything is decided
 // or the --budget is spent. Prints the comparison, writes comparison.json and comparison.md, and exits
-// 1 on a significant new failure or exact figure gone worse.
+// 1 on a significant new failure or exact figure gone worse, or when a run left cases missing.
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { ALL_CASES } from "../../cases/index.ts";
@@ -111,11 +111,22 @@ export async function seriesCommand(series: string, opts: SeriesCliOptions): Pro
   const bugs = await knownBugsFor(opts.knownBugs);
   const choices = seriesChoices(series, opts);
   const kernels = { baseline: await buildPhase("baseline", choices.baseline), patched: await buildPhase("patched", choices.patched) };
-  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specFiles, memoryMiB, bugs });
+  const runs: RunResult[] = [];
+  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specFiles, memoryMiB, bugs, onRun: (r) => runs.push(r) });
   await writeComparison(cmp, outDir);
   phase("comparison");
   process.stdout.write(`${formatComparison(cmp)}\n\ncomparison: ${path.join(outDir, "comparison.json")}, ${path.join(outDir, "comparison.md")}\n`);
-  return cmp.fails ? 1 : 0;
+  return seriesExitCode(runs, cmp.fails);
+}
+
+/**
+ * 1 on a significant new failure, and also when any run left selected cases missing: a comparison
+ * with holes did not do its job, whatever it found in the rest.
+ */
+export function seriesExitCode(runs: readonly RunResult[], fails: boolean): number {
+  const missing = runs.flatMap((r) => r.cases).filter((c) => c.outcome === "missing").length;
+  if (missing) process.stdout.write(`${missing} case run(s) missing: the comparison is incomplete\n`);
+  return fails || missing ? 1 : 0;
 }
 
 /** --budget in minutes: a positive number. */
@@ -134,6 +145,8 @@ export interface AdaptiveRun {
   specFiles?: string[];
   memoryMiB?: number;
   bugs?: readonly KnownBug[];
+  /** Called with each run as it finishes. */
+  onRun?: (run: RunResult) => void;
 }
 
 /** Guest boot and image checks of one round on one side, before the first round measured it. */
@@ -158,6 +171,7 @@ export async function adaptiveComparison(a: AdaptiveRun): Promise<Comparison> {
       const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specFiles: a.specFiles, memoryMiB: a.memoryMiB, repeat, bugs: a.bugs });
       overheadMs = Math.max(0, Date.now() - t0 - run.cases.reduce((s, c) => s + c.durationMs, 0));
       runs[side].push(run);
+      a.onRun?.(run);
       files[side].push(path.join(dir, "results.json"));
     }
   };

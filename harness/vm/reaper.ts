@@ -4,9 +4,14 @@
 // targets), then directories and locks are removed and pcshare exits 128+signal. At any other exit
 // the leashes see their control socket close and stop the children themselves.
 // Started by npm or npx, pcshare also stops when its launcher goes away: npm forwards a signal only
-// to its direct child, a shell that dies of it without passing it on.
+// to its direct child, a shell that dies of it without passing it on. A run in progress may take the
+// first signal (onInterrupt) to stop cleanly and still write its results; a second one shuts down.
 import { rmSync } from "node:fs";
+import os from "node:os";
 import type { Leashed } from "../util/leash.ts";
+
+/** While set, the first signal goes here instead of shutting down. */
+let interruptHandler: ((signal: NodeJS.Signals) => void) | undefined;
 
 const children = new Set<Leashed>();
 const dirs = new Set<string>();
@@ -61,9 +66,31 @@ export function installReaper(): void {
     removeDirs();
   });
   for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
-    process.on(sig, () => void shutdown(code));
+    process.on(sig, () => {
+      const handler = interruptHandler;
+      interruptHandler = undefined;
+      if (handler && !shuttingDown) return handler(sig);
+      void shutdown(code);
+    });
   }
   watchLauncher();
+}
+
+/**
+ * Route the next SIGINT/SIGTERM/SIGHUP to `handler` instead of shutting down at once (a second
+ * signal still does that). Returns the function that removes the handler.
+ */
+export function onInterrupt(handler: (signal: NodeJS.Signals) => void): () => void {
+  installReaper();
+  interruptHandler = handler;
+  return () => {
+    if (interruptHandler === handler) interruptHandler = undefined;
+  };
+}
+
+/** The exit status of a process ended by `signal` (128 + its number). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (os.constants.signals[signal] ?? 0);
 }
 
 export function trackLeashed(c: Leashed): void {

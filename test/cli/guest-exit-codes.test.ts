@@ -60,3 +60,26 @@ describe("guest commands whose guest never comes up", () => {
     expect(r.stderr).toContain("Could not open '/nonexistent/pcshare.erofs'");
   }, 120_000);
 });
+
+describe("cases a run never executed", () => {
+  it("are missing when the images cannot be built; results.json is still written and the run fails", async () => {
+    const out = path.join(tmp, "out");
+    const r = await pcshare(["run", "--only", "F1,F1b", "--out", out, "--spec", path.join(tmp, "no-such-spec.yaml")]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/MISS F1 /);
+    expect(r.stdout).toContain("2 missing");
+    const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
+    expect(results.cases.map((c: { outcome: string }) => c.outcome)).toEqual(["missing", "missing"]);
+    expect(results.cases[0].reason).toMatch(/^run aborted: .*no-such-spec\.yaml/);
+    expect(await readFile(path.join(out, "results.ktap"), "utf8")).toMatch(/^not ok 1 F1_\S+ # ERROR MISSING: run aborted/m);
+  }, 120_000);
+
+  it("are missing after the guest failed to boot twice in a row; the first boot failure is an error", async () => {
+    const out = path.join(tmp, "out");
+    const r = await pcshare(["run", "--only", "F1,F1b,F2", "--out", out], { PCSHARE_QEMU: "/bin/false" });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
+    expect(results.cases.map((c: { outcome: string }) => c.outcome)).toEqual(["error", "missing", "missing"]);
+    expect(results.cases[1].reason).toContain("the guest did not boot 2 times in a row");
+  }, 120_000);
+});

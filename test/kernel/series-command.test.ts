@@ -7,7 +7,7 @@ import { Command } from "commander";
 import { addGuestOptions, kernelChoice, type GuestCliOptions } from "../../harness/cli/kernel-options.ts";
 import { buildRequest, resolveKernel } from "../../harness/kernel/resolve.ts";
 import { DEFAULT_FRAGMENTS } from "../../harness/kernel/build.ts";
-import { budgetOption, DEFAULT_BUDGET_MIN, seriesChoices } from "../../harness/cli/series-command.ts";
+import { budgetOption, DEFAULT_BUDGET_MIN, seriesChoices, seriesExitCode } from "../../harness/cli/series-command.ts";
 import { expandId, judge, loadMutants, parseMutant } from "../../harness/cli/mutants-command.ts";
 import { makeCase, makeRun } from "../report/fixtures.ts";
 
@@ -114,5 +114,22 @@ describe("mutants", () => {
     expect(judge(["F1", "F2"], base, mut).verdict).toBe("survived");
     mut.cases[0] = makeCase({ id: "F1", name: "a", outcome: "error", reason: "boom" });
     expect(judge(["F1", "F2"], base, mut)).toMatchObject({ verdict: "killed", killer: "F1", cases: [{ id: "F1", baseline: "pass", mutant: "error", reason: "boom" }, { id: "F2" }] });
+  });
+
+  it("is not killed by a case the mutant's run never executed", () => {
+    const base = makeRun([makeCase({ id: "F1", name: "a", outcome: "pass" })]);
+    const mut = makeRun([makeCase({ id: "F1", name: "a", outcome: "missing", reason: "run aborted" })]);
+    expect(judge(["F1"], base, mut).verdict).toBe("survived");
+  });
+});
+
+describe("pcshare series exit status", () => {
+  it("is 1 on new failures and also when either run has missing cases, else 0", () => {
+    const ok = makeRun([makeCase({ id: "F1", name: "a", outcome: "pass" })]);
+    const holed = makeRun([makeCase({ id: "F1", name: "a", outcome: "missing", reason: "run interrupted" })]);
+    expect(seriesExitCode([ok, ok], false)).toBe(0);
+    expect(seriesExitCode([ok, ok], true)).toBe(1);
+    expect(seriesExitCode([holed, ok], false)).toBe(1);
+    expect(seriesExitCode([ok, ok, ok, holed], false)).toBe(1);
   });
 });
