@@ -169,6 +169,11 @@ describe("kcidb", () => {
     expect((toKcidb(makeRun([c])).tests as Node[])[0].input_files).toBeUndefined();
   });
 
+  it("reports a case that was never executed as MISS", () => {
+    const t = (toKcidb(makeRun([makeCase({ id: "F1", name: "a", outcome: "missing", reason: "run interrupted (SIGINT)" })])).tests as Node[])[0];
+    expect([t.status, t.waived]).toEqual(["MISS", false]);
+  });
+
   it("reports a pass with only measurements as DONE", () => {
     const d = toKcidb(makeRun([makeCase({ id: "M1", name: "m", outcome: "pass", measurements: [{ name: "t", value: 3, unit: "s" }] })]));
     expect((d.tests as Node[])[0].status).toBe("DONE");

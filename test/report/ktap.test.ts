@@ -75,6 +75,7 @@ describe("ktap", () => {
       xpass: /^ok 1 X1_c # XPASS why$/, // as kselftest.h prints it; fails a run only with --strict
       error: /^not ok 1 X1_c # ERROR why$/,
       timeout: /^not ok 1 X1_c # TIMEOUT why$/,
+      missing: /^not ok 1 X1_c # ERROR MISSING: why$/,
     };
     for (const o of OUTCOMES) {
       expect(KTAP_STATUS[o]).toBeDefined();

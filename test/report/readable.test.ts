@@ -93,7 +93,7 @@ describe("markdown", () => {
     const findings = section(md, "Findings").filter((l) => l.startsWith("- "));
     expect(findings).toHaveLength(2);
     expect(md.trimEnd().split("\n").at(-1)).toBe(
-      "**Summary:** FAIL — 7 cases: 1 pass, 1 fail, 1 skip, 1 xfail, 1 xpass, 1 error, 1 timeout",
+      "**Summary:** FAIL — 7 cases: 1 pass, 1 fail, 1 skip, 1 xfail, 1 xpass, 1 error, 1 timeout, 0 missing",
     );
   });
 
