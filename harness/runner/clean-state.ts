@@ -27,6 +27,9 @@ export interface Baseline {
   filePagesKiB: number;
 }
 
+/** Limit for each guest command of the check (generous: a starved TCG guest on a busy host is slow). */
+const GUEST_COMMAND_MS = 60_000;
+
 /** File pages allowed above the fresh guest's after drop_caches (the agent, busybox, kernel log). */
 export const FILE_PAGES_SLACK_KIB = 4096;
 
@@ -50,8 +53,11 @@ export const MEASURE_SCRIPT = [
 ].join("\n");
 
 export async function measureState(agent: AgentClient): Promise<GuestState> {
-  const r = await agent.exec(["sh", "-c", MEASURE_SCRIPT], { timeoutMs: 20_000 });
-  if (r.exitCode !== 0 && !r.stdout) throw new Error(`measuring the guest state failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+  const r = await agent.exec(["sh", "-c", MEASURE_SCRIPT], { timeoutMs: GUEST_COMMAND_MS });
+  if (r.timedOut || (r.exitCode !== 0 && !r.stdout)) {
+    const how = r.timedOut ? `timed out after ${GUEST_COMMAND_MS / 1000} s` : r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`;
+    throw new Error(`measuring the guest state failed (${how})${r.stderr.trim() ? `: ${r.stderr.trim()}` : ""}`);
+  }
   const s: GuestState = { mounts: [], procs: [], cgroups: [], dyingCgroups: -1, agentPid: 0 };
   for (const line of r.stdout.split("\n")) {
     const [kind, ...f] = line.split(" ");
@@ -67,7 +73,7 @@ export async function measureState(agent: AgentClient): Promise<GuestState> {
 }
 
 async function dropCaches(agent: AgentClient): Promise<number> {
-  await agent.exec(["sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"], { timeoutMs: 20_000 });
+  await agent.exec(["sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"], { timeoutMs: GUEST_COMMAND_MS });
   const m = await agent.meminfo();
   return (m.Cached ?? 0) - (m.Shmem ?? 0);
 }

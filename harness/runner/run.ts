@@ -1,7 +1,7 @@
 // Runs cases on one kernel and produces the RunResult: plans the runs (requirement skips decided
 // before booting), builds the images the rest need, and runs each case on a clean guest from the
 // pool, moving to a fresh one after a crash, a timeout or state that would not come clean. Cases the
-// run never got to (images failed to build, a signal, a guest that would not boot twice in a row)
+// run never got to (images failed to build, a signal, no usable guest three times in a row)
 // are reported as `missing`. Verdicts come from outcome.ts, artifacts from artifacts.ts, guests from
 // guest-pool.ts, the clean-state check from clean-state.ts.
 import os from "node:os";
@@ -50,8 +50,8 @@ const DEFAULT_CASE_TIMEOUT_MS = 60_000;
 const RESET_TIMEOUT_MS = 30_000;
 /** How long the guest may take to come clean before a case (dying cgroups need their pages freed). */
 const CLEAN_BOUND_MS = 10_000;
-/** Boot failures in a row after which the run stops (the rest of the cases are missing). */
-const MAX_BOOT_FAILURES = 2;
+/** Failures to get a usable guest in a row after which the run stops (the rest of the cases are missing). */
+const MAX_BOOT_FAILURES = 3;
 
 interface Planned {
   def: CaseDef;
@@ -175,16 +175,18 @@ class CaseLoop {
     if (this.guest?.vm.alive) return this.guest;
     if (this.guest) await this.pool.discard(this.guest.vm);
     this.guest = undefined;
+    let vm: Vm | undefined;
     try {
-      const vm = await this.pool.take();
+      vm = await this.pool.take();
       this.guest = { vm, base: await captureBaseline(vm.agent) };
       this.bootFailures = 0;
       return this.guest;
     } catch (err) {
+      if (vm) await this.pool.discard(vm); // booted, but its state could not be read: not usable
       this.stopIfAborted();
-      const why = firstLine(err);
-      if (++this.bootFailures >= MAX_BOOT_FAILURES) throw new RunAborted(`run aborted: the guest did not boot ${MAX_BOOT_FAILURES} times in a row (${why})`);
-      this.emit({ ...baseResult(p, "error", `guest did not boot: ${why}`), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
+      const why = `${vm ? "guest not usable after boot" : "guest did not boot"}: ${firstLine(err)}`;
+      if (++this.bootFailures >= MAX_BOOT_FAILURES) throw new RunAborted(`run aborted: no usable guest ${MAX_BOOT_FAILURES} times in a row (${why})`);
+      this.emit({ ...baseResult(p, "error", why), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
       return undefined;
     }
   }

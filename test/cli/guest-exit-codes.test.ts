@@ -74,12 +74,12 @@ describe("cases a run never executed", () => {
     expect(await readFile(path.join(out, "results.ktap"), "utf8")).toMatch(/^not ok 1 F1_\S+ # ERROR MISSING: run aborted/m);
   }, 120_000);
 
-  it("are missing after the guest failed to boot twice in a row; the first boot failure is an error", async () => {
+  it("are missing after no usable guest three times in a row; the boot failures before are errors", async () => {
     const out = path.join(tmp, "out");
-    const r = await pcshare(["run", "--only", "F1,F1b,F2", "--out", out], { PCSHARE_QEMU: "/bin/false" });
+    const r = await pcshare(["run", "--only", "F1,F1b,F2,F3", "--out", out], { PCSHARE_QEMU: "/bin/false" });
     expect(r.exitCode, r.stderr).toBe(1);
     const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
-    expect(results.cases.map((c: { outcome: string }) => c.outcome)).toEqual(["error", "missing", "missing"]);
-    expect(results.cases[1].reason).toContain("the guest did not boot 2 times in a row");
+    expect(results.cases.map((c: { outcome: string }) => c.outcome)).toEqual(["error", "error", "missing", "missing"]);
+    expect(results.cases[2].reason).toContain("no usable guest 3 times in a row (guest did not boot: QEMU exited during boot");
   }, 120_000);
 });
