@@ -171,7 +171,7 @@ describe("kcidb", () => {
 
   it("reports a case that was never executed as MISS", () => {
     const t = (toKcidb(makeRun([makeCase({ id: "F1", name: "a", outcome: "missing", reason: "run interrupted (SIGINT)" })])).tests as Node[])[0];
-    expect([t.status, t.waived]).toEqual(["MISS", false]);
+    expect(t.status).toBe("MISS");
   });
 
   it("reports a pass with only measurements as DONE", () => {
