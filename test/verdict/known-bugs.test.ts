@@ -182,8 +182,8 @@ evidence: [{ run: r, kernel: k, date: "2026-01-01", excerpt: e }]
 describe("exit status", () => {
   it("xfail never fails a run; xpass only with --strict", async () => {
     const { failingOutcomes } = await import("../../harness/report/model.ts");
-    expect([...failingOutcomes(false)].sort()).toEqual(["error", "fail", "timeout"]);
-    expect([...failingOutcomes(true)].sort()).toEqual(["error", "fail", "timeout", "xpass"]);
+    expect([...failingOutcomes(false)].sort()).toEqual(["error", "fail", "missing", "timeout"]);
+    expect([...failingOutcomes(true)].sort()).toEqual(["error", "fail", "missing", "timeout", "xpass"]);
     expect(failingOutcomes(true).has("xfail")).toBe(false);
   });
 });
