@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CaseResult, Outcome, RunResult } from "../../harness/report/model.ts";
-import { applyKnownBugs, applyToCase, callTrace, crashFunction, releaseVersion } from "../../harness/verdict/known-bugs.ts";
+import { applyKnownBugs, applyToCase, callTrace, crashFunction, releaseVersion, tallyKnownBugs } from "../../harness/verdict/known-bugs.ts";
 import { loadKnownBugs, parseKnownBug } from "../../harness/verdict/load-known-bugs.ts";
 import type { KnownBug } from "../../harness/verdict/known-bug-schema.ts";
 
@@ -178,6 +178,26 @@ signature:
 reproducer: x
 evidence: [{ run: r, kernel: k, date: "2026-01-01", excerpt: e }]
 `;
+
+describe("tallyKnownBugs", () => {
+  it("counts per bug the results of its cases that hit it, passed, and ran (skips and other bugs' cases left out)", () => {
+    const built = JSON.parse(readFileSync(new URL("../fixtures/runs/source-7.2.13-l1-l3-d2-o3.json", import.meta.url), "utf8")) as RunResult;
+    const skipped: CaseResult = { ...structuredClone(built.cases[0]), id: "V2", outcome: "skip", reason: "not run" };
+    const run = applyKnownBugs({ ...built, cases: [...built.cases, skipped] }, bugs);
+    const tally = Object.fromEntries(tallyKnownBugs(run).map((t) => [t.id, t]));
+    expect(tally["erofs-ishare-unmount-busy-inodes-race"]).toEqual({
+      id: "erofs-ishare-unmount-busy-inodes-race",
+      file: "erofs-ishare-unmount-busy-inodes-race.yaml",
+      race: true,
+      hits: 1, // L3
+      passes: 1, // L1
+      runs: 2, // V2 skipped
+    });
+    expect(tally["erofs-remount-inode-share-null-domain"]).toMatchObject({ race: false, hits: 1, passes: 0, runs: 1 });
+    expect(tally["erofs-ishare-inline-tail-zeros-bs2048"]).toMatchObject({ race: false, hits: 1, passes: 0, runs: 1 });
+    expect(tallyKnownBugs({ ...run, knownBugs: undefined })).toEqual([]);
+  });
+});
 
 describe("exit status", () => {
   it("xfail never fails a run; xpass only with --strict", async () => {
