@@ -167,6 +167,15 @@ describe("kcidb", () => {
     expect(t.input_files).toEqual([{ name: "qemu.cmd", url: "file:///r/run1/cases/F1%20x/qemu.cmd" }]);
     expect(t.output_files.map((f: Node) => f.name)).toEqual(["console.log", "dmesg.log"]);
     expect((toKcidb(makeRun([c])).tests as Node[])[0].input_files).toBeUndefined();
+    // A results URL without the trailing slash links to the same files.
+    const bare = (toKcidb(makeRun([c]), { resultsUrl: "file:///r/run1" }).tests as Node[])[0];
+    expect(bare.input_files).toEqual(t.input_files);
+    expect(bare.output_files).toEqual(t.output_files);
+    // Artifacts a case does not have are left out, not listed empty.
+    const noLogs = makeCase({ id: "F2", name: "y", outcome: "pass", artifacts: { qemu: "cases/F2 y/qemu.cmd" } });
+    const t2 = (toKcidb(makeRun([noLogs]), { resultsUrl: "file:///r/run1/" }).tests as Node[])[0];
+    expect(t2.input_files).toEqual([{ name: "qemu.cmd", url: "file:///r/run1/cases/F2%20y/qemu.cmd" }]);
+    expect(t2.output_files).toBeUndefined();
   });
 
   it("reports a case that was never executed as MISS", () => {
@@ -203,6 +212,14 @@ describe("kcidb", () => {
   });
 });
 
+/** Ids of the recorded run's export as first written; KCIDB deduplicates by id, so they must not drift. */
+const STABLE_IDS = {
+  checkout: "pcshare:f6e5bc6835d5b2dc882a1863441cfa9e",
+  build: "pcshare:a3b1e104d4f0d1f4e89ec69f079ffe92",
+  test: "pcshare:5f9af5e6c29ccd8c0f67e940f062be61",
+  incident: "pcshare:11a8bfa7daeff61f570a3b4b41d576a9",
+};
+
 describe("kcidb known bugs: issues and incidents", async () => {
   const bugs = await loadKnownBugs();
   const layered = applyKnownBugs(recorded, bugs);
@@ -238,6 +255,27 @@ describe("kcidb known bugs: issues and incidents", async () => {
       expect(i.build_id).toBe(data.builds[0].id);
     }
     expect(new Set(data.incidents.map((i: Node) => i.id)).size).toBe(data.incidents.length);
+  });
+
+  it("says in each incident what matched (xfail) or that the bug did not show (xpass), and marks the race's issue", () => {
+    const o3 = data.incidents.filter((i: Node) => i.issue_id === "pcshare:erofs-remount-inode-share-null-domain").map((i: Node) => i.comment);
+    expect(o3).toHaveLength(2);
+    expect(o3[0]).toMatch(/^O3: \S/);
+    expect(o3[0]).not.toContain("passed");
+    expect(o3[1]).toBe("O3 passed: erofs-remount-inode-share-null-domain did not show");
+    for (const i of data.issues) {
+      const bug = bugs.find((b) => `pcshare:${b.id}` === i.id)!;
+      expect(i.comment).toBe(bug.race ? `${bug.title} (a race: fires by chance)` : bug.title);
+      expect(i.report_url).toBe(bug.link);
+    }
+    expect(data.tests.map((t: Node) => t.id).length).toBe(new Set(data.tests.map((t: Node) => t.id)).size); // O3 and its repeat differ
+  });
+
+  it("keeps its ids stable across pcshare versions (a re-export must give the ids submitted before)", () => {
+    expect(data.checkouts[0].id).toBe(STABLE_IDS.checkout);
+    expect(data.builds[0].id).toBe(STABLE_IDS.build);
+    expect(data.tests[0].id).toBe(STABLE_IDS.test);
+    expect(data.incidents[0].id).toBe(STABLE_IDS.incident);
   });
 
   it("keeps the xfail's failed checks and crash in the test itself", () => {
