@@ -51,8 +51,15 @@ function classifyLine(line: string): { kind: string; title: string } | undefined
 }
 
 /**
+ * Kinds reported even when their line falls inside another report's excerpt: a panic after an oops,
+ * and busy inodes after unmount printed by one CPU while another CPU's oops is being printed (the
+ * console interleaves them; the busy inodes are a finding of their own, not part of that oops).
+ */
+const ALWAYS_OWN_REPORT = new Set(["panic", "busy_inodes"]);
+
+/**
  * Every crash-like report in `log`, in order. Lines inside an excerpt already claimed by a report
- * do not start a new one, except a panic (a panic after an oops is reported as its own result).
+ * do not start a new one, except the kinds in ALWAYS_OWN_REPORT.
  */
 export function classifyConsole(log: string): CrashReport[] {
   const lines = log.replace(/\r/g, "").split("\n");
@@ -61,7 +68,7 @@ export function classifyConsole(log: string): CrashReport[] {
   for (let i = 0; i < lines.length; i++) {
     const hit = classifyLine(lines[i]);
     if (!hit) continue;
-    if (i <= claimedUntil && hit.kind !== "panic") continue;
+    if (i <= claimedUntil && !ALWAYS_OWN_REPORT.has(hit.kind)) continue;
     let end = i + 1;
     while (end < lines.length && end - i < MAX_EXCERPT_LINES && !END.test(stripTimestamp(lines[end]))) end++;
     if (end < lines.length && END.test(stripTimestamp(lines[end]))) end++;

@@ -1,0 +1,66 @@
+// The registered unmount race (known-bugs/erofs-ishare-unmount-busy-inodes-race.yaml) against whole
+// consoles recorded on the kernel built from Debian's linux-source 7.2.13 (base + share-on fragments,
+// no NOPTI, no BUG_ON_DATA_CORRUPTION): every shape the race took there is xfail, and changing one
+// detail of it (the poisoned address, the function, the busy-inodes line) makes it fail again.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { CaseResult, Check, KernelInfo } from "../../harness/report/model.ts";
+import { applyToCase } from "../../harness/verdict/known-bugs.ts";
+import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
+import { classifyConsole } from "../../harness/vm/crash.ts";
+
+const bugs = await loadKnownBugs();
+const RACE = "erofs-ishare-unmount-busy-inodes-race";
+const console_ = (name: string) => readFileSync(new URL(`../fixtures/console/${name}`, import.meta.url), "utf8");
+
+const kernel: KernelInfo = {
+  source: "debian-source:7.2.13-1",
+  release: "7.2.13-pcshare",
+  version: "7.2.13-pcshare",
+  config: {
+    CONFIG_EROFS_FS: "y", CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "y", CONFIG_EROFS_FS_BACKED_BY_FILE: "y", CONFIG_EROFS_FS_ZIP: "y",
+    CONFIG_EROFS_FS_DEBUG: "n", CONFIG_KASAN: "n", CONFIG_PROVE_LOCKING: "n", CONFIG_DEBUG_VM: "n", CONFIG_MEMCG: "y", CONFIG_CACHESTAT_SYSCALL: "y",
+  },
+} as KernelInfo;
+
+function failedCase(id: string, log: string, checks: Check[] = []): CaseResult {
+  return { id, name: "race", outcome: "fail", checks, crashes: classifyConsole(log), durationMs: 1 } as unknown as CaseResult;
+}
+
+const L1 = console_("src-race-L1-busy-inodes-inside-null-deref.log");
+const L2 = console_("src-race-L2-gpf-poisoned-pointer.log");
+const L3 = console_("src-race-L3-gpf-erofs-map-blocks.log");
+
+describe("the unmount race on the source-built kernel", () => {
+  it("reports busy inodes printed inside another CPU's NULL dereference as a report of its own", () => {
+    const kinds = classifyConsole(L1).map((r) => r.kind);
+    expect(kinds.slice(0, 2)).toEqual(["bug", "busy_inodes"]);
+  });
+
+  it.each([
+    ["L1", L1, "a NULL dereference in erofs_map_dev with busy inodes inside it, poisoned pointers in erofs_map_blocks"],
+    ["L2", L2, "NULL dereferences in z_erofs_scan_folio, a poisoned pointer in z_erofs_map_blocks_fo"],
+    ["L3", L3, "NULL dereference and a poisoned pointer in erofs_map_dev"],
+  ])("%s: %s is the registered race", (id, log) => {
+    const out = applyToCase(failedCase(id, log), kernel, bugs);
+    expect(out.reason).not.toContain("not known bug");
+    expect(out.outcome).toBe("xfail");
+    expect(out.knownBugs?.map((b) => b.id)).toEqual([RACE]);
+  });
+
+  it("with the race loop's own check (the first report line it saw)", () => {
+    const seen: Check = { name: "kernel report during the race (first line)", ok: false, expected: "null", seen: "BUG: kernel NULL pointer dereference, address: 0000000000000038" };
+    expect(applyToCase(failedCase("L1", L1, [seen]), kernel, bugs).outcome).toBe("xfail");
+  });
+
+  it.each([
+    ["a general protection fault at an address that is not a poison value", L2.replaceAll("0xdead000000000109", "0x4141414141414141")],
+    ["the poisoned pointer in a function outside EROFS' read path", L1.replaceAll("RIP: 0010:erofs_map_blocks+", "RIP: 0010:ext4_map_blocks+")],
+    ["no busy inodes after unmount (the reader crashed alone)", L1.replaceAll(/VFS: Busy inodes after unmount of \S+ \(erofs\)/g, "erofs: unmounted")],
+    ["a KASAN report besides the race", `${L1}\n[    9.000000] BUG: KASAN: slab-use-after-free in erofs_map_blocks+0x10/0x100\n`],
+  ])("stays fail: %s", (_what, log) => {
+    const out = applyToCase(failedCase("L1", log), kernel, bugs);
+    expect(out.outcome).toBe("fail");
+    expect(out.reason).toContain(`not known bug ${RACE}`);
+  });
+});
