@@ -54,12 +54,14 @@ export async function raceSummary(run: RunResult, resultsDir: string): Promise<R
     const s = byId.get(c.id) ?? { id: c.id, runs: 0, fails: 0, errors: 0, hits: [], passCycles: [] };
     byId.set(c.id, s);
     s.runs++;
-    if (c.outcome === "pass") {
+    // A registered race is xfail (it hit) or xpass (it did not): judge on the kernel's own outcome.
+    const outcome = c.rawOutcome ?? c.outcome;
+    if (outcome === "pass") {
       const cycles = c.measurements.find((m) => m.name === "race_cycles")?.value;
       if (cycles !== undefined) s.passCycles.push(cycles);
       continue;
     }
-    if (c.outcome !== "fail") {
+    if (outcome !== "fail") {
       s.errors++;
       continue;
     }

@@ -2,7 +2,8 @@
 // Debian's 7.2.13 (the agent's per-cycle marks, then "Busy inodes after unmount" and its BUG).
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { hitOf } from "../../harness/report/race-hits.ts";
+import { hitOf, raceSummary } from "../../harness/report/race-hits.ts";
+import type { CaseResult, RunResult } from "../../harness/report/model.ts";
 
 const log = await readFile(new URL("../fixtures/console/remount-race-busy-inodes.log", import.meta.url), "utf8");
 
@@ -16,5 +17,16 @@ describe("hitOf", () => {
     expect(hitOf(marksOnly)).toBeUndefined();
     const reportOnly = log.split("\n").filter((l) => !l.includes("remount_race")).join("\n");
     expect(hitOf(reportOnly)).toBeUndefined();
+  });
+});
+
+describe("raceSummary", () => {
+  const result = (outcome: string, rawOutcome?: string, cycles?: number) =>
+    ({ id: "L1", name: "x", outcome, ...(rawOutcome && { rawOutcome }), checks: [], crashes: [], artifacts: {}, measurements: cycles ? [{ name: "race_cycles", value: cycles, unit: "cycles" }] : [] }) as unknown as CaseResult;
+
+  it("counts a registered race's xfail as a hit and its xpass as a pass, errors apart", async () => {
+    const run = { cases: [result("xfail", "fail"), result("fail"), result("xpass", "pass", 50), result("pass", undefined, 40), result("error"), result("timeout")] } as unknown as RunResult;
+    const [s] = await raceSummary(run, "/nonexistent");
+    expect(s).toMatchObject({ id: "L1", runs: 6, fails: 2, errors: 2, passCycles: [50, 40] });
   });
 });
