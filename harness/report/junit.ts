@@ -1,6 +1,9 @@
 // JUnit XML export (the Jenkins/GitLab flavour): one <testsuite> per case group, <testcase> per case
-// with classname = group and time in seconds. Built with fast-xml-parser's XMLBuilder; all text goes
-// through cleanText so characters XML 1.0 forbids never reach the file.
+// with classname = group and time in seconds. Valid against junit-10.xsd (the schema of Jenkins' xunit
+// plugin, test/fixtures/junit-10.xsd): <testcase> has no <properties> there, so a case's measurements
+// and known bugs are lines of its <system-out> and properties of its suite ("<case>.measure.<name>");
+// <testsuites> carries no skipped count or timestamp (its suites do). Built with fast-xml-parser's
+// XMLBuilder; all text goes through cleanText so characters XML 1.0 forbids never reach the file.
 import { XMLBuilder } from "fast-xml-parser";
 import type { CaseResult, Outcome, RunResult } from "./model.ts";
 import { caseTitle, cleanText, failedChecks, formatNumber, measurementLabel, oneLine } from "./common.ts";
@@ -61,12 +64,26 @@ function problemText(c: CaseResult): string {
   return cleanText(lines.join("\n"));
 }
 
+/** The case as its suite's property names prefix it: "F1", "F1#2" for the second repetition. */
+function caseKey(c: CaseResult): string {
+  return c.repeat ? `${c.id}#${c.repeat + 1}` : c.id;
+}
+
+/** A case's known bugs and measurements as suite-level properties (the schema allows none on <testcase>). */
+function caseProperties(c: CaseResult): Node[] {
+  return [
+    ...(c.knownBugs ?? []).map((b) => prop(`${caseKey(c)}.known_bug`, b.id)),
+    ...c.measurements.map((m) => prop(`${caseKey(c)}.measure.${measurementLabel(m)}`, `${formatNumber(m.value)} ${m.unit}`)),
+  ];
+}
+
 function systemOut(c: CaseResult): string | undefined {
   const parts: string[] = [];
   if (c.outcome === "xfail") parts.push(`expected failure (xfail)${c.reason ? `: ${c.reason}` : ""}`);
   if (c.outcome === "xpass") parts.push(`XPASS: expected to fail but passed${c.reason ? `: ${c.reason}` : ""}`);
   for (const b of c.knownBugs ?? []) parts.push(`known bug ${b.id}${b.race ? " (race)" : ""}: ${b.title} (known-bugs/${b.file}${b.link ? `, ${b.link}` : ""})`);
   for (const f of c.findings) parts.push(`finding: ${f}`);
+  for (const m of c.measurements) parts.push(`measure ${measurementLabel(m)}: ${formatNumber(m.value)} ${m.unit}`);
   for (const cr of c.crashes) parts.push(`--- crash (${cr.kind}): ${cr.title}\n${cr.excerpt}`);
   if (c.consoleExcerpt) parts.push(`--- console excerpt\n${c.consoleExcerpt}`);
   return parts.length ? cleanText(parts.join("\n")) : undefined;
@@ -79,11 +96,6 @@ function testcase(c: CaseResult): Node {
     "@_classname": oneLine(junitGroup(c)),
     "@_time": seconds(c.durationMs),
   };
-  const props = [
-    ...(c.knownBugs ?? []).map((b) => prop("known_bug", b.id)),
-    ...c.measurements.map((m) => prop(`measure.${measurementLabel(m)}`, `${formatNumber(m.value)} ${m.unit}`)),
-  ];
-  if (props.length) node.properties = { property: props };
   if (c.outcome === "xfail") node.skipped = { "@_message": oneLine(c.reason ?? "xfail"), "@_type": "xfail", "#text": problemText(c) };
   else if (st.element === "skipped") node.skipped = { "@_message": oneLine(c.reason ?? "skipped") };
   else if (st.element) {
@@ -105,11 +117,12 @@ function counts(cases: CaseResult[]): Counts {
   return n;
 }
 
-const countAttrs = (n: Counts): Node => ({
+/** <testsuites> takes tests, failures, errors and time; a <testsuite> also skipped. */
+const countAttrs = (n: Counts, withSkipped: boolean): Node => ({
   "@_tests": n.tests,
   "@_failures": n.failures,
   "@_errors": n.errors,
-  "@_skipped": n.skipped,
+  ...(withSkipped && { "@_skipped": n.skipped }),
   "@_time": seconds(n.time),
 });
 
@@ -123,18 +136,17 @@ export function renderJunit(run: RunResult): string {
   }
   const suites = [...groups].map(([g, cases]) => ({
     "@_name": oneLine(g),
-    ...countAttrs(counts(cases)),
+    ...countAttrs(counts(cases), true),
     "@_timestamp": oneLine(run.startedAt),
     "@_hostname": oneLine(run.host.hostname),
-    properties: { property: runProperties(run) },
+    properties: { property: [...runProperties(run), ...cases.flatMap(caseProperties)] },
     testcase: cases.map(testcase),
   }));
   const doc = {
     "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
     testsuites: {
       "@_name": "pcshare",
-      ...countAttrs(counts(run.cases)),
-      "@_timestamp": oneLine(run.startedAt),
+      ...countAttrs(counts(run.cases), false),
       testsuite: suites,
     },
   };
