@@ -4,7 +4,7 @@
 // cachedDir("images", <sha256 of canonical spec + source content + tool version + builder version>).
 // Derived images (`derive:`): a registered mutation (erofs/mutate.ts) applied to a built base image's
 // bytes, cached by base key + mutation + resolved args, with a manifest recording what changed.
-import { copyFile, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -15,7 +15,7 @@ import { progress } from "../util/progress.ts";
 import { InputError } from "../util/input-error.ts";
 import { erofsTools, type ErofsTools } from "./erofs-utils.ts";
 import { loadSpecs, type ImageSpec, type NpmSource } from "./spec.ts";
-import { writeTree } from "./generate.ts";
+import { writeTree, XattrWriteError } from "./generate.ts";
 import { fileSha256, readManifest, scanTree, writeManifest, type ImageFile, type Manifest } from "./manifest.ts";
 import { dumpFeatures, fingerprintText, verifyImage } from "./verify.ts";
 import { MUTATIONS, type MutationArgs } from "./erofs/mutate.ts";
@@ -102,6 +102,11 @@ async function checkSource(spec: ImageSpec): Promise<void> {
 function treeError(err: unknown, spec: ImageSpec, where: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   const at = `${spec.file}:${spec.line}: images.${spec.name}`;
+  if (err instanceof XattrWriteError) {
+    return new InputError(
+      `${at}: files: ${err.message}, in the temporary tree under ${where}; its file system holds less than EROFS does (ext4 keeps about one block of xattrs per inode): set TMPDIR to a tmpfs directory such as /dev/shm`,
+    );
+  }
   if (code === "ENOSPC" || code === "EDQUOT") return new Error(`${at}: no space left on the device while writing its file tree under ${where}; free space there or point TMPDIR at a larger file system`);
   if (code === "EROFS" || code === "EACCES") return new Error(`${at}: cannot write its file tree under ${where} (${code === "EROFS" ? "read-only file system" : "permission denied"}); point TMPDIR at a writable directory`);
   return err;
@@ -149,6 +154,8 @@ export function mkfsArgs(spec: ImageSpec, uuid: string): { argv: string[]; auto:
   if (m.pclusterSize !== undefined) argv.push(`-C${m.pclusterSize}`);
   if (m.chunkSize !== undefined) argv.push(`--chunksize=${m.chunkSize}`);
   if (m.blobdev) argv.push("--blobdev=BLOB");
+  // Before the digest option: the prefixes take indexes 0.. in this order, the fingerprint's comes last.
+  for (const p of m.xattrPrefixes ?? []) argv.push(`--xattr-prefix=${p}`);
   if (m.fingerprint !== null) argv.push(m.fingerprint ? `--xattr-inode-digest=${m.fingerprint}` : "--xattr-inode-digest");
   argv.push(...m.extra);
   if (m.tar) argv.push("--tar=f");
@@ -173,9 +180,20 @@ async function buildImage(spec: ImageSpec, tools: ErofsTools, opts: BuildOptions
   return builtFromEntry(spec.name, dir);
 }
 
+/**
+ * Parent of an image's temporary tree: $TMPDIR when set; for an image with xattrs, otherwise, /dev/shm when
+ * it is a tmpfs (disk file systems like ext4 keep about one block of xattrs per inode, EROFS up to 256 KiB).
+ */
+async function treeParent(spec: ImageSpec): Promise<string | undefined> {
+  const TMPFS_MAGIC = 0x01021994;
+  if (process.env.TMPDIR || !spec.entries.some((e) => (e.kind === "file" || e.kind === "dir") && e.xattrs?.length)) return undefined;
+  const fs = await statfs("/dev/shm").catch(() => undefined);
+  return fs?.type === TMPFS_MAGIC ? "/dev/shm" : undefined;
+}
+
 async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: string, uuid: string, opts: BuildOptions): Promise<void> {
   // Named after its owner: the next run removes it if this one is killed mid-build.
-  const work = opts.tmpDir ? await mkdtemp(path.join(opts.tmpDir, "pcshare-tree-")) : await ownedTempDir("pcshare-tree-");
+  const work = opts.tmpDir ? await mkdtemp(path.join(opts.tmpDir, "pcshare-tree-")) : await ownedTempDir("pcshare-tree-", await treeParent(spec));
   try {
     const tree = path.join(work, "tree");
     await execa("mkdir", ["-m", "0755", tree]);
@@ -194,11 +212,14 @@ async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: s
     await writeTree(tree, spec.entries).catch((err) => {
       throw treeError(err, spec, path.dirname(work));
     });
-    const files = await scanTree(tree, spec.mkfs.fingerprint !== null);
+    const fp = spec.mkfs.fingerprint;
+    const files = await scanTree(tree, fp === null ? false : fp || true);
     let input = tree;
     if (spec.mkfs.tar) {
       input = path.join(work, "tree.tar");
-      await execa("tar", ["--sort=name", "--format=gnu", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", tree, "-cf", input, "."]);
+      // xattrs travel as PAX records (SCHILY.xattr.NAME), which mkfs.erofs --tar reads; GNU format has none.
+      const xattrs = files.some((f) => f.xattrs) ? ["--format=pax", "--xattrs", "--xattrs-include=*"] : ["--format=gnu"];
+      await execa("tar", ["--sort=name", ...xattrs, "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", tree, "-cf", input, "."]);
     }
     const { argv, auto } = mkfsArgs(spec, uuid);
     const image = path.join(out, IMAGE_FILE);

@@ -1,12 +1,14 @@
 // Owns: deterministic file-tree generation from normalized spec entries (harness/images/spec.ts).
 // Bytes come from an AES-128-CTR keystream keyed by sha256 of a label ("random:<seed>", ...), so the same
 // seed gives the same bytes on any machine and any offset can be produced directly. Large files are
-// written in chunks; sparse files get real holes (only data extents are written, then ftruncate).
+// written in chunks; sparse files get real holes (only data extents are written, then ftruncate). Extended
+// attributes are set last on each file and directory (setxattr, through @napi-rs/xattr).
 import { createCipheriv } from "node:crypto";
 import { chmod, link, mkdir, open, symlink } from "node:fs/promises";
 import path from "node:path";
+import { setAttribute } from "@napi-rs/xattr";
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { Content, Entry, Extent } from "./spec.ts";
+import type { Content, Entry, Extent, XattrSpec } from "./spec.ts";
 
 const CHUNK = 1 << 20;
 const FILE_MODE = 0o644;
@@ -124,6 +126,24 @@ async function writeContent(file: string, c: Content, label = contentLabel(c)): 
   }
 }
 
+/** The tree's file system refused an xattr (too large for it, or a namespace it does not support). */
+export class XattrWriteError extends Error {
+  override name = "XattrWriteError";
+  constructor(readonly path: string, readonly xattr: string, readonly bytes: number, readonly reason: string) {
+    super(`cannot set xattr ${xattr} (${bytes} bytes) on ${path}: ${reason}`);
+  }
+}
+
+async function setXattrs(host: string, rel: string, xattrs: XattrSpec[] | undefined): Promise<void> {
+  for (const x of xattrs ?? []) {
+    try {
+      await setAttribute(host, x.name, Buffer.from(x.hex, "hex"));
+    } catch (err) {
+      throw new XattrWriteError(rel, x.name, x.hex.length / 2, (err as Error).message);
+    }
+  }
+}
+
 /** Create the entries' tree under `root` (which must exist and be empty). Modes are set explicitly. */
 export async function writeTree(root: string, entries: Entry[]): Promise<void> {
   const dirs = new Set<string>();
@@ -144,10 +164,12 @@ export async function writeTree(root: string, entries: Entry[]): Promise<void> {
       case "dir":
         await ensureDir(e.path);
         if (e.mode !== undefined) await chmod(host(e.path), e.mode);
+        await setXattrs(host(e.path), e.path, e.xattrs);
         break;
       case "file":
         await writeContent(host(e.path), e.content);
         if (e.mode !== undefined) await chmod(host(e.path), e.mode);
+        await setXattrs(host(e.path), e.path, e.xattrs);
         break;
       case "symlink":
         await symlink(e.target, host(e.path));

@@ -1,4 +1,5 @@
-// Owns: describing an existing EROFS image (superblock, features, files, fingerprints) as data and as
+// Owns: describing an existing EROFS image (superblock, features, long xattr prefixes, files, every
+// xattr's name and value, fingerprints) as data and as
 // text, read with the EROFS reader alone (no tools), for `pcshare images inspect`.
 import { readFile } from "node:fs/promises";
 import { ErofsImage } from "./erofs/reader.ts";
@@ -19,7 +20,13 @@ export interface InspectedImage {
   features: string[];
   fingerprintXattr: string | null;
   extraDevices: number;
-  files: { path: string; type: string; size: number; mode: string; nid: number; layout: string; nlink: number; fingerprint: string | null }[];
+  /** long xattr name prefixes, in index order (one of them may be the fingerprint's) */
+  xattrPrefixes: string[];
+  files: {
+    path: string; type: string; size: number; mode: string; nid: number; layout: string; nlink: number; fingerprint: string | null;
+    /** every xattr as the kernel lists it (inline, then shared; the fingerprint digest too), value as hex */
+    xattrs: { name: string; hex: string; shared: boolean }[];
+  }[];
 }
 
 function incompatNames(bits: number): string[] {
@@ -57,6 +64,7 @@ export async function inspectImage(path: string): Promise<InspectedImage> {
       layout: e.inode.layout,
       nlink: e.inode.nlink,
       fingerprint: fp ? fingerprintText(fp) : null,
+      xattrs: img.xattrs(e.nid).map((x) => ({ name: x.name, hex: Buffer.from(x.value).toString("hex"), shared: x.shared })),
     });
   }
   return {
@@ -72,8 +80,17 @@ export async function inspectImage(path: string): Promise<InspectedImage> {
     features: [...sb.compatNames, ...incompatNames(sb.featureIncompat)],
     fingerprintXattr: sb.ishareXattrName ?? null,
     extraDevices: sb.extraDevices,
+    xattrPrefixes: sb.xattrPrefixes.map((p) => p.name),
     files,
   };
+}
+
+/** A value for reading: quoted text when printable ASCII, else hex; long ones cut with their length. */
+function showValue(hex: string): string {
+  const b = Buffer.from(hex, "hex");
+  const text = /^[\x20-\x7e]*$/.test(b.toString("latin1"));
+  const shown = text ? JSON.stringify(b.toString("latin1")) : `hex:${hex}`;
+  return shown.length > 72 ? `${shown.slice(0, 64)}... (${b.length} bytes)` : shown;
 }
 
 export function formatInspection(r: InspectedImage): string {
@@ -84,6 +101,7 @@ export function formatInspection(r: InspectedImage): string {
     `checksum     ${r.checksumValid === undefined ? "none" : r.checksumValid ? "valid" : "INVALID"}`,
     `features     ${r.features.join(" ") || "(none)"}`,
     `fingerprints ${r.fingerprintXattr ? `xattr ${r.fingerprintXattr}` : "none (no ishare_xattrs)"}`,
+    `prefixes     ${r.xattrPrefixes.map((p) => JSON.stringify(p)).join(" ") || "(none)"}`,
     "",
   ];
   const w = Math.max(4, ...r.files.map((f) => f.path.length));
@@ -92,6 +110,7 @@ export function formatInspection(r: InspectedImage): string {
     lines.push(
       `${f.path.padEnd(w)}  ${f.type.padEnd(7)}  ${f.mode}  ${String(f.size).padStart(10)}  ${String(f.nid).padStart(5)}  ${f.layout.padEnd(18)}  ${f.fingerprint ?? "-"}`,
     );
+    for (const x of f.xattrs) if (x.name !== r.fingerprintXattr) lines.push(`${"".padEnd(w)}  xattr ${x.name} = ${showValue(x.hex)}${x.shared ? " (shared)" : ""}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -1,11 +1,13 @@
 // Owns: the image manifest (manifest.json beside each built image): its type, the scan of the source
-// tree that fills the per-file part (type, size, mode, sha256, expected fingerprint), and reading/writing.
+// tree that fills the per-file part (type, size, mode, sha256, xattrs, expected fingerprint), and reading/writing.
 // nid and layout are filled later from the image itself (harness/images/verify.ts).
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { getAttribute, listAttributes } from "@napi-rs/xattr";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { fingerprintText } from "./verify.ts";
 
 export const MANIFEST_FORMAT = 1;
 
@@ -22,11 +24,23 @@ export interface FileRecord {
   target?: string;
   /** for the second and later names of a hardlinked inode: the first name (sorted order) */
   linkOf?: string;
-  /** "sha256:<hex>" the image must carry for this file, or null (empty, non-regular, no fingerprints) */
+  /**
+   * The fingerprint the kernel sees for this file: "sha256:<hex>" of the content, or null (empty,
+   * non-regular, no fingerprints); a file whose own xattrs carry the fingerprint's name shows that value
+   * instead (mkfs.erofs puts it before its digest, the kernel takes the first): as fingerprintText gives it.
+   */
   fingerprint: string | null;
+  /** extended attributes of files and directories (not the digest mkfs adds), sorted by name; absent = none */
+  xattrs?: XattrRecord[];
   /** filled from the image by the reader */
   nid: number | null;
   layout: string | null;
+}
+
+export interface XattrRecord {
+  name: string;
+  /** value bytes, lowercase hex ("" = empty value) */
+  hex: string;
 }
 
 export interface ImageFile {
@@ -92,15 +106,27 @@ export function expectedFingerprint(type: FileRecord["type"], size: number, dige
   return fingerprints && type === "file" && size > 0 && digest ? `sha256:${digest}` : null;
 }
 
-/** Walk a source tree (sorted, byte order) into file records; the root itself is recorded as "/". */
-export async function scanTree(root: string, fingerprints: boolean): Promise<FileRecord[]> {
+/** Extended attributes of a file or directory (symlinks: none are read), sorted by name in byte order. */
+export async function readXattrs(file: string): Promise<XattrRecord[]> {
+  const names = (await listAttributes(file)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const out: XattrRecord[] = [];
+  for (const name of names) out.push({ name, hex: ((await getAttribute(file, name)) ?? Buffer.alloc(0)).toString("hex") });
+  return out;
+}
+
+/**
+ * Walk a source tree (sorted, byte order) into file records; the root itself is recorded as "/".
+ * `fingerprints`: false for none, true for mkfs's default name, or the fingerprint xattr's name.
+ */
+export async function scanTree(root: string, fingerprints: boolean | string): Promise<FileRecord[]> {
   const out: FileRecord[] = [];
   const inodes = new Map<string, FileRecord>();
   const visit = async (rel: string) => {
     const host = path.join(root, rel);
     const st = await lstat(host);
     const mode = st.mode & 0o7777;
-    const base = { path: rel, mode, nid: null, layout: null };
+    const xattrs = st.isSymbolicLink() ? [] : await readXattrs(host);
+    const base = { path: rel, mode, nid: null, layout: null, ...(xattrs.length ? { xattrs } : {}) };
     if (st.isDirectory()) {
       out.push({ ...base, type: "dir", size: 0, sha256: null, fingerprint: null });
       const names = (await readdir(host)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -111,9 +137,10 @@ export async function scanTree(root: string, fingerprints: boolean): Promise<Fil
     } else if (st.isFile()) {
       const first = st.nlink > 1 ? inodes.get(`${st.dev}:${st.ino}`) : undefined;
       const digest = first ? first.sha256 : await fileSha256(host);
+      const own = typeof fingerprints === "string" ? xattrs.find((x) => x.name === fingerprints) : undefined;
       const rec: FileRecord = {
         ...base, type: "file", size: st.size, sha256: digest,
-        fingerprint: expectedFingerprint("file", st.size, digest, fingerprints),
+        fingerprint: own ? fingerprintText(Buffer.from(own.hex, "hex")) : expectedFingerprint("file", st.size, digest, fingerprints !== false),
       };
       if (first) rec.linkOf = first.path;
       else if (st.nlink > 1) inodes.set(`${st.dev}:${st.ino}`, rec);

@@ -6,10 +6,13 @@
 // across fields go in a .superRefine/.transform that reports with problem(ctx, ..., path). A generated
 // spec (a plain object) is checked with specFileSchema.safeParse, no YAML needed.
 import { z } from "zod";
+import { byKey, problem, says, show, strict, type Ctx } from "./spec-blocks.ts";
 import { KEY_LAYOUTS } from "./erofs/collide.ts";
 import { MUTATIONS } from "./erofs/mutate.ts";
+export { byKey, strict } from "./spec-blocks.ts";
 import { BLOCK_SIZES, COMPRESSORS, GENERATORS } from "./spec-types.ts";
-import type { Content, DeriveArgs, Entry, Extent, MkfsSpec, NpmSource, ValueSpec } from "./spec-types.ts";
+import { checkImageXattrs, xattrListSchema, xattrPrefixesSchema } from "./spec-xattrs.ts";
+import type { Content, DeriveArgs, Entry, Extent, MkfsSpec, NpmSource, ValueSpec, XattrSpec } from "./spec-types.ts";
 
 const UNIT: Record<string, number> = { "": 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 const MAX_SIZE = 64 * 1024 ** 3;
@@ -34,51 +37,6 @@ export function badPath(p: string): string | undefined {
   if (parts.some((x) => Buffer.byteLength(x) > 255)) return "a component is longer than 255 bytes";
   if (p.includes("\0")) return "NUL in path";
   return undefined;
-}
-
-// ---- building blocks -------------------------------------------------------------------------
-
-const show = (v: unknown) => JSON.stringify(v);
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-/** One problem text for every issue a schema raises; `missing` (if given) when the key is absent. */
-const says = (bad: (input: unknown) => string, missing?: string) => ({
-  error: (iss: { input?: unknown }) => (iss.input === undefined && missing !== undefined ? missing : bad(iss.input)),
-});
-type Ctx = z.core.$RefinementCtx;
-/** Report a problem at `path` (relative to the value being checked); `key` puts it on the key's line. */
-function problem(ctx: Ctx, input: unknown, message: string, path: PropertyKey[] = [], key = false): typeof z.NEVER {
-  ctx.addIssue({ code: "custom", input, message, path, params: key ? { key: true } : undefined });
-  return z.NEVER;
-}
-
-/** A mapping with exactly these keys; an unknown key is named with the keys allowed here. */
-export function strict<S extends z.core.$ZodLooseShape>(shape: S, msgs: { notObject?: string; unknownKey?: (k: string) => string } = {}) {
-  const unknownKey = msgs.unknownKey ?? ((k: string) => `unknown key "${k}" (expected one of: ${Object.keys(shape).join(", ")})`);
-  return z.strictObject(shape, {
-    error: (iss) => (iss.code === "unrecognized_keys" ? unknownKey(iss.keys[0]) : iss.code === "invalid_type" ? msgs.notObject : undefined),
-  });
-}
-
-/**
- * A mapping told apart by which one of `kinds`' keys it has (gen:, symlink:, dir:, ...); the schema of
- * that kind parses the whole mapping. Without any of them, `otherwise` parses it (or `none` is the problem).
- */
-export function byKey(
-  kinds: Record<string, z.ZodType>,
-  msgs: { notObject: string; none?: string; many?: (present: string[]) => string },
-  otherwise?: z.ZodType,
-) {
-  return z.unknown().transform((v, ctx) => {
-    if (!isObj(v)) return problem(ctx, v, msgs.notObject);
-    const present = Object.keys(kinds).filter((k) => v[k] !== undefined);
-    if (present.length > 1) return problem(ctx, v, msgs.many?.(present) ?? msgs.notObject);
-    const schema = present.length ? kinds[present[0]] : otherwise;
-    if (!schema) return problem(ctx, v, msgs.none ?? msgs.notObject);
-    const r = schema.safeParse(v);
-    if (r.success) return r.data;
-    for (const iss of r.error.issues) ctx.issues.push({ ...iss, input: v } as (typeof ctx.issues)[number]);
-    return z.NEVER;
-  });
 }
 
 /** A size in bytes ("8MiB" or a number), optionally one `ok` accepts; `bad(value as written)` otherwise. */
@@ -124,6 +82,7 @@ export const mkfsSchema = strict(
       .custom<string[]>((v) => Array.isArray(v) && v.every((x) => typeof x === "string"), "must be a list of strings (extra mkfs.erofs arguments)")
       .default([]),
     blobdev: bool,
+    xattrPrefixes: xattrPrefixesSchema,
   },
   { notObject: "must be a mapping, e.g. { compress: lz4hc, blockSize: 4096 }" },
 )
@@ -143,7 +102,7 @@ export const mkfsSchema = strict(
       problem(ctx, v.chunkSize, `chunked files are uncompressed; use compress: none with chunkSize (got compress: ${v.compress})`, ["chunkSize"]);
     }
     const fingerprint = v.fingerprint === false ? null : typeof v.fingerprint === "string" ? v.fingerprint : "";
-    return { compress: v.compress, level: v.level, blockSize: bs, chunkSize, pclusterSize, tar: v.tar, fingerprint, extra: v.extra, blobdev: v.blobdev };
+    return { compress: v.compress, level: v.level, blockSize: bs, chunkSize, pclusterSize, tar: v.tar, fingerprint, extra: v.extra, blobdev: v.blobdev, xattrPrefixes: v.xattrPrefixes?.length ? v.xattrPrefixes : undefined };
   });
 
 // ---- files: entries --------------------------------------------------------------------------
@@ -155,10 +114,14 @@ const mode = matching(/^0?[0-7]{3,4}$/, (v) => `bad mode ${show(v)} (expected a 
 const seedFor = (gen: string) => intIn("seed", 0, 2 ** 32 - 1, `missing required field seed for gen: ${gen}`);
 const sizeFor = (gen: string) =>
   size((v) => `bad size ${show(v)} (expected bytes or a number with B, KiB, MiB or GiB, e.g. 8MiB; at most 64GiB)`, `missing required field size for gen: ${gen} (e.g. size: 1MiB)`);
-/** Keys every regular file and directory entry takes (per-file attributes go here). */
+/** Keys every generated entry takes. */
 const FILE_KEYS = { path: entryPath, mode };
+/** Keys of an entry that is one file or directory (per-file attributes go here). */
+const ONE_KEYS = { ...FILE_KEYS, xattrs: xattrListSchema };
 /** An entry made by a generator: gen, the common keys, then the generator's own keys. */
 const genEntry = <G extends string, S extends z.core.$ZodLooseShape>(gen: G, shape: S) => strict({ gen: z.literal(gen), ...FILE_KEYS, ...shape });
+/** The same for a generator of one file or directory, which may carry xattrs. */
+const oneEntry = <G extends string, S extends z.core.$ZodLooseShape>(gen: G, shape: S) => strict({ gen: z.literal(gen), ...ONE_KEYS, ...shape });
 
 const period = size(() => "needs sizes period > data, e.g. { period: 1MiB, data: 64KiB }");
 const sparsePattern = strict({ period, data: period }, { notObject: "must be { period: 1MiB, data: 64KiB } (data at the start of each period, the rest a hole)" });
@@ -186,20 +149,21 @@ function sparseHoles(v: { size: number; holes?: Extent[]; pattern?: { period: nu
   return holes;
 }
 
-const fileEntry = (path: string, mode: number | undefined, content: Content): Entry => ({ kind: "file", path, mode, content });
+type OneKeys = { path: string; mode?: number; xattrs?: XattrSpec[] };
+const fileEntry = (v: OneKeys, content: Content): Entry => ({ kind: "file", path: v.path, mode: v.mode, xattrs: v.xattrs, content });
 
 export const GEN_SCHEMAS = {
-  random: genEntry("random", { size: sizeFor("random"), seed: seedFor("random") }).transform((v) => fileEntry(v.path, v.mode, { gen: v.gen, size: v.size, seed: v.seed })),
-  text: genEntry("text", { size: sizeFor("text"), seed: seedFor("text") }).transform((v) => fileEntry(v.path, v.mode, { gen: v.gen, size: v.size, seed: v.seed })),
-  zeros: genEntry("zeros", { size: sizeFor("zeros") }).transform((v) => fileEntry(v.path, v.mode, { gen: v.gen, size: v.size })),
-  empty: genEntry("empty", {}).transform((v) => fileEntry(v.path, v.mode, { gen: v.gen })),
-  sparse: genEntry("sparse", {
+  random: oneEntry("random", { size: sizeFor("random"), seed: seedFor("random") }).transform((v) => fileEntry(v, { gen: v.gen, size: v.size, seed: v.seed })),
+  text: oneEntry("text", { size: sizeFor("text"), seed: seedFor("text") }).transform((v) => fileEntry(v, { gen: v.gen, size: v.size, seed: v.seed })),
+  zeros: oneEntry("zeros", { size: sizeFor("zeros") }).transform((v) => fileEntry(v, { gen: v.gen, size: v.size })),
+  empty: oneEntry("empty", {}).transform((v) => fileEntry(v, { gen: v.gen })),
+  sparse: oneEntry("sparse", {
     size: sizeFor("sparse"),
     seed: seedFor("sparse"),
     holes: z.array(hole, says(() => "must be a list of { at, size }")).optional(),
     pattern: sparsePattern.optional(),
-  }).transform((v, ctx) => fileEntry(v.path, v.mode, { gen: v.gen, size: v.size, seed: v.seed, holes: sparseHoles(v, ctx) })),
-  dir: genEntry("dir", {}).transform((v): Entry => ({ kind: "dir", path: v.path, mode: v.mode })),
+  }).transform((v, ctx) => fileEntry(v, { gen: v.gen, size: v.size, seed: v.seed, holes: sparseHoles(v, ctx) })),
+  dir: oneEntry("dir", {}).transform((v): Entry => ({ kind: "dir", path: v.path, mode: v.mode, xattrs: v.xattrs })),
   "deep-dirs": genEntry("deep-dirs", {
     depth: intIn("depth", 1, 500, "missing required field depth for gen: deep-dirs"),
     size: sizeFor("deep-dirs").optional(),
@@ -234,12 +198,12 @@ export const ENTRY_KINDS = {
   symlink: strict({ path: entryPath, symlink: linkTarget }).transform((v): Entry => ({ kind: "symlink", path: v.path, target: v.symlink })),
   /** Resolved by spec.ts once all images are parsed; the content is a placeholder until then. */
   same: strict({
-    ...FILE_KEYS,
+    ...ONE_KEYS,
     same: strict(
       { image: z.string(says(() => "must be a string")).optional(), path: z.string(says(() => "must be a string")) },
       { notObject: "must be { image: NAME, path: /file } (image defaults to this one)" },
     ),
-  }).transform((v): Entry => ({ kind: "file", path: v.path, mode: v.mode, content: { gen: "empty" }, sameAs: { image: v.same.image ?? "", path: v.same.path } })),
+  }).transform((v): Entry => ({ kind: "file", path: v.path, mode: v.mode, xattrs: v.xattrs, content: { gen: "empty" }, sameAs: { image: v.same.image ?? "", path: v.same.path } })),
 };
 
 export const entrySchema = byKey(ENTRY_KINDS, {
@@ -332,6 +296,7 @@ export const imageSchema = byKey(
   { notObject: "must be a mapping with mkfs:, files: and optionally source: (or derive:)" },
   strict({ mkfs: mkfsSchema, files: filesSchema.optional(), source: sourceSchema.optional() }).superRefine((v, ctx) => {
     if (!v.files?.length && !v.source) problem(ctx, v.files, "missing required field (an image needs files: or source:)", ["files"], v.files !== undefined);
+    checkImageXattrs(v.mkfs, v.files ?? [], ctx, (i) => ["files", i]);
   }),
 );
 

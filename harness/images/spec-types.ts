@@ -20,9 +20,15 @@ export interface Extent {
   size: number;
 }
 
+/** One extended attribute of a file or directory: full name ("user.x") and value bytes as lowercase hex. */
+export interface XattrSpec {
+  name: string;
+  hex: string;
+}
+
 export type Entry =
-  | { kind: "file"; path: string; content: Content; mode?: number; sameAs?: { image: string; path: string } }
-  | { kind: "dir"; path: string; mode?: number }
+  | { kind: "file"; path: string; content: Content; mode?: number; xattrs?: XattrSpec[]; sameAs?: { image: string; path: string } }
+  | { kind: "dir"; path: string; mode?: number; xattrs?: XattrSpec[] }
   | { kind: "symlink"; path: string; target: string }
   | { kind: "hardlink"; path: string; target: string }
   | { kind: "deep-dirs"; path: string; depth: number; size: number; seed: number }
@@ -39,6 +45,8 @@ export interface MkfsSpec {
   fingerprint: string | null;
   extra: string[];
   blobdev: boolean;
+  /** long xattr name prefixes (mkfs.erofs --xattr-prefix=, in this order); absent = none */
+  xattrPrefixes?: string[];
 }
 
 export interface ImageSpec {

@@ -1,13 +1,14 @@
 // Owns: checking a freshly built image against its manifest with the EROFS reader
 // (harness/images/erofs/reader.ts), and filling what only the image knows: superblock features, nid and
 // layout of each file. Every path must exist with the right type and size, and every fingerprint read from
-// the image must be "sha256:" + the content digest (none where none is expected); otherwise VerifyError.
+// the image must be "sha256:" + the content digest (none where none is expected), and every file's and
+// directory's xattrs (besides that digest) must be the tree's, byte for byte; otherwise VerifyError.
 import { readFile } from "node:fs/promises";
 import { execa } from "execa";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { ErofsImage } from "./erofs/reader.ts";
 import type { ErofsTools } from "./erofs-utils.ts";
-import type { Manifest } from "./manifest.ts";
+import type { FileRecord, Manifest, XattrRecord } from "./manifest.ts";
 
 export class VerifyError extends Error {
   override name = "VerifyError";
@@ -29,6 +30,31 @@ export function fingerprintText(value: Uint8Array): string {
   return prefix === "sha256:" && value.length === 39 ? `sha256:${bytesToHex(value.subarray(7))}` : `raw:${bytesToHex(value)}`;
 }
 
+/** The xattrs the reader finds on `nid` besides mkfs's own digest of `f`, sorted by name like the tree's. */
+export function imageXattrs(img: ErofsImage, nid: number, f: Pick<FileRecord, "type" | "size" | "sha256">): XattrRecord[] {
+  const all = img.xattrs(nid).map((x) => ({ name: x.name, hex: bytesToHex(x.value) }));
+  const fp = img.superblock.ishareXattrName;
+  if (fp !== undefined && f.type === "file" && f.size > 0 && f.sha256) {
+    const digest = bytesToHex(new TextEncoder().encode("sha256:")) + f.sha256;
+    const i = all.map((x) => x.name === fp && x.hex === digest).lastIndexOf(true);
+    if (i >= 0) all.splice(i, 1);
+  }
+  return all.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+
+/** "" when equal, else the first difference in words. */
+function xattrDifference(seen: XattrRecord[], want: XattrRecord[]): string {
+  const short = (h: string) => (h.length > 32 ? `${h.slice(0, 32)}... (${h.length / 2} bytes)` : h === "" ? "(empty)" : h);
+  for (const w of want) {
+    const s = seen.find((x) => x.name === w.name);
+    if (!s) return `xattr ${w.name} missing from the image`;
+    if (s.hex !== w.hex) return `xattr ${w.name} is ${short(s.hex)} in the image, ${short(w.hex)} in the tree`;
+  }
+  const extra = seen.find((s) => !want.some((w) => w.name === s.name));
+  if (extra) return `xattr ${extra.name} in the image but not in the tree`;
+  return seen.length === want.length ? "" : `${seen.length} xattrs in the image, ${want.length} in the tree`;
+}
+
 /** Fill manifest.features / nid / layout from the image and check it; throws VerifyError listing problems. */
 export async function verifyImage(manifest: Manifest, image: string, tools: ErofsTools): Promise<void> {
   manifest.features = await dumpFeatures(tools, image);
@@ -48,6 +74,10 @@ export async function verifyImage(manifest: Manifest, image: string, tools: Erof
   }
   for (const f of manifest.files) {
     const s = seen.get(f.path);
+    if (s && !fpHidden && f.type !== "symlink") {
+      const why = xattrDifference(imageXattrs(img, s.nid, f), f.xattrs ?? []);
+      if (why) problems.push(`${f.path}: ${why}`);
+    }
     if (!s) {
       problems.push(`${f.path}: missing from the image`);
       continue;

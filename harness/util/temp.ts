@@ -7,23 +7,23 @@ import { ownerAlive, ownerTag, parseOwnerTag } from "./owner.ts";
 
 const swept = new Set<string>();
 
-/** A new private (0700) directory under the system temp dir; stale ones of the same prefix go first. */
-export async function ownedTempDir(prefix: string): Promise<string> {
-  if (!swept.has(prefix)) {
-    swept.add(prefix);
-    await sweepStaleTempDirs(prefix);
+/** A new private (0700) directory under `parent` (the system temp dir); stale ones of the same prefix go first. */
+export async function ownedTempDir(prefix: string, parent = os.tmpdir()): Promise<string> {
+  if (!swept.has(`${parent}\0${prefix}`)) {
+    swept.add(`${parent}\0${prefix}`);
+    await sweepStaleTempDirs(prefix, parent);
   }
-  return mkdtemp(path.join(os.tmpdir(), `${prefix}${ownerTag()}-`));
+  return mkdtemp(path.join(parent, `${prefix}${ownerTag()}-`));
 }
 
-/** Removes `<tmp>/<prefix>*` directories whose owner no longer runs; returns the removed paths. */
-export async function sweepStaleTempDirs(prefix: string): Promise<string[]> {
+/** Removes `<parent>/<prefix>*` directories whose owner no longer runs; returns the removed paths. */
+export async function sweepStaleTempDirs(prefix: string, parent = os.tmpdir()): Promise<string[]> {
   const removed: string[] = [];
-  for (const name of await readdir(os.tmpdir()).catch(() => [] as string[])) {
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
     const owner = parseOwnerTag(name.slice(prefix.length).replace(/-[^-]*$/, ""));
     if (!owner || ownerAlive(owner)) continue; // unnamed owners (older pcshare) are left alone
-    const dir = path.join(os.tmpdir(), name);
+    const dir = path.join(parent, name);
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);
   }

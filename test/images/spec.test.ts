@@ -138,7 +138,7 @@ describe("spec validation", () => {
       "missing required field path (an absolute path like /data/x.bin)"],
     ["two kinds", `images:\n  a:\n    files:\n      - { path: /a, gen: empty, symlink: /b }\n`, 4, "images.a.files[0]", "give only one of gen, symlink"],
     ["unknown entry key", `images:\n  a:\n    files:\n      - path: /a\n        gen: random\n        size: 1\n        seed: 1\n        sede: 2\n`, 8, "images.a.files[0].sede",
-      'unknown key "sede" (expected one of: gen, path, mode, size, seed)'],
+      'unknown key "sede" (expected one of: gen, path, mode, xattrs, size, seed)'],
     ["bad mode", `images:\n  a:\n    files:\n      - { path: /a, gen: empty, mode: 755 }\n`, 4, "images.a.files[0].mode",
       'bad mode 755 (expected a quoted octal string like "0755")'],
     ["bad seed", `images:\n  a:\n    files:\n      - { path: /a, gen: random, size: 1, seed: -1 }\n`, 4, "images.a.files[0].seed",
@@ -186,7 +186,7 @@ describe("spec validation", () => {
     let e = errorOf(`images:\n  a:\n    mkfs: { compress: lz4 }\n    flies:\n      - { path: /a, gen: empty }\n`);
     expect(e.message).toMatch(/:4: images\.a\.flies: unknown key "flies" \(expected one of: mkfs, files, source\)$/);
     e = errorOf(`images:\n  a:\n    files:\n      - path: /a\n        gen: random\n        sise: 1KiB\n        seed: 1\n`);
-    expect(e.message).toMatch(/:6: images\.a\.files\[0\]\.sise: unknown key "sise" \(expected one of: gen, path, mode, size, seed\)$/);
+    expect(e.message).toMatch(/:6: images\.a\.files\[0\]\.sise: unknown key "sise" \(expected one of: gen, path, mode, xattrs, size, seed\)$/);
   });
 
   it("rejects an image name defined in two files, naming both places", () => {
