@@ -30,6 +30,7 @@ function failedCase(id: string, log: string, checks: Check[] = []): CaseResult {
 const L1 = console_("src-race-L1-busy-inodes-inside-null-deref.log");
 const L2 = console_("src-race-L2-gpf-poisoned-pointer.log");
 const L3 = console_("src-race-L3-gpf-erofs-map-blocks.log");
+const L3iput = console_("src-race-L3-gpf-iput-in-shared-read.log");
 
 describe("the unmount race on the source-built kernel", () => {
   it("reports busy inodes printed inside another CPU's NULL dereference as a report of its own", () => {
@@ -41,6 +42,7 @@ describe("the unmount race on the source-built kernel", () => {
     ["L1", L1, "a NULL dereference in erofs_map_dev with busy inodes inside it, poisoned pointers in erofs_map_blocks"],
     ["L2", L2, "NULL dereferences in z_erofs_scan_folio, a poisoned pointer in z_erofs_map_blocks_fo"],
     ["L3", L3, "NULL dereference and a poisoned pointer in erofs_map_dev"],
+    ["L3", L3iput, "a poisoned pointer in iput, called from erofs_fileio_readahead under erofs_ishare_file_read_iter"],
   ])("%s: %s is the registered race", (id, log) => {
     const out = applyToCase(failedCase(id, log), kernel, bugs);
     expect(out.reason).not.toContain("not known bug");
@@ -56,6 +58,7 @@ describe("the unmount race on the source-built kernel", () => {
   it.each([
     ["a general protection fault at an address that is not a poison value", L2.replaceAll("0xdead000000000109", "0x4141414141414141")],
     ["the poisoned pointer in a function outside EROFS' read path", L1.replaceAll("RIP: 0010:erofs_map_blocks+", "RIP: 0010:ext4_map_blocks+")],
+    ["a poisoned pointer in iput outside the shared read path", L3iput.replaceAll("erofs_ishare_file_read_iter", "ext4_file_read_iter")],
     ["no busy inodes after unmount (the reader crashed alone)", L1.replaceAll(/VFS: Busy inodes after unmount of \S+ \(erofs\)/g, "erofs: unmounted")],
     ["a KASAN report besides the race", `${L1}\n[    9.000000] BUG: KASAN: slab-use-after-free in erofs_map_blocks+0x10/0x100\n`],
   ])("stays fail: %s", (_what, log) => {
