@@ -9,6 +9,7 @@ import { validateCommand } from "./cli/validate-inputs.ts";
 import { describeErrno } from "./cli/validate.ts";
 import { guardUnsettled } from "./cli/settle-guard.ts";
 import { runCommand } from "./cli/run-command.ts";
+import { measureCommand } from "./cli/measure-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
@@ -65,6 +66,17 @@ addGuestOptions(
     .option("--no-known-bugs", "report every failure as fail, registered or not")
     .option("--strict", "exit 1 on xpass too (a registered bug that did not show)"),
 ).action(async (opts) => exit(await runCommand(opts)));
+
+addGuestOptions(
+  program
+    .command("measure")
+    .description("measure the page-cache saving of sharing on 2-64 trees, tarballs, OCI/docker images, npm:<pkg>@<ver>, deb:<pkg>=<ver> or rootfs:<suite>+<pkgs> (exit 77 when the kernel lacks the feature)")
+    .argument("<sources...>", "2 to 64 sources")
+    .option("--access <mode>", "read-all (read(2) every file), mmap-all (map and touch every page, then read) or sample", "read-all")
+    .option("--sample-percent <n>", "share of files read with --access sample", "25")
+    .option("--per-file", "list the largest files that should have shared but did not, with the reason")
+    .option("--out <dir>", "results directory (default results/measure-<timestamp>)"),
+).action(async (sources: string[], opts) => exit(await measureCommand(sources, opts)));
 
 program
   .command("series")

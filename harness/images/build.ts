@@ -163,6 +163,12 @@ export function mkfsArgs(spec: ImageSpec, uuid: string): { argv: string[]; auto:
   return { argv, auto };
 }
 
+/** Build (or take from the cache) one image from a spec made in code rather than read from a spec file. */
+export async function buildSpecImage(spec: ImageSpec, opts: BuildOptions = {}): Promise<BuiltImage> {
+  if (spec.derive) throw new Error(`${spec.name}: derived images are built through buildImages`);
+  return buildImage(spec, await erofsTools(), opts);
+}
+
 async function buildImage(spec: ImageSpec, tools: ErofsTools, opts: BuildOptions): Promise<BuiltImage> {
   const canonical = await canonicalSpec(spec);
   const key = hex(`${canonical}\n${tools.version}\n${BUILDER_VERSION}`);

@@ -292,7 +292,7 @@ function baseResult(p: Planned, outcome: Outcome, reason?: string): CaseResult {
   };
 }
 
-async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {
+export async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {
   const host: RunResult["host"] = { hostname: os.hostname(), accel: "unknown", cpus: os.cpus().length, qemu: "", node: process.version };
   try {
     const guest = await prepareGuest(kernel);
@@ -305,7 +305,7 @@ async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {
   return host;
 }
 
-async function toolVersions(): Promise<Record<string, string>> {
+export async function toolVersions(): Promise<Record<string, string>> {
   const tools: Record<string, string> = {};
   try {
     const t = await erofsTools();
