@@ -55,9 +55,12 @@ export function crashFunction(cr: CrashReport): string | undefined {
   return f === "none" ? undefined : f;
 }
 
-/** The functions of the call trace in the excerpt, innermost first, without unreliable ("? fn") frames. */
+/**
+ * The functions of the report's call trace (the first "Call Trace:" from its title on: one in the lines
+ * before it is an earlier report's), innermost first, without unreliable ("? fn") frames.
+ */
 export function callTrace(cr: CrashReport): string[] {
-  const lines = cr.excerpt.split("\n");
+  const lines = ownLines(cr);
   const start = lines.findIndex((l) => /Call Trace:/.test(l));
   if (start < 0) return [];
   return lines.slice(start + 1).map((l) => l.match(FRAME)?.[1]).filter((f): f is string => f !== undefined);
