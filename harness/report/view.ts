@@ -17,6 +17,7 @@ import {
 } from "./common.ts";
 import { measurementCharts, type MeasurementChart } from "./svg-chart.ts";
 import { tallyKnownBugs } from "../verdict/known-bugs.ts";
+import { describeConfinement } from "../vm/confine.ts";
 
 export interface HeaderFact {
   label: string;
@@ -111,6 +112,7 @@ function header(run: RunResult): HeaderFact[] {
     { label: "Tools", values: Object.entries(run.tools).map(([t, v]) => `${t} ${v}`) },
     { label: "Host", values: [`${h.hostname}, ${h.cpus} CPUs, node ${h.node}`] },
     { label: "QEMU / accel", values: [`${h.qemu} / ${h.accel}`] },
+    { label: "QEMU confinement", values: [h.qemuConfinement ? describeConfinement(h.qemuConfinement) : "not recorded (results of an older pcshare)"] },
     { label: "Started", values: [run.startedAt] },
     { label: "Finished", values: [run.finishedAt] },
     { label: "Duration", values: [formatDuration(runDurationMs(run))] },

@@ -57,6 +57,26 @@ describe("markdown", () => {
     expect(md).not.toContain("## Repeat stability");
   });
 
+  it("shows in the Run table how QEMU was confined (results.json host.qemuConfinement), in Markdown and HTML", () => {
+    const confined = fullRun();
+    confined.host.qemuConfinement = {
+      sandbox: "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny",
+      user: "nobody",
+      uid: 65534,
+      chroot: true,
+      note: "pcshare runs as root: QEMU switches to nobody (uid 65534)",
+    };
+    const row = section(renderMarkdown(confined), "Run").find((l) => l.startsWith("| **QEMU confinement** |"));
+    expect(row).toBe(
+      "| **QEMU confinement** | pcshare runs as root: QEMU switches to nobody (uid 65534), chrooted into its private run dir; -sandbox on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny |",
+    );
+    expect(renderHtml(confined)).toContain(
+      "<td>QEMU confinement</td><td>pcshare runs as root: QEMU switches to nobody (uid 65534), chrooted into its private run dir; -sandbox on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny</td>",
+    );
+    // results written before the field existed
+    expect(section(md, "Run")).toContain("| **QEMU confinement** | not recorded (results of an older pcshare) |");
+  });
+
   it("shows a crash through decode_stacktrace.sh when it was symbolized", () => {
     const c = makeCase({ id: "L1", name: "x", outcome: "fail" });
     c.crashes = [{ kind: "bug", title: "kernel BUG at fs/super.c:639!", excerpt: "raw frame+0x1/0x2", symbolized: "raw frame (fs/super.c:639)" }];
