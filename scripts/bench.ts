@@ -116,7 +116,7 @@ async function benchSuite(): Promise<void> {
   try {
     await buildImages(DEFAULT_SPECS); // image builds are cached work, not suite time
     const t0 = Date.now();
-    const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specFiles: DEFAULT_SPECS });
+    const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specs: DEFAULT_SPECS });
     const wall = Date.now() - t0;
     const guest = run.cases.reduce((n, c) => n + (c.guestMs ?? 0), 0);
     const counts = run.cases.reduce<Record<string, number>>((m, c) => ({ ...m, [c.outcome]: (m[c.outcome] ?? 0) + 1 }), {});

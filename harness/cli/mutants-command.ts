@@ -14,6 +14,7 @@ import { DEFAULT_FRAGMENTS } from "../kernel/build.ts";
 import type { KernelChoice } from "../kernel/resolve.ts";
 import { buildPhase, phase, runPhase } from "./series-command.ts";
 import { intOption } from "./kernel-options.ts";
+import { specsOption } from "../images/commands.ts";
 
 export interface Mutant {
   /** File name without .patch. */
@@ -127,7 +128,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
   if (mutants.length === 0) throw new Error(`no mutant patches in ${opts.dir}`);
   const outDir = path.resolve(opts.out ?? path.join("results", `mutants-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const memoryMiB = intOption(opts.memory, "--memory");
-  const specFiles = opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : undefined;
+  const specs = specsOption(opts.spec);
   const byId = new Map(ALL_CASES.map((c) => [c.id, c]));
   const bugs = await knownBugsFor(opts.knownBugs);
   // An id the catalog split into lettered parts (I3 -> I3a, I3b) stands for the parts; ids the catalog
@@ -154,7 +155,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
     const label = flavour ? "baseline-debug" : "baseline";
     const kernel = await buildPhase(label, choice(flavour));
     const cases = ids.map((id) => byId.get(id)!).sort(catalogOrder);
-    baselines.set(flavour, await runPhase({ kernel, cases, outDir: path.join(outDir, label), label, specFiles, memoryMiB, bugs }));
+    baselines.set(flavour, await runPhase({ kernel, cases, outDir: path.join(outDir, label), label, specs, memoryMiB, bugs }));
   }
 
   const results: MutantResult[] = [];
@@ -180,7 +181,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
     }
     const dir = path.join(outDir, m.name);
     const cases = m.cases.map((id) => byId.get(id)!);
-    const run = await runPhase({ kernel, cases, outDir: dir, label: m.name, specFiles, memoryMiB, bugs });
+    const run = await runPhase({ kernel, cases, outDir: dir, label: m.name, specs, memoryMiB, bugs });
     const r: MutantResult = { ...base, kernel: `${kernel.info.source} ${kernel.info.release}`, ...judge(m.cases, baselines.get(useDebug(m))!, run), results: path.relative(outDir, dir), ...(note && { note }) };
     phase(`${m.name}: ${r.verdict.toUpperCase()}${r.killer ? ` by ${r.killer}` : ""}`);
     results.push(r);

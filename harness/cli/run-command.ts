@@ -11,7 +11,7 @@ import { applyKnownBugs } from "../verdict/known-bugs.ts";
 import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.ts";
 import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { hasPageCacheShare } from "../kernel/kernel.ts";
-import { DEFAULT_SPECS } from "../images/commands.ts";
+import { specsOption } from "../images/commands.ts";
 import { onInterrupt, signalExitCode } from "../vm/reaper.ts";
 
 export interface RunCliOptions extends GuestCliOptions {
@@ -39,6 +39,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
   const cases = selectCases(ALL_CASES, opts);
   if (cases.length === 0) throw new Error("the selection matches no case");
   const bugs = await knownBugsFor(opts.knownBugs);
+  const specs = specsOption(opts.spec);
   const kernel = await kernelFrom(opts);
   const outDir = path.resolve(opts.out ?? path.join("results", new Date().toISOString().replace(/[:.]/g, "-")));
   process.stdout.write(
@@ -57,7 +58,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     kernel,
     cases,
     outDir,
-    specFiles: opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : DEFAULT_SPECS,
+    specs,
     repeat: intOption(opts.repeat, "--repeat"),
     memoryMiB: intOption(opts.memory, "--memory"),
     cpus: intOption(opts.cpus, "--cpus"),

@@ -17,7 +17,8 @@ import { summarize, type CaseResult, type RunResult } from "../report/model.ts";
 import { resolveKernel, type KernelChoice } from "../kernel/resolve.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { DEFAULT_FRAGMENTS } from "../kernel/build.ts";
-import { DEFAULT_SPECS } from "../images/commands.ts";
+import { DEFAULT_SPECS, specsOption } from "../images/commands.ts";
+import type { ImageSpec } from "../images/spec.ts";
 import { applyKnownBugs } from "../verdict/known-bugs.ts";
 import type { KnownBug } from "../verdict/known-bug-schema.ts";
 import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.ts";
@@ -63,7 +64,8 @@ export interface PhaseRun {
   cases: CaseDef[];
   outDir: string;
   label: string;
-  specFiles?: string[];
+  /** The image specs (default: those of images/). */
+  specs?: Map<string, ImageSpec>;
   memoryMiB?: number;
   repeat?: number;
   /** Registered kernel bugs applied to the results (xfail/xpass). */
@@ -79,7 +81,7 @@ export async function runPhase(p: PhaseRun): Promise<RunResult> {
     kernel: p.kernel,
     cases: p.cases,
     outDir: p.outDir,
-    specFiles: p.specFiles ?? DEFAULT_SPECS,
+    specs: p.specs ?? DEFAULT_SPECS,
     memoryMiB: p.memoryMiB,
     repeat: p.repeat,
     onResult: layeredPrinter(p.kernel.info, bugs, printResult(p.label)),
@@ -107,12 +109,12 @@ export async function seriesCommand(series: string, opts: SeriesCliOptions): Pro
   const outDir = path.resolve(opts.out ?? path.join("results", `series-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const memoryMiB = intOption(opts.memory, "--memory");
   const budgetMs = budgetOption(opts.budget) * 60_000;
-  const specFiles = opts.spec?.length ? opts.spec.map((s) => path.resolve(s)) : undefined;
+  const specs = specsOption(opts.spec);
   const bugs = await knownBugsFor(opts.knownBugs);
   const choices = seriesChoices(series, opts);
   const kernels = { baseline: await buildPhase("baseline", choices.baseline), patched: await buildPhase("patched", choices.patched) };
   const runs: RunResult[] = [];
-  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specFiles, memoryMiB, bugs, onRun: (r) => runs.push(r) });
+  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specs, memoryMiB, bugs, onRun: (r) => runs.push(r) });
   await writeComparison(cmp, outDir);
   phase("comparison");
   process.stdout.write(`${formatComparison(cmp)}\n\ncomparison: ${path.join(outDir, "comparison.json")}, ${path.join(outDir, "comparison.md")}\n`);
@@ -142,7 +144,7 @@ export interface AdaptiveRun {
   cases: CaseDef[];
   outDir: string;
   budgetMs: number;
-  specFiles?: string[];
+  specs?: Map<string, ImageSpec>;
   memoryMiB?: number;
   bugs?: readonly KnownBug[];
   /** Called with each run as it finishes. */
@@ -168,7 +170,7 @@ export async function adaptiveComparison(a: AdaptiveRun): Promise<Comparison> {
       const dir = n === 1 ? path.join(a.outDir, side) : path.join(a.outDir, `round-${n}`, side);
       const t0 = Date.now();
       const label = n === 1 ? side : `${side} round ${n}`;
-      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specFiles: a.specFiles, memoryMiB: a.memoryMiB, repeat, bugs: a.bugs });
+      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specs: a.specs, memoryMiB: a.memoryMiB, repeat, bugs: a.bugs });
       overheadMs = Math.max(0, Date.now() - t0 - run.cases.reduce((s, c) => s + c.durationMs, 0));
       runs[side].push(run);
       a.onRun?.(run);

@@ -44,11 +44,12 @@ export interface BuildOptions {
   tmpDir?: string;
 }
 
-/** Build (or take from the cache) every image of the spec files. */
-export async function buildImages(specFiles: string[], opts: BuildOptions = {}): Promise<Map<string, BuiltImage>> {
-  const specs = loadSpecs(specFiles);
+/** Build (or take from the cache) every image of the spec files (or of the specs loadSpecs read from them). */
+export async function buildImages(from: string[] | Map<string, ImageSpec>, opts: BuildOptions = {}): Promise<Map<string, BuiltImage>> {
+  const specs = Array.isArray(from) ? loadSpecs(from) : from;
   const names = opts.names ?? [...specs.keys()];
-  for (const n of names) if (!specs.has(n)) throw new Error(`no image "${n}" in ${specFiles.join(", ")} (known: ${[...specs.keys()].join(", ")})`);
+  const files = () => [...new Set([...specs.values()].map((s) => s.file))].join(", ");
+  for (const n of names) if (!specs.has(n)) throw new Error(`no image "${n}" in ${files()} (known: ${[...specs.keys()].join(", ")})`);
   const tools = await erofsTools();
   // Derived images build their base (and any image a value refers to) first, once.
   const memo = new Map<string, Promise<BuiltImage>>();

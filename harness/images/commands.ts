@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildImages } from "./build.ts";
+import { loadSpecs, type ImageSpec } from "./spec.ts";
 import { formatInspection, inspectImage } from "./inspect.ts";
 import { MUTATIONS } from "./erofs/mutate.ts";
 
@@ -16,6 +17,14 @@ export const DEFAULT_SPECS = readdirSync(path.join(ROOT, "images"))
   .filter((f) => f.endsWith(".yaml") && !ON_REQUEST.has(f))
   .sort()
   .map((f) => path.join(ROOT, "images", f));
+
+/**
+ * The specs of the --spec files (default DEFAULT_SPECS), read once: the run commands call this before
+ * any download or boot, so a bad spec stops them at once with its file and line.
+ */
+export function specsOption(spec: string[] | undefined): Map<string, ImageSpec> {
+  return loadSpecs(spec?.length ? spec.map((s) => path.resolve(s)) : DEFAULT_SPECS);
+}
 
 export async function imagesBuildCommand(args: { specs?: string[]; names?: string[]; json?: boolean }): Promise<void> {
   const specs = args.specs?.length ? args.specs : DEFAULT_SPECS;

@@ -1,4 +1,5 @@
-// Owns: loading images/*.yaml: YAML parsing, validation against the image schema (spec-schema.ts)
+// Owns: loading images/*.yaml: YAML parsing (one parse per file, aliases limited against alias
+// bombs), validation against the image schema (spec-schema.ts)
 // with `file:line: field: problem` messages (each schema issue's path mapped to its YAML node's
 // line), and the cross-image passes: unique names, `derive:` bases, `same:` references resolved into
 // the referenced content (so an image's spec alone determines its bytes). See images/README.md.
@@ -12,26 +13,31 @@ import type { Content, Entry, ImageSpec } from "./spec-types.ts";
 export { parseSize } from "./spec-schema.ts";
 export * from "./spec-types.ts";
 
+/** A bad spec file: `file:line: field: problem` (no line for a problem of the whole file). */
 export class SpecError extends Error {
   constructor(
     readonly file: string,
-    readonly line: number,
+    readonly line: number | undefined,
     readonly field: string,
     readonly problem: string,
   ) {
-    super(`${file}:${line}: ${field ? `${field}: ` : ""}${problem}`);
+    super(`${file}${line === undefined ? "" : `:${line}`}: ${field ? `${field}: ` : ""}${problem}`);
     this.name = "SpecError";
   }
 }
+
+/** Alias uses a spec may expand (the yaml library's own default); more is an alias bomb. */
+export const MAX_ALIAS_USES = 100;
 
 type Seg = string | number;
 const fieldName = (segs: Seg[]) =>
   segs.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
 
-/** One YAML file; `line(segs)` gives the line of the deepest existing node on a path. */
+/** One YAML file, parsed once: its data, and `line(segs)`, the line of the deepest existing node on a path. */
 class Source {
   readonly lines = new LineCounter();
   readonly doc;
+  readonly data: unknown;
   constructor(readonly file: string, text: string) {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
     const e = this.doc.errors[0];
@@ -39,6 +45,12 @@ class Source {
       const line = e.linePos?.[0]?.line ?? this.lines.linePos(e.pos[0]).line;
       const msg = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
       throw new SpecError(file, line, "", `YAML syntax error: ${msg} (fix the YAML syntax)`);
+    }
+    try {
+      this.data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_USES });
+    } catch (err) {
+      if (!/alias/i.test((err as Error).message)) throw err;
+      throw new SpecError(file, undefined, "", `YAML aliases expand too far (more than ${MAX_ALIAS_USES} alias uses: an alias bomb?); write the entries out instead`);
     }
   }
   /** Line of the key (`key: true`) or value at segs; falls back to the nearest ancestor. */
@@ -98,7 +110,7 @@ export function loadSpecs(files: string[]): Map<string, ImageSpec> {
       throw new SpecError(file, 0, "", `cannot read spec file: ${(err as Error).message}`);
     }
     const src = new Source(file, text);
-    const r = specFileSchema.safeParse(src.doc.toJS());
+    const r = specFileSchema.safeParse(src.data);
     if (!r.success) throw src.errFromIssues(r.error.issues);
     for (const [name, img] of Object.entries(r.data.images)) {
       const segs = ["images", name];

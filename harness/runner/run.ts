@@ -12,6 +12,7 @@ import { caseLabel } from "./case.ts";
 import { unmetRequirement } from "./requirements.ts";
 import { CaseContext, type ImageHandle } from "./context.ts";
 import { buildImages } from "../images/build.ts";
+import type { ImageSpec } from "../images/spec.ts";
 import { erofsTools } from "../images/erofs-utils.ts";
 import { prepareGuest } from "../vm/launch.ts";
 import type { Vm } from "../vm/vm.ts";
@@ -31,7 +32,8 @@ export interface RunOptions {
   kernel: Kernel;
   cases: CaseDef[];
   outDir: string;
-  specFiles: string[];
+  /** Image spec files, or the specs loadSpecs read from them (the commands load them before any download or boot). */
+  specs: string[] | Map<string, ImageSpec>;
   repeat?: number;
   memoryMiB?: number;
   /** Guest CPUs (default: bootGuest's). */
@@ -113,7 +115,7 @@ function useStandby(opts: RunOptions): boolean {
 /** Build the images the runnable cases need: their guest handles and the drives that attach them. */
 async function attachImages(opts: RunOptions, plan: Planned[]): Promise<{ handles: Map<string, ImageHandle>; drives: Drive[] }> {
   const names = [...new Set(plan.filter((p) => !p.skipReason).flatMap((p) => p.def.images ?? []))];
-  const built = names.length ? await buildImages(opts.specFiles, { names }) : new Map();
+  const built = names.length ? await buildImages(opts.specs, { names }) : new Map();
   const handles = new Map<string, ImageHandle>();
   const drives: Drive[] = [];
   for (const b of built.values()) {

@@ -41,6 +41,17 @@ describe("spec validation", () => {
     expect(copy).toMatchObject({ kind: "file", content: { gen: "random", size: 8 << 20, seed: 1 } });
   });
 
+  it("refuses an alias bomb before validating, naming the file without a line; accepts aliases up to the limit", () => {
+    // 9^4 strings through 1 + 9 + 81 + 729 alias uses: past 100 uses, before any schema check (the keys a-d are not spec keys)
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]", "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]", "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]", "images:", "  x:", "    files: *d", ""].join("\n");
+    const e = errorOf(bomb);
+    expect(e.message).toBe(`${e.file}: YAML aliases expand too far (more than 100 alias uses: an alias bomb?); write the entries out instead`);
+    expect(e.line).toBeUndefined();
+    const entry = "- { path: /x, gen: random, size: 1KiB, seed: 1 }";
+    const fewAliases = `x: &e ${entry.slice(2)}\nimages:\n  a:\n    mkfs: { compress: lz4 }\n    files: [*e]\n`;
+    expect(errorOf(fewAliases).message).toMatch(/^\S+:1: x: /); // past the alias check: the unknown key x is reported
+  });
+
   it("sizes", () => {
     expect(parseSize("8MiB")).toBe(8 << 20);
     expect(parseSize("1.5KiB")).toBe(1536);

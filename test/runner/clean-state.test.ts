@@ -52,7 +52,7 @@ afterAll(async () => {
 
 describe("the guest is clean before each case", () => {
   it("undoes what the case before left, records it, and keeps the guest", async () => {
-    const run = await runSuite({ kernel, cases: [litters, inspects], outDir: path.join(out, "a"), specFiles: DEFAULT_SPECS, spareGuest: false });
+    const run = await runSuite({ kernel, cases: [litters, inspects], outDir: path.join(out, "a"), specs: DEFAULT_SPECS, spareGuest: false });
     const [first, second] = run.cases;
     expect(first.outcome, first.reason).toBe("pass");
     expect(first.cleanState?.leftovers).toEqual([]);
@@ -69,7 +69,7 @@ describe("the guest is clean before each case", () => {
   }, 400_000);
 
   it("moves to a fresh guest when the state does not come clean within the bound", async () => {
-    const run = await runSuite({ kernel, cases: [litters, inspects], outDir: path.join(out, "b"), specFiles: DEFAULT_SPECS, spareGuest: false, cleanBoundMs: 0 });
+    const run = await runSuite({ kernel, cases: [litters, inspects], outDir: path.join(out, "b"), specs: DEFAULT_SPECS, spareGuest: false, cleanBoundMs: 0 });
     const second = run.cases[1];
     expect(second.outcome, JSON.stringify(second.checks)).toBe("pass");
     expect(second.cleanState!.freshGuest).toBe(true);

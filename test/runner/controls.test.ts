@@ -75,7 +75,7 @@ describe("the runner on F1 and its negative control", () => {
   it("passes both, records equal frames for F1 and none for the control, and writes every format", async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-controls-"));
     try {
-      const run = await runSuite({ kernel, cases: [F1, F1b], outDir: out, specFiles: DEFAULT_SPECS });
+      const run = await runSuite({ kernel, cases: [F1, F1b], outDir: out, specs: DEFAULT_SPECS });
       const [f1, f1b] = run.cases;
       expect(f1.outcome, f1.reason).toBe("pass");
       expect(f1b.outcome, f1b.reason).toBe("pass");

@@ -40,7 +40,7 @@ describe("a kernel without page cache sharing (Debian trixie 6.12)", () => {
   });
 
   it("a run of a sharing case reports SKIP with that reason, without booting", async () => {
-    const r = await runSuite({ kernel, cases: [F1], outDir, specFiles: DEFAULT_SPECS });
+    const r = await runSuite({ kernel, cases: [F1], outDir, specs: DEFAULT_SPECS });
     expect(r.cases).toHaveLength(1);
     expect(r.cases[0]).toMatchObject({ id: "F1", outcome: "skip", reason: unmetRequirement(kernel, F1.requires) });
     expect(r.cases[0].checks).toEqual([]);

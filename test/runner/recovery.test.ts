@@ -38,7 +38,7 @@ describe("runner recovery", () => {
     const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-recovery-"));
     try {
       const kernel = await resolveKernel();
-      const run = await runSuite({ kernel, cases: [panics, F1b, hangs, F1b], outDir: out, specFiles: DEFAULT_SPECS });
+      const run = await runSuite({ kernel, cases: [panics, F1b, hangs, F1b], outDir: out, specs: DEFAULT_SPECS });
       const [p, after1, h, after2] = run.cases;
       expect(p.outcome).toBe("fail");
       expect(p.reason).toContain("kernel panic: Kernel panic - not syncing: sysrq triggered crash");
@@ -60,7 +60,7 @@ describe("runner recovery", () => {
     const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-recovery-"));
     try {
       const kernel = await resolveKernel();
-      const run = await runSuite({ kernel, cases: [F1b, panics, F1b], outDir: out, specFiles: DEFAULT_SPECS, spareGuest: true });
+      const run = await runSuite({ kernel, cases: [F1b, panics, F1b], outDir: out, specs: DEFAULT_SPECS, spareGuest: true });
       expect(run.cases.map((c) => c.outcome)).toEqual(["pass", "fail", "pass"]);
       const [first, second] = run.boots!;
       expect(first.waitedMs).toBeGreaterThanOrEqual(first.hostWallMs); // nothing booted ahead of the first
