@@ -17,6 +17,7 @@ const kernel: KernelInfo = {
   source: "debian-source:7.2.13-1",
   release: "7.2.13-pcshare",
   version: "7.2.13-pcshare",
+  hashes: {},
   config: {
     CONFIG_EROFS_FS: "y", CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "y", CONFIG_EROFS_FS_BACKED_BY_FILE: "y", CONFIG_EROFS_FS_ZIP: "y",
     CONFIG_EROFS_FS_DEBUG: "n", CONFIG_KASAN: "n", CONFIG_PROVE_LOCKING: "n", CONFIG_DEBUG_VM: "n", CONFIG_MEMCG: "y", CONFIG_CACHESTAT_SYSCALL: "y",
