@@ -1,7 +1,8 @@
 // The registered unmount race (known-bugs/erofs-ishare-unmount-busy-inodes-race.yaml) against whole
 // consoles recorded on the kernel built from Debian's linux-source 7.2.13 (base + share-on fragments,
-// no NOPTI, no BUG_ON_DATA_CORRUPTION): every shape the race took there is xfail, and changing one
-// detail of it (the poisoned address, the function, the busy-inodes line) makes it fail again.
+// no NOPTI, no BUG_ON_DATA_CORRUPTION) and on Debian's prebuilt 7.2.13: every shape the race took
+// there is xfail, and changing one detail of it (the poisoned address, the function, the call trace,
+// the busy-inodes line) makes it fail again.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CaseResult, Check, KernelInfo } from "../../harness/report/model.ts";
@@ -12,6 +13,10 @@ import { classifyConsole } from "../../harness/vm/crash.ts";
 const bugs = await loadKnownBugs();
 const RACE = "erofs-ishare-unmount-busy-inodes-race";
 const console_ = (name: string) => readFileSync(new URL(`../fixtures/console/${name}`, import.meta.url), "utf8");
+
+const L1deb = console_("deb-race-L1-dying-reader-oopses-again.log");
+const V2deb = console_("deb-race-V2-readers-killed-before-a-read.log");
+const debian = { source: "debian:sid", release: "7.2.13+deb14-amd64", version: "7.2.13-1" };
 
 const kernel: KernelInfo = {
   source: "debian-source:7.2.13-1",
@@ -66,5 +71,30 @@ describe("the unmount race on the source-built kernel", () => {
     const out = applyToCase(failedCase("L1", log), kernel, bugs);
     expect(out.outcome).toBe("fail");
     expect(out.reason).toContain(`not known bug ${RACE}`);
+  });
+});
+
+describe("the unmount race on Debian's prebuilt kernel", () => {
+  const deb = { ...kernel, ...debian } as KernelInfo;
+  const v2Checks: Check[] = [
+    { name: "kernel report during the race (first line)", ok: false, expected: "null", seen: "VFS: Busy inodes after unmount of 0:57 (erofs)" },
+    { name: "the reader threads completed reads", ok: false, expected: "> 0", seen: "0" },
+    { name: "the race's worker process ended by itself", ok: false, expected: "exited", seen: "signalled" },
+  ];
+
+  it("a reader the race's oops killed oopses again on its way out (under make_task_dead): still the race", () => {
+    expect(applyToCase(failedCase("L1", L1deb), deb, bugs).outcome).toBe("xfail");
+  });
+
+  it("the same oops outside a dying task's exit is not", () => {
+    const out = applyToCase(failedCase("L1", L1deb.replaceAll("make_task_dead+", "kthread+")), deb, bugs);
+    expect(out.outcome).toBe("fail");
+    expect(out.reason).toContain("__blk_flush_plug");
+  });
+
+  it("V2 whose readers were killed before one read completed", () => {
+    expect(applyToCase(failedCase("V2", V2deb, v2Checks), deb, bugs).outcome).toBe("xfail");
+    const someReads = v2Checks.map((k) => (k.name === "the reader threads completed reads" ? { ...k, seen: "3" } : k));
+    expect(applyToCase(failedCase("V2", V2deb, someReads), deb, bugs).outcome).toBe("fail");
   });
 });
