@@ -28,7 +28,15 @@ import type {
   RemountRaceArgs,
   RemountRaceReply,
   UmountFlag,
+  XattrWire,
 } from "./protocol.ts";
+
+/** One xattr read in the guest: its value, or null with the errno name of the failed getxattr. */
+export interface Xattr {
+  name: string;
+  value: Buffer | null;
+  errname: string | null;
+}
 
 export type AgentErrorCode = "timeout" | "closed" | "remote";
 
@@ -286,6 +294,16 @@ export class AgentClient {
 
   statx(path: string, options?: CallOptions): Promise<StatxReply> {
     return this.call("statx", { path }, options);
+  }
+
+  /**
+   * Extended attributes of `path` (not following a symlink): every listed name with its value (or the
+   * errno name of a failed getxattr), and getxattr of each of `names` (listed or not, e.g. a hidden one).
+   */
+  async xattrs(path: string, names: string[] = [], options?: CallOptions): Promise<{ listed: Xattr[]; asked: Xattr[] }> {
+    const r = await this.call("xattrs", { path, names: names.map((n) => Buffer.from(n).toString("base64")) }, options);
+    const decode = (x: XattrWire): Xattr => ({ name: Buffer.from(x.name, "base64").toString(), value: x.value === undefined ? null : Buffer.from(x.value, "base64"), errname: x.errname ?? null });
+    return { listed: r.listed.map(decode), asked: r.asked.map(decode) };
   }
 
   /** F_SETFL O_DIRECT or F_SETLEASE F_RDLCK on an O_RDONLY fd; rejects with the errno when refused. */

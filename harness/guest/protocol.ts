@@ -222,6 +222,19 @@ export interface StatxReply {
   dio_read_offset_align: number | null;
 }
 
+/** One xattr as the agent read it: name and value as base64, or the errno name of a failed getxattr. */
+export interface XattrWire {
+  name: string;
+  value?: string;
+  errname?: string;
+}
+export interface XattrsReply {
+  /** every name llistxattr returned, each read with lgetxattr */
+  listed: XattrWire[];
+  /** lgetxattr of each name asked for */
+  asked: XattrWire[];
+}
+
 export type FcntlProbe = "setfl_odirect" | "setlease_rdlck";
 export interface FcntlProbeReply {
   /** setfl_odirect: F_GETFL shows O_DIRECT after F_SETFL. */
@@ -328,6 +341,7 @@ export interface AgentOps {
   read_at: { args: ReadAtArgs; reply: ReadAtReply };
   copy_hash: { args: CopyHashArgs; reply: CopyHashReply };
   statx: { args: { path: string }; reply: StatxReply };
+  xattrs: { args: { path: string; names?: string[] }; reply: XattrsReply };
   fcntl_probe: { args: { path: string; probe: FcntlProbe }; reply: FcntlProbeReply };
   fslabel: { args: { path: string }; reply: { label: string } };
   lseek: { args: { path: string; whence: SeekWhence; offset: number }; reply: { offset: number } };

@@ -34,6 +34,7 @@ const op_entry OPS[] = {
     { "fcntl_probe", op_fcntl_probe },
     { "fslabel", op_fslabel },
     { "lseek", op_lseek },
+    { "xattrs", op_xattrs },
     { "map_hold", op_map_hold },
     { "spawn", op_spawn },
     { "proc_kill", op_proc_kill },

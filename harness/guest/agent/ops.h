@@ -78,6 +78,8 @@ int op_statx(ctx *c, jwriter *w);
 int op_fcntl_probe(ctx *c, jwriter *w);
 int op_fslabel(ctx *c, jwriter *w);
 int op_lseek(ctx *c, jwriter *w);
+/* ops_xattr.c */
+int op_xattrs(ctx *c, jwriter *w);
 /* ops_proc.c */
 int op_map_hold(ctx *c, jwriter *w);
 int op_spawn(ctx *c, jwriter *w);
