@@ -1,5 +1,5 @@
 // Owns: the image spec's extended attributes: a file's or directory's `xattrs:` list (name plus a value as
-// text, hex or base64), the image-level long name prefixes (mkfs `xattrPrefixes:`), and the limits both must
+// text, hex, base64 or seeded random bytes), the image-level long name prefixes (mkfs `xattrPrefixes:`), and the limits both must
 // respect, checked against the whole image (its fingerprint xattr name and prefixes) so that mkfs.erofs
 // never silently writes a broken image. Limits and where they come from:
 // - a name is at most 255 bytes (Linux XATTR_NAME_MAX; EROFS e_name_len is a u8 holding the name after its
@@ -13,6 +13,7 @@
 //   an image holds at most 128 of them (index 0x00..0x7f), one of which the fingerprint takes.
 import { z } from "zod";
 import { byKey, problem, says, show, strict, type Ctx } from "./spec-blocks.ts";
+import { keystream } from "./generate.ts";
 import type { Entry, MkfsSpec, XattrSpec } from "./spec-types.ts";
 
 export const XATTR_NAME_MAX = 255;
@@ -40,7 +41,7 @@ const xattrName = z.string(says(() => `must be ${NAME_RULE}`, `missing required 
 const tooLong = (n: number) => `value is ${n} bytes, more than ${XATTR_VALUE_MAX} (EROFS e_value_size is 16 bits; mkfs.erofs would write a broken image)`;
 /** A value as lowercase hex, or a problem when longer than XATTR_VALUE_MAX. */
 const valueOf = (b: Buffer, ctx: Ctx, key: string) => (b.length > XATTR_VALUE_MAX ? problem(ctx, b.length, tooLong(b.length), [key]) : b.toString("hex"));
-const VALUE_SHAPE = 'must be { name: user.x, value: "text" }, { name: user.x, hex: "00ff" } or { name: user.x, base64: "AP8=" } (empty values allowed)';
+const VALUE_SHAPE = 'must be { name: user.x, value: "text" }, { name: user.x, hex: "00ff" }, { name: user.x, base64: "AP8=" } or { name: user.x, random: BYTES, seed: N } (empty values allowed)';
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** One xattr, told apart by how its value is written. */
@@ -55,6 +56,14 @@ export const xattrSchema = byKey(
     base64: strict({ name: xattrName, base64: z.string(says(() => "must be a quoted base64 string")).regex(B64, "must be standard base64 (A-Z a-z 0-9 + /, padded with =)") }).transform(
       (v, ctx): XattrSpec => ({ name: v.name, hex: valueOf(Buffer.from(v.base64, "base64"), ctx, "base64") }),
     ),
+    random: strict({
+      name: xattrName,
+      random: z.int(says((v) => `bad random ${show(v)} (expected a byte count from 0 to ${XATTR_VALUE_MAX})`)).min(0, says((v) => `bad random ${show(v)} (expected a byte count from 0 to ${XATTR_VALUE_MAX})`)),
+      seed: z.int(says(() => "missing required field seed for random: (an integer from 0 to 4294967295)", "missing required field seed for random: (an integer from 0 to 4294967295)")).min(0).max(2 ** 32 - 1),
+    }).transform((v, ctx): XattrSpec => {
+      if (v.random > XATTR_VALUE_MAX) return problem(ctx, v.random, tooLong(v.random), ["random"]);
+      return { name: v.name, hex: Buffer.concat([...keystream(`xattr:${v.seed}`, 0, v.random)]).toString("hex") };
+    }),
   },
   { notObject: VALUE_SHAPE, none: `missing value: ${VALUE_SHAPE}`, many: (present) => `give only one of ${present.join(", ")}` },
 ) as z.ZodType<XattrSpec>;

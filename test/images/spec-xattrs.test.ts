@@ -49,6 +49,13 @@ describe("xattrs in image specs", () => {
     expect(x!.map((v) => [Buffer.byteLength(v.name), v.hex.length / 2])).toEqual([[255, 65535], [9, 65535], [10, 65535]]);
   });
 
+  it("makes seeded random values of up to 65535 bytes, the same for the same seed", () => {
+    const x = xattrsOf(spec(`          - { name: user.r, random: 65535, seed: 7 }\n          - { name: user.s, random: 16, seed: 7 }\n          - { name: user.t, random: 16, seed: 8 }\n          - { name: user.z, random: 0, seed: 8 }\n`))!;
+    expect(x.map((v) => v.hex.length / 2)).toEqual([65535, 16, 16, 0]);
+    expect(x[0].hex.startsWith(x[1].hex)).toBe(true);
+    expect(x[2].hex).not.toBe(x[1].hex);
+  });
+
   it("takes xattrs on directories and same: entries, and long prefixes up to 255 bytes", () => {
     const long = `user.${"p".repeat(249)}.`;
     const specs = load(`images:\n  a:\n    mkfs: { xattrPrefixes: [user.my.app., "${long}"] }\n    files:\n      - { path: /d, gen: dir, xattrs: [{ name: user.d, value: x }] }\n      - { path: /f, gen: random, size: 1, seed: 1 }\n      - { path: /g, same: { path: /f }, xattrs: [{ name: user.g, value: y }] }\n`);
@@ -84,7 +91,11 @@ describe("xattrs in image specs", () => {
       "duplicate xattr name user.a (also xattrs[0]); remove one"],
     ["two values", spec(`          - { name: user.a, value: x, hex: "00" }\n`), 10, "images.a.files[0].xattrs[0]", "give only one of value, hex"],
     ["no value", spec(`          - { name: user.a }\n`), 10, "images.a.files[0].xattrs[0]",
-      'missing value: must be { name: user.x, value: "text" }, { name: user.x, hex: "00ff" } or { name: user.x, base64: "AP8=" } (empty values allowed)'],
+      'missing value: must be { name: user.x, value: "text" }, { name: user.x, hex: "00ff" }, { name: user.x, base64: "AP8=" } or { name: user.x, random: BYTES, seed: N } (empty values allowed)'],
+    ["random value one byte too long", spec(`          - { name: user.r, random: 65536, seed: 1 }\n`), 10, "images.a.files[0].xattrs[0].random",
+      "value is 65536 bytes, more than 65535 (EROFS e_value_size is 16 bits; mkfs.erofs would write a broken image)"],
+    ["random value without seed", spec(`          - { name: user.r, random: 10 }\n`), 10, "images.a.files[0].xattrs[0].seed",
+      "missing required field seed for random: (an integer from 0 to 4294967295)"],
     ["missing name", spec(`          - { value: x }\n`), 10, "images.a.files[0].xattrs[0].name",
       "missing required field name (a name of 1 to 255 bytes in one of the namespaces user., trusted., security., e.g. user.comment)"],
     ["odd hex", spec(`          - { name: user.a, hex: "abc" }\n`), 10, "images.a.files[0].xattrs[0].hex", "must be an even number of hex digits (quote it)"],
