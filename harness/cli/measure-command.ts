@@ -11,9 +11,9 @@ import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts
 import { InputError } from "../util/input-error.ts";
 import { parseSources, type ParsedSource } from "../measure/sources/parse.ts";
 import { sourceImage } from "../measure/sources/image.ts";
-import { idealSharing, cachedFiles, type Duplicate } from "../measure/ideal.ts";
+import { idealSharing } from "../measure/ideal.ts";
 import { measureSaving, ACCESS_MODES, type Access, type MeasuredImage } from "../measure/saving.ts";
-import { assessSaving } from "../measure/saving-verdict.ts";
+import { assessSaving, frameSample } from "../measure/saving-verdict.ts";
 import { savingTable, perFileLines } from "../measure/table.ts";
 import { unmetRequirement } from "../runner/requirements.ts";
 import { hostInfo, toolVersions } from "../runner/run.ts";
@@ -103,12 +103,6 @@ export function chooseFiles(files: FileRecord[], access: Access, percent: number
   const regular = files.filter((f) => f.type === "file" && f.sha256);
   if (access !== "sample") return regular;
   return regular.filter((f) => createHash("sha256").update(`${label}\0${f.path}`).digest().readUInt16BE(0) < (percent / 100) * 65536);
-}
-
-/** Largest duplicates first, those across sources before those within one source. */
-export function frameSample(dups: Duplicate[], n: number): Duplicate[] {
-  const cross = (d: Duplicate) => (d.label !== d.firstLabel ? 1 : 0);
-  return [...dups].sort((a, b) => cross(b) - cross(a) || b.size - a.size).slice(0, n);
 }
 
 /** Guest memory (MiB) for `plainBytes` of page cache: at least `given`; an error when the host cannot give it. */

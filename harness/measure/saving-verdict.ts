@@ -4,7 +4,7 @@
 // pages to its first copy's frames (and never with plain mounts), and saves at least MIN_RATIO of
 // what the content hashes allow; plain mounts must cache about every page (else nothing was measured).
 import type { Check, Measurement, Outcome } from "../report/model.ts";
-import type { Ideal } from "./ideal.ts";
+import type { Duplicate, Ideal } from "./ideal.ts";
 import type { Mode, ModeResult } from "./saving.ts";
 import { savingPct } from "./ideal.ts";
 
@@ -92,4 +92,10 @@ function savingMeasurements(ideal: Ideal, m: Record<Mode, ModeResult>, measuredP
     out.push({ name: `${mode}.read_ms`, value: m[mode].ms, unit: "ms", kind: "noisy" });
   }
   return out;
+}
+
+/** The duplicates to cross-check by page frames: largest first, those across sources before those within one. */
+export function frameSample(dups: Duplicate[], n: number): Duplicate[] {
+  const cross = (d: Duplicate) => (d.label !== d.firstLabel ? 1 : 0);
+  return [...dups].sort((a, b) => cross(b) - cross(a) || b.size - a.size).slice(0, n);
 }

@@ -99,6 +99,7 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
     return { growth, total: last - base, read, wrong, frames, ms };
   } finally {
     for (const d of mounted.reverse()) await agent.umount(d, ["detach"]).catch(() => {});
+    await agent.exec(["rm", "-rf", LIST_DIR, ...mounted], { timeoutMs: 10_000 }).catch(() => {});
   }
 }
 
