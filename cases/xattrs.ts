@@ -1,6 +1,7 @@
-// F8. Extended attributes through a shared mount: per-file xattrs (text, binary, empty, a long-prefix name,
-// a 65535-byte value) read back exactly in the guest, and files with identical content but different
-// xattrs (images/xattrs.yaml). The fingerprint mkfs.erofs writes is a digest of the content only, and
+// F8. Extended attributes through a shared mount: per-file xattrs (text, binary, empty, long-prefix names,
+// a 65535-byte value, a 255-byte name, a name that is a whole 255-byte long prefix; one image built from a
+// directory, the other from a tarball) read back exactly in the guest, and files with identical content but
+// different xattrs (images/xattrs.yaml). The fingerprint mkfs.erofs writes is a digest of the content only, and
 // Documentation/filesystems/erofs.rst (7.2) says of inode_share: "Inodes with identical content within the
 // same domain ID can share the page cache"; it says nothing about xattrs. So a correct kernel shares the
 // two files' page cache, while each inode keeps its own xattrs (getxattr answers from the on-disk inode
@@ -32,7 +33,7 @@ export const F8 = defineCase({
   name: "xattrs-read-back-exactly-through-shared-mounts",
   groups: ["F"],
   expect:
-    "two files with identical content but different xattrs, in two images mounted in one domain (in either mount order), share one page cache and each lists and reads exactly its own xattrs (text, binary, empty, long-prefix name, 65535-byte value), before and after the shared read",
+    "two files with identical content but different xattrs, in two images mounted in one domain (in either mount order), share one page cache and each lists and reads exactly its own xattrs (text, binary, empty, long-prefix names, 65535-byte value, 255-byte names), before and after the shared read",
   requires: ["page-cache-share"],
   images: [A.image, B.image],
   async run(t) {
