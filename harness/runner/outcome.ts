@@ -5,6 +5,7 @@
 import type { Check, CrashReport, Outcome } from "../report/model.ts";
 import { AssertionStop, CaseSkip } from "./context.ts";
 import { GuestCrashed, StepTimeout, VmError } from "../vm/errors.ts";
+import { FATAL_KINDS } from "../vm/crash.ts";
 
 /** How the case's run() stopped. `reason` is the one-line message of what stopped it. */
 export type CaseEnd =
@@ -44,8 +45,13 @@ export function caseEndOf(err: unknown): CaseEnd {
   return { how: "error", reason: firstLine(err instanceof Error ? err.message : String(err)) };
 }
 
-/** Whether the guest can serve another case after this end (a reset is tried only then). */
-export function guestUsableAfter(end: CaseEnd): boolean {
+/**
+ * Whether the guest can serve another case after this end and the kernel reports printed during the
+ * case (a reset is tried only then). A guest whose kernel reported a fatal crash is replaced without
+ * one: undoing the case's mounts on a broken kernel can hang until the reset's timeout.
+ */
+export function guestUsableAfter(end: CaseEnd, crashes: readonly CrashReport[] = []): boolean {
+  if (crashes.some((c) => FATAL_KINDS.has(c.kind))) return false;
   return end.how === "finished" || end.how === "skip" || end.how === "assertion" || end.how === "error";
 }
 

@@ -5,6 +5,7 @@
 // are reported as `missing`. Verdicts come from outcome.ts, artifacts from artifacts.ts, guests from
 // guest-pool.ts, the clean-state check from clean-state.ts.
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 import type { CaseDef } from "./case.ts";
@@ -15,7 +16,7 @@ import { buildImages } from "../images/build.ts";
 import type { ImageSpec } from "../images/spec.ts";
 import { erofsTools } from "../images/erofs-utils.ts";
 import { prepareGuest } from "../vm/launch.ts";
-import type { Vm } from "../vm/vm.ts";
+import { FATAL_GRACE_MS, type Vm } from "../vm/vm.ts";
 import type { Drive } from "../vm/qemu-args.ts";
 import { VmError } from "../vm/errors.ts";
 import { FATAL_KINDS } from "../vm/crash.ts";
@@ -231,7 +232,11 @@ class CaseLoop {
       if (err instanceof VmError) errCrashes = err.crashes;
     }
     const guestMs = Date.now() - started; // also when the case failed, crashed or timed out: the guest was busy with it
-    const after = vm.alive && guestUsableAfter(end) ? await this.resetAfter(vm, ctx, def) : { reset: { how: "not-run" } as ResetEnd, dmesg: "", crashes: [] };
+    // A guest whose kernel reported a fatal crash is discarded without a reset (see guestUsableAfter);
+    // when the case ended by itself the report may still be printing: wait as the step's crash watch does.
+    const usable = vm.alive && guestUsableAfter(end, errCrashes.length ? errCrashes : vm.crashes(mark));
+    if (!usable && vm.alive && guestUsableAfter(end)) await sleep(FATAL_GRACE_MS);
+    const after = usable ? await this.resetAfter(vm, ctx, def) : { reset: { how: "not-run" } as ResetEnd, dmesg: "", crashes: [] };
     const crashes = errCrashes.length ? errCrashes : after.crashes.length ? after.crashes : vm.crashes(mark);
     await symbolizeCrashes(this.opts.kernel, crashes);
     const verdict = classifyCase({ end, checks: ctx.checks, crashes, reset: after.reset });

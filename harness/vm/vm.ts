@@ -45,7 +45,7 @@ export interface BootTiming {
 /** Console text that may start a fatal report (checked before running the classifier). */
 const FATAL_HINT = /BUG|Oops|panic|Busy inodes|KASAN|KFENCE|lockup|stall|general protection/;
 /** Time allowed after a fatal report for the rest of it (trace, end marker) to reach the console. */
-const FATAL_GRACE_MS = 2_000;
+export const FATAL_GRACE_MS = 2_000;
 
 interface Exit {
   code: number | null;

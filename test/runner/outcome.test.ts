@@ -69,4 +69,12 @@ describe("caseEndOf", () => {
       "error",
     ]);
   });
+
+  it("does not reset a guest whose kernel reported a fatal crash during the case (it is replaced), only a warning", () => {
+    const busy: CrashReport = { kind: "busy_inodes", title: "VFS: Busy inodes after unmount of 0:30 (erofs)", excerpt: "..." };
+    expect(guestUsableAfter({ how: "finished" }, [busy])).toBe(false);
+    expect(guestUsableAfter({ how: "assertion", reason: "x" }, [warn, oops])).toBe(false);
+    expect(guestUsableAfter({ how: "finished" }, [warn])).toBe(true);
+    expect(guestUsableAfter({ how: "finished" }, [])).toBe(true);
+  });
 });
