@@ -8,7 +8,7 @@
 //   cpu_to_le16(len) unchecked (lib/xattr.c, write of .e_value_size), so a 65536-byte value (which Linux
 //   accepts, XATTR_SIZE_MAX) becomes size 0 and fsck.erofs reports corruption;
 // - an inode's inline xattr area is at most 12 + 4 * 65534 = 262148 bytes (i_xattr_icount is a __le16;
-//   mkfs.erofs wraps it silently as well);
+//   one byte more and mkfs.erofs wraps it to 0: the inode silently loses every xattr, fingerprint included);
 // - a long prefix is at most 255 bytes (erofs_xattr_insert_name_prefix: strlen > UINT8_MAX is EOVERFLOW) and
 //   an image holds at most 128 of them (index 0x00..0x7f), one of which the fingerprint takes.
 import { z } from "zod";
@@ -126,7 +126,8 @@ export function checkImageXattrs(mkfs: MkfsSpec, entries: Entry[], ctx: Ctx, at:
   const fpName = mkfs.fingerprint === null ? undefined : mkfs.fingerprint || DEFAULT_FP_NAME;
   entries.forEach((e, i) => {
     if ((e.kind !== "file" && e.kind !== "dir") || !e.xattrs?.length) return;
-    const fp = fpName !== undefined && e.kind === "file" && !("gen" in e.content && e.content.gen === "empty");
+    // a same: entry's content is resolved later; count its fingerprint, as for any file that may have content
+    const fp = fpName !== undefined && e.kind === "file" && (e.sameAs !== undefined || e.content.gen !== "empty");
     const size = inlineXattrSize(e.xattrs, prefixes, fp);
     if (size > XATTR_INLINE_MAX) {
       problem(ctx, e.xattrs.length, `xattrs of ${e.path} take ${size} bytes inline, more than ${XATTR_INLINE_MAX} (EROFS i_xattr_icount is 16 bits; mkfs.erofs would write a broken image); move some to another file`, [...at(i), "xattrs"], true);

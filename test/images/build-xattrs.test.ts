@@ -1,5 +1,5 @@
 // Owns: tests of building images with extended attributes (harness/images/build.ts, generate.ts,
-// manifest.ts, verify.ts, inspect.ts): values at their limits read back byte for byte by the EROFS reader
+// manifest.ts, verify.ts, inspect.ts): values at their limits (and an inline area exactly full) read back byte for byte by the EROFS reader
 // and inspect, in directory and tar mode, long prefixes used for names, a file's own fingerprint-named
 // xattr seen first, the check failing on a difference, the cache key following the values, and a clear
 // message when the temporary tree's file system refuses a value.
@@ -40,6 +40,15 @@ const spec = (comment: string) => `images:
           - { name: ${NAME255}, base64: "${MAX.toString("base64")}" }
           - { name: trusted.b, base64: "${MAX.toString("base64")}" }
           - { name: security.c, base64: "${MAX.toString("base64")}" }
+      - path: /full.bin
+        gen: random
+        size: 4KiB
+        seed: 4
+        xattrs:
+          - { name: user.a, random: 65535, seed: 1 }
+          - { name: user.b, random: 65535, seed: 2 }
+          - { name: user.c, random: 65535, seed: 3 }
+          - { name: user.d, random: 65467, seed: 4 }
   x-tar:
     mkfs: { compress: lz4hc, tar: true, fingerprint: trusted.erofs.fp }
     files:
@@ -99,6 +108,10 @@ describe("building images with xattrs", () => {
     expect(named("user.pcshare.long.prefix.x")!.longPrefix).toBe(0);
     const max = img.xattrs(img.resolve("/max.bin"));
     for (const n of [NAME255, "trusted.b", "security.c"]) expect(Buffer.compare(Buffer.from(max.find((x) => x.name === n)!.value), MAX), n).toBe(0);
+    // the inline area exactly full: 262148 bytes, i_xattr_icount 65535 (one byte more wraps it to 0 in mkfs.erofs 1.9.4)
+    const full = img.inode(img.resolve("/full.bin"));
+    expect([full.xattrIcount, full.xattrSize]).toEqual([65535, 262148]);
+    expect(img.xattrs(full.nid).map((x) => x.value.length)).toEqual([39, 65535, 65535, 65535, 65467]);
     expect(img.xattrs(img.resolve("/d")).map((x) => [x.name, Buffer.from(x.value).toString()])).toEqual([["user.dir", "d"]]);
     // the manifest records them as the tree had them (sorted, without the digest)
     expect(dir.manifest.files.find((f) => f.path === "/a.bin")!.xattrs!.map((x) => x.name)).toEqual(["security.b64", "trusted.bin", "user.comment", "user.empty", "user.pcshare.long.prefix.x"]);

@@ -123,6 +123,18 @@ describe("xattrs in image specs", () => {
     expect(e.message).toBe(`${e.file}:${line}: ${field}: ${problem}`);
   });
 
+  it("counts the fingerprint of a same: entry, and none for an empty file or an image without fingerprints", () => {
+    // 12 + 44 (fingerprint) + three 65540-byte entries + one of 4 + 1 (name "d") + 65467 value bytes = 262148: exactly full
+    const fill = (v: number) => `          - { name: user.a, random: 65535, seed: 1 }\n          - { name: user.b, random: 65535, seed: 1 }\n          - { name: user.c, random: 65535, seed: 1 }\n          - { name: user.d, random: ${v}, seed: 1 }\n`;
+    const same = (v: number, mkfs = "{}") => `images:\n  a:\n    mkfs: ${mkfs}\n    files:\n      - { path: /f, gen: random, size: 1, seed: 1 }\n      - path: /g\n        same: { path: /f }\n        xattrs:\n${fill(v)}`;
+    const empty = (v: number) => `images:\n  a:\n    files:\n      - path: /g\n        gen: empty\n        xattrs:\n${fill(v)}`;
+    expect(load(same(65467)).get("a")!.entries).toHaveLength(2);
+    expect(errorOf(same(65468)).problem).toMatch(/^xattrs of \/g take 262152 bytes inline, more than 262148/);
+    expect(load(same(65511, "{ fingerprint: false }")).get("a")!.entries).toHaveLength(2);
+    expect(load(empty(65511)).get("a")!.entries).toHaveLength(1);
+    expect(errorOf(empty(65512)).problem).toMatch(/^xattrs of \/g take 262152 bytes inline/);
+  });
+
   it("allows 128 prefixes when the image has no fingerprints", () => {
     const list = Array.from({ length: 128 }, (_, i) => `user.p${i}.`).join(", ");
     expect(load(`images:\n  a:\n    mkfs: { fingerprint: false, xattrPrefixes: [${list}] }\n    files:\n      - { path: /f, gen: empty }\n`).get("a")!.mkfs.xattrPrefixes).toHaveLength(128);
