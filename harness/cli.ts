@@ -17,6 +17,12 @@ import { installReaper } from "./vm/reaper.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
 installReaper(); // signals stop children and remove temp dirs from the start, not only once a guest runs
+// A reader that stops early (`pcshare list | head`) closes stdout: stop as a Unix filter does on
+// SIGPIPE (exit 141) instead of a stack trace; children go with pcshare (harness/util/leash.mjs).
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(141);
+});
 
 const program = new Command();
 program
@@ -121,6 +127,8 @@ program
   .argument("<results>", "results.json of an earlier run")
   .option("--format <formats...>", "json, ktap, junit, kcidb, md, html (default: all)")
   .option("--out <dir>", "where to write (default: beside results.json)")
+  .option("--known-bugs <dir>", "judge the run again with this known-bugs registry first (e.g. known-bugs/ after editing a signature)")
+  .option("--no-known-bugs", "judge the run again with no registered bugs (every failure a fail)")
   .action(async (file: string, opts) => exit(await reportCommand(file, opts)));
 
 program

@@ -3,6 +3,9 @@ import path from "node:path";
 import { ALL_CASES } from "../../cases/index.ts";
 import { readResults, writeReports, parseReportFormat, REPORT_FORMATS } from "../report/index.ts";
 import { compareSamples, formatComparison, writeComparison } from "../report/compare.ts";
+import type { RunResult } from "../report/model.ts";
+import { applyKnownBugs, withoutKnownBugs } from "../verdict/known-bugs.ts";
+import { knownBugsFor } from "../verdict/summary.ts";
 
 export async function listCommand(opts: { json?: boolean }): Promise<number> {
   if (opts.json) {
@@ -16,12 +19,38 @@ export async function listCommand(opts: { json?: boolean }): Promise<number> {
   return 0;
 }
 
-export async function reportCommand(file: string, opts: { format?: string[]; out?: string }): Promise<number> {
-  const run = await readResults(file);
+export interface ReportCliOptions {
+  format?: string[];
+  out?: string;
+  /** A known-bugs dir to judge the run again with; false: judge it with none (commander's --no-known-bugs). */
+  knownBugs?: string | boolean;
+}
+
+/**
+ * Re-exports a results.json. With --known-bugs DIR or --no-known-bugs the run is judged again first
+ * (each case's raw outcome through that registry), e.g. after registering a bug or sharpening its
+ * signature; the cases whose verdict changed are listed.
+ */
+export async function reportCommand(file: string, opts: ReportCliOptions): Promise<number> {
+  const recorded = await readResults(file);
+  const run = opts.knownBugs === undefined ? recorded : applyKnownBugs(withoutKnownBugs(recorded), await knownBugsFor(opts.knownBugs));
+
   const formats = opts.format?.length ? opts.format.flatMap((f) => f.split(",")).map(parseReportFormat) : [...REPORT_FORMATS];
   const written = await writeReports(run, path.resolve(opts.out ?? path.dirname(file)), formats);
+  if (run !== recorded) for (const line of verdictChanges(recorded, run)) console.log(line);
   for (const p of Object.values(written)) console.log(p);
   return 0;
+}
+
+/** One line per case whose outcome differs between two judgements of the same run, and a count. */
+export function verdictChanges(before: RunResult, after: RunResult): string[] {
+  const lines = after.cases.flatMap((c, i) => {
+    const was = before.cases[i];
+    if (was.outcome === c.outcome) return [];
+    const label = `${c.id}${c.repeat ? ` #${c.repeat + 1}` : ""}`;
+    return [`  ${label}: ${was.outcome} -> ${c.outcome}${c.reason ? `  ${c.reason}` : ""}`];
+  });
+  return [`judged again: ${lines.length} of ${after.cases.length} verdict(s) changed`, ...lines];
 }
 
 export interface CompareCliOptions {

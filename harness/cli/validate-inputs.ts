@@ -145,6 +145,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     if (o.format) checkReportFormats(list(o.format));
     await checkResultsFile(String(a[0]), "results");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
+    if (typeof o.knownBugs === "string") await checkDir(o.knownBugs, "--known-bugs", "give a directory of registered bugs like known-bugs/, or --no-known-bugs");
   },
   compare: async (a, o) => {
     const [baseline, patched] = list(a[0]);

@@ -85,6 +85,8 @@ export interface CaseResult {
   needsDebugKernel?: boolean;
   /** The outcome before the known-bugs layer changed it (fail for an xfail, pass for an xpass). */
   rawOutcome?: Outcome;
+  /** The reason before the known-bugs layer rewrote it ("" when the case had none). */
+  rawReason?: string;
   /** xfail: the registered bugs that explain the whole failure; xpass: the bugs that did not show. */
   knownBugs?: KnownBugMatch[];
   /** How the guest was made clean before the case (absent when it did not run in a guest). */

@@ -143,25 +143,45 @@ export function bugsFor(caseId: string, kernel: KernelInfo, bugs: readonly Known
 export function applyToCase(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): CaseResult {
   const mine = bugsFor(c.id, kernel, bugs);
   if (!mine.length || c.rawOutcome !== undefined) return c;
+  const raw = { rawReason: c.reason ?? "" };
   if (c.outcome === "fail") {
     const ex = explain(c, mine);
     if (!ex.bugs.length) {
       const near = mine.map((b) => b.id).join(", ");
-      return { ...c, rawOutcome: "fail", reason: `${c.reason ?? "failed"} [not known bug ${near}: ${ex.unexplained.join("; ")}]` };
+      return { ...c, rawOutcome: "fail", ...raw, reason: `${c.reason ?? "failed"} [not known bug ${near}: ${ex.unexplained.join("; ")}]` };
     }
     return {
       ...c,
       outcome: "xfail",
       rawOutcome: "fail",
+      ...raw,
       reason: `known bug ${ex.bugs.map((b) => b.id).join(", ")}: ${c.reason ?? ex.bugs[0].title}`,
       knownBugs: ex.bugs,
     };
   }
   if (c.outcome === "pass") {
     const why = mine.map((b) => (b.race ? `race ${b.id} did not fire this time` : `known bug ${b.id} did not show: fixed? update known-bugs/${b.file}`));
-    return { ...c, outcome: "xpass", rawOutcome: "pass", reason: why.join("; "), knownBugs: mine.map((b) => ref(b, [])) };
+    return { ...c, outcome: "xpass", rawOutcome: "pass", ...raw, reason: why.join("; "), knownBugs: mine.map((b) => ref(b, [])) };
   }
   return c;
+}
+
+/**
+ * A case as the kernel left it, before the known-bugs layer: its raw outcome and reason back, no bug
+ * matches. Results written before rawReason was recorded get the layer's own wording taken off.
+ */
+export function withoutKnownBugsCase(c: CaseResult): CaseResult {
+  if (c.rawOutcome === undefined) return c;
+  const { rawOutcome, rawReason, knownBugs: _matches, ...rest } = c;
+  const legacy = rawOutcome === "pass" ? undefined : c.reason?.replace(/^known bug [^:]+: /, "").replace(/ \[not known bug .*\]$/s, "");
+  const reason = rawReason !== undefined ? rawReason || undefined : legacy;
+  return { ...rest, outcome: rawOutcome, ...(reason !== undefined && { reason }) };
+}
+
+/** The run as the kernel left it (see withoutKnownBugsCase), to judge again with another registry. */
+export function withoutKnownBugs(run: RunResult): RunResult {
+  const { knownBugs: _registered, ...rest } = run;
+  return { ...rest, cases: run.cases.map(withoutKnownBugsCase) };
 }
 
 /** The run with the known-bugs layer applied to every case (the input is not modified). */

@@ -3,6 +3,7 @@
 // docs/bad-inputs.md (rendered by renderBadInputsDoc; the test fails when the file differs).
 // Placeholders: {dir} is a scratch directory holding the fixtures below, {bzImage} a real kernel,
 // {entry} the cache entry of tiny.yaml's image, {hostMiB} the host's memory, {repo} the checkout.
+import { readFileSync } from "node:fs";
 
 export interface BadInput {
   /** What is wrong, in words. */
@@ -42,6 +43,7 @@ export const FIXTURES: Record<string, string> = {
   "xattr-prefix.yaml": "images:\n  t-xpfx:\n    mkfs: { xattrPrefixes: [my.app.] }\n    files:\n      - { path: /a, gen: empty }\n",
   "tiny.yaml": "images:\n  t-tiny:\n    mkfs: { compress: none }\n    files:\n      - { path: /a.bin, gen: random, size: 64KiB, seed: 1 }\n",
   "bad-results.json": "{ not json\n",
+  "good-results.json": readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8"),
 };
 
 export const BAD_INPUTS: BadInput[] = [
@@ -107,6 +109,7 @@ export const BAD_INPUTS: BadInput[] = [
   { kind: "results file missing (report)", argv: ["report", "{dir}/missing-results.json"], message: "pcshare: results {dir}/missing-results.json: no such file; give the results.json of an earlier run", exit: 2 },
   { kind: "results file not JSON (report)", argv: ["report", "{dir}/bad-results.json"], message: "pcshare: {dir}/bad-results.json: not valid JSON (Expected property name or '}' in JSON at position 2); give the results.json of an earlier run", exit: 2 },
   { kind: "report format unknown", argv: ["report", "{dir}/bad-results.json", "--format", "pdf"], message: "pcshare: --format pdf: unknown report format \"pdf\" (one of: json, ktap, junit, kcidb, md, html)", exit: 2 },
+  { kind: "known-bugs dir missing (report)", argv: ["report", "{dir}/good-results.json", "--known-bugs", "{dir}/no-such-bugs"], message: "pcshare: --known-bugs {dir}/no-such-bugs: no such directory; give a directory of registered bugs like known-bugs/, or --no-known-bugs", exit: 2 },
   { kind: "baseline file missing (compare)", argv: ["compare", "{dir}/missing-a.json", "{dir}/missing-b.json"], message: "pcshare: baseline {dir}/missing-a.json: no such file; give the results.json of an earlier run", exit: 2 },
   { kind: "mutants --dir names no directory", argv: ["mutants", "--dir", "{dir}/missing-mutants"], message: "pcshare: --dir {dir}/missing-mutants: no such directory; give a directory of mutant .patch files", exit: 2 },
   { kind: "cached image truncated on disk", argv: ["images", "build", "{dir}/tiny.yaml"], message: "pcshare: cache entry images/{entry} is damaged (image.erofs is 8192 bytes, recorded 69632); rebuilding it", exit: 0 },
