@@ -117,6 +117,8 @@ export interface MutantsCliOptions {
   out?: string;
   spec?: string[];
   memory: string;
+  /** Guests at once; default: resolveJobs (runner/jobs.ts), per run. */
+  jobs?: string;
   knownBugs?: string | boolean;
 }
 
@@ -129,6 +131,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
   const outDir = path.resolve(opts.out ?? path.join("results", `mutants-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const memoryMiB = intOption(opts.memory, "--memory");
   const specs = specsOption(opts.spec);
+  const jobs = opts.jobs === undefined ? undefined : intOption(opts.jobs, "--jobs");
   const byId = new Map(ALL_CASES.map((c) => [c.id, c]));
   const bugs = await knownBugsFor(opts.knownBugs);
   // An id the catalog split into lettered parts (I3 -> I3a, I3b) stands for the parts; ids the catalog
@@ -155,7 +158,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
     const label = flavour ? "baseline-debug" : "baseline";
     const kernel = await buildPhase(label, choice(flavour));
     const cases = ids.map((id) => byId.get(id)!).sort(catalogOrder);
-    baselines.set(flavour, await runPhase({ kernel, cases, outDir: path.join(outDir, label), label, specs, memoryMiB, bugs }));
+    baselines.set(flavour, await runPhase({ kernel, cases, outDir: path.join(outDir, label), label, specs, memoryMiB, bugs, jobs }));
   }
 
   const results: MutantResult[] = [];
@@ -181,7 +184,7 @@ export async function mutantsCommand(opts: MutantsCliOptions): Promise<number> {
     }
     const dir = path.join(outDir, m.name);
     const cases = m.cases.map((id) => byId.get(id)!);
-    const run = await runPhase({ kernel, cases, outDir: dir, label: m.name, specs, memoryMiB, bugs });
+    const run = await runPhase({ kernel, cases, outDir: dir, label: m.name, specs, memoryMiB, bugs, jobs });
     const r: MutantResult = { ...base, kernel: `${kernel.info.source} ${kernel.info.release}`, ...judge(m.cases, baselines.get(useDebug(m))!, run), results: path.relative(outDir, dir), ...(note && { note }) };
     phase(`${m.name}: ${r.verdict.toUpperCase()}${r.killer ? ` by ${r.killer}` : ""}`);
     results.push(r);

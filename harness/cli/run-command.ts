@@ -13,12 +13,15 @@ import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts
 import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { specsOption } from "../images/commands.ts";
 import { onInterrupt, signalExitCode } from "../vm/reaper.ts";
+import { resolveJobs } from "../runner/jobs.ts";
 
 export interface RunCliOptions extends GuestCliOptions {
   only?: string[];
   skip?: string[];
   tag?: string[];
   repeat: string;
+  /** Guests at once; default: resolveJobs (runner/jobs.ts). */
+  jobs?: string;
   out?: string;
   spec?: string[];
   /** Directory of registered kernel bugs; false with --no-known-bugs. */
@@ -45,6 +48,12 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
   process.stdout.write(
     `pcshare: ${cases.length} cases on ${kernel.info.release} (${kernel.info.source}${hasPageCacheShare(kernel) ? "" : ", page cache sharing ABSENT: sharing cases skip"})\n`,
   );
+  const repeat = intOption(opts.repeat, "--repeat");
+  const memoryMiB = intOption(opts.memory, "--memory");
+  const cpus = intOption(opts.cpus, "--cpus");
+  const given = opts.jobs === undefined ? undefined : intOption(opts.jobs, "--jobs");
+  const jobs = await resolveJobs({ given, kernel, cases, repeat, memoryMiB, cpus });
+  if (given === undefined) process.stdout.write(`pcshare: ${jobs.why}\n`);
   // The first Ctrl-C (or SIGTERM) stops the run: the guests are killed, the cases not finished are
   // reported as missing and the results are still written; a second one exits at once.
   const interrupt = new AbortController();
@@ -59,9 +68,10 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     cases,
     outDir,
     specs,
-    repeat: intOption(opts.repeat, "--repeat"),
-    memoryMiB: intOption(opts.memory, "--memory"),
-    cpus: intOption(opts.cpus, "--cpus"),
+    repeat,
+    memoryMiB,
+    cpus,
+    jobs: jobs.jobs,
     onResult: layeredPrinter(kernel.info, bugs, printResult),
     signal: interrupt.signal,
   }).finally(release);

@@ -23,6 +23,7 @@ import { applyKnownBugs } from "../verdict/known-bugs.ts";
 import type { KnownBug } from "../verdict/known-bug-schema.ts";
 import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.ts";
 import { intOption } from "./kernel-options.ts";
+import { resolveJobs } from "../runner/jobs.ts";
 
 export interface SeriesCliOptions extends Selection {
   tree?: string;
@@ -31,6 +32,8 @@ export interface SeriesCliOptions extends Selection {
   out?: string;
   spec?: string[];
   memory: string;
+  /** Guests at once; default: resolveJobs (runner/jobs.ts), per run. */
+  jobs?: string;
   /** Minutes of case running (after the builds) for the adaptive rounds. */
   budget?: string;
   knownBugs?: string | boolean;
@@ -70,13 +73,16 @@ export interface PhaseRun {
   repeat?: number;
   /** Registered kernel bugs applied to the results (xfail/xpass). */
   bugs?: readonly KnownBug[];
+  /** --jobs when given; else what the host allows for this run's cases (said on the phase line). */
+  jobs?: number;
 }
 
 /** Run cases on one kernel with progress lines, apply the known bugs, and write every report format into outDir. */
 export async function runPhase(p: PhaseRun): Promise<RunResult> {
   const started = Date.now();
   const bugs = p.bugs ?? [];
-  phase(`${p.label}: running ${p.cases.length} case(s) on ${p.kernel.info.source} ${p.kernel.info.release}`);
+  const jobs = await resolveJobs({ given: p.jobs, kernel: p.kernel, cases: p.cases, repeat: p.repeat, memoryMiB: p.memoryMiB });
+  phase(`${p.label}: running ${p.cases.length} case(s) on ${p.kernel.info.source} ${p.kernel.info.release}${p.jobs === undefined ? `; ${jobs.why}` : ""}`);
   const raw = await runSuite({
     kernel: p.kernel,
     cases: p.cases,
@@ -84,6 +90,7 @@ export async function runPhase(p: PhaseRun): Promise<RunResult> {
     specs: p.specs ?? DEFAULT_SPECS,
     memoryMiB: p.memoryMiB,
     repeat: p.repeat,
+    jobs: jobs.jobs,
     onResult: layeredPrinter(p.kernel.info, bugs, printResult(p.label)),
   });
   const run = applyKnownBugs(raw, bugs);
@@ -114,7 +121,8 @@ export async function seriesCommand(series: string, opts: SeriesCliOptions): Pro
   const choices = seriesChoices(series, opts);
   const kernels = { baseline: await buildPhase("baseline", choices.baseline), patched: await buildPhase("patched", choices.patched) };
   const runs: RunResult[] = [];
-  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specs, memoryMiB, bugs, onRun: (r) => runs.push(r) });
+  const jobs = opts.jobs === undefined ? undefined : intOption(opts.jobs, "--jobs");
+  const cmp = await adaptiveComparison({ kernels, cases, outDir, budgetMs, specs, memoryMiB, jobs, bugs, onRun: (r) => runs.push(r) });
   await writeComparison(cmp, outDir);
   phase("comparison");
   process.stdout.write(`${formatComparison(cmp)}\n\ncomparison: ${path.join(outDir, "comparison.json")}, ${path.join(outDir, "comparison.md")}\n`);
@@ -146,6 +154,8 @@ export interface AdaptiveRun {
   budgetMs: number;
   specs?: Map<string, ImageSpec>;
   memoryMiB?: number;
+  /** --jobs when given (else each run's default). */
+  jobs?: number;
   bugs?: readonly KnownBug[];
   /** Called with each run as it finishes. */
   onRun?: (run: RunResult) => void;
@@ -170,7 +180,7 @@ export async function adaptiveComparison(a: AdaptiveRun): Promise<Comparison> {
       const dir = n === 1 ? path.join(a.outDir, side) : path.join(a.outDir, `round-${n}`, side);
       const t0 = Date.now();
       const label = n === 1 ? side : `${side} round ${n}`;
-      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specs: a.specs, memoryMiB: a.memoryMiB, repeat, bugs: a.bugs });
+      const run = await runPhase({ kernel: a.kernels[side], cases, outDir: dir, label, specs: a.specs, memoryMiB: a.memoryMiB, repeat, bugs: a.bugs, jobs: a.jobs });
       overheadMs = Math.max(0, Date.now() - t0 - run.cases.reduce((s, c) => s + c.durationMs, 0));
       runs[side].push(run);
       a.onRun?.(run);

@@ -99,6 +99,11 @@ async function buildOptions(o: Opts): Promise<void> {
   await checkFragments(list(o.fragment));
 }
 
+/** --jobs of the commands that run cases: guests at once, when given. */
+function jobsOption(o: Opts): void {
+  if (o.jobs !== undefined) intIn(String(o.jobs), "--jobs", LIMITS.jobs, " guests at once");
+}
+
 async function resultsOptions(o: Opts): Promise<void> {
   if (typeof o.knownBugs === "string") await checkDir(o.knownBugs, "--known-bugs", "give a directory of registered bugs like known-bugs/, or --no-known-bugs");
   if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
@@ -126,11 +131,13 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   },
   run: async (_a, o) => {
     intIn(String(o.repeat), "--repeat", LIMITS.repeat);
+    jobsOption(o);
     await guestOptions(o);
     await resultsOptions(o);
   },
   series: async (a, o) => {
     memoryOption(o.memory);
+    jobsOption(o);
     await buildOptions({ ...o, series: undefined });
     if (o.budget !== undefined) intIn(String(o.budget), "--budget", LIMITS.budgetMinutes, " minutes");
     await checkSeries(String(a[0]), "series", o.tree as string | undefined);
@@ -138,6 +145,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   },
   mutants: async (_a, o) => {
     memoryOption(o.memory);
+    jobsOption(o);
     await checkDir(String(o.dir), "--dir", "give a directory of mutant .patch files");
     await resultsOptions(o);
   },

@@ -20,6 +20,7 @@ export const LIMITS = {
   cpus: { min: 1, max: 64 },
   timeoutS: { min: 1, max: 86_400 },
   repeat: { min: 1, max: 1000 },
+  jobs: { min: 1, max: 64 },
   buildJobs: { min: 1, max: 1024 },
   budgetMinutes: { min: 1, max: 10_080 },
 };

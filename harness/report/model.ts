@@ -158,6 +158,8 @@ export interface RunResult {
   host: { hostname: string; accel: string; cpus: number; qemu: string; node: string; qemuConfinement?: { sandbox: string; user?: string; uid?: number; chroot: boolean; note: string } };
   kernel: KernelInfo;
   tools: Record<string, string>; // e.g. { "mkfs.erofs": "1.9.4", busybox: "1.35.0" }
+  /** Guests that ran cases at once (--jobs); absent in results of runs before it existed (1). */
+  jobs?: number;
   cases: CaseResult[];
   /** Every guest the run used, in order. */
   boots?: BootRecord[];

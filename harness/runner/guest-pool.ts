@@ -1,7 +1,8 @@
 // The guests a run uses. take() hands out a ready guest for one user at a time (a standby one when
 // it has booted ahead, else a new boot); a guest that crashed or would not come clean is discarded;
-// close() powers off the guests in use and aborts the standbys, booted or not. Several guests may be
-// out at once; standbys boot beside them so that a crash costs a switch instead of a boot.
+// close() powers off the guests in use and aborts the boots in flight, standbys or waited for.
+// Several guests may be out at once (one per worker of a --jobs run); standbys boot beside them so
+// that a crash costs a switch instead of a boot.
 import path from "node:path";
 import { bootGuest } from "../vm/launch.ts";
 import type { Vm } from "../vm/vm.ts";
@@ -30,6 +31,8 @@ export class GuestPool {
   /** Every guest handed out, in order. */
   readonly boots: BootRecord[] = [];
   private standbys: Booting[] = [];
+  /** Boots a take() is waiting for (stopped too when the pool closes). */
+  private readonly taking = new Set<Booting>();
   private readonly inUse = new Set<Vm>();
   private started = 0;
   private closed = false;
@@ -41,7 +44,17 @@ export class GuestPool {
     if (this.closed) throw new Error("the guest pool is closed");
     const t0 = Date.now();
     const next = this.standbys.shift() ?? this.boot();
-    const vm = await next.booting;
+    this.taking.add(next);
+    let vm: Vm;
+    try {
+      vm = await next.booting;
+    } finally {
+      this.taking.delete(next);
+    }
+    if (this.closed) {
+      await vm.kill(); // the pool closed during the boot: nobody will power this guest off
+      throw new Error("the guest pool is closed");
+    }
     this.inUse.add(vm);
     this.refill(); // only now, so that a standby does not slow down the boot waited for
     await vm.agent.kmsg();
@@ -72,7 +85,7 @@ export class GuestPool {
   }
 
   private stopStandbys(): Promise<unknown> {
-    const all = this.standbys;
+    const all = [...this.standbys, ...this.taking];
     this.standbys = [];
     for (const s of all) s.stop.abort();
     return Promise.all(all.map((s) => s.booting.then((vm) => vm.kill()).catch(() => {})));

@@ -26,6 +26,8 @@ import { findBusybox } from "../util/host-tools.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { classifyCase, caseEndOf, guestUsableAfter, type CaseEnd, type ResetEnd } from "./outcome.ts";
 import { GuestPool } from "./guest-pool.ts";
+import { WorkQueue, runWorkers } from "./queue.ts";
+import { standbyGuests } from "./jobs.ts";
 import { caseDirName, consoleExcerpt, formatKmsg, writeCaseArtifacts } from "./artifacts.ts";
 import { captureBaseline, makeClean, type Baseline } from "./clean-state.ts";
 
@@ -39,13 +41,15 @@ export interface RunOptions {
   memoryMiB?: number;
   /** Guest CPUs (default: bootGuest's). */
   cpus?: number;
-  /** Boot a standby guest beside the running one (default: when the host has 2+ CPUs; PCSHARE_SPARE_GUEST=0 turns it off). */
+  /** Guests running cases at once (default 1); each takes the next case in the selected order. */
+  jobs?: number;
+  /** Boot a standby guest beside the running ones (default: jobs.ts standbyGuests, PCSHARE_SPARE_GUEST). */
   spareGuest?: boolean;
   /** How long the guest may take to come clean before a case (default 10 s, times the kernel's slowdown). */
   cleanBoundMs?: number;
-  /** Aborting stops the run: guests are killed, the case in progress and those after it are `missing`. */
+  /** Aborting stops the run: guests are killed, the cases in progress and those after them are `missing`. */
   signal?: AbortSignal;
-  /** Called after each case with its result (for live progress). */
+  /** Called after each case with its result and how many have finished (for live progress; completion order). */
   onResult?: (r: CaseResult, index: number, total: number) => void;
 }
 
@@ -69,24 +73,26 @@ class RunAborted extends Error {}
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const plan = planRuns(opts);
-  const results: CaseResult[] = [];
-  const emit = (r: CaseResult) => {
-    results.push(r);
-    opts.onResult?.(r, results.length, plan.length);
-  };
+  const queue = new WorkQueue<CaseResult>(plan.length);
+  const emit = (i: number, r: CaseResult) => opts.onResult?.(r, queue.record(i, r), plan.length);
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, plan.filter((p) => !p.skipReason).length));
   let pool: GuestPool | undefined;
   let stopped: string | undefined;
   try {
     const { handles, drives } = await attachImages(opts, plan);
-    pool = new GuestPool({ kernel: opts.kernel, drives, memoryMiB: opts.memoryMiB, cpus: opts.cpus, artifactsDir: opts.outDir, standby: useStandby(opts) ? 1 : 0 });
-    await new CaseLoop(opts, pool, handles, emit).run(plan);
+    const standby = standbyGuests(jobs, os.availableParallelism(), opts.spareGuest);
+    pool = new GuestPool({ kernel: opts.kernel, drives, memoryMiB: opts.memoryMiB, cpus: opts.cpus, artifactsDir: opts.outDir, standby });
+    const p = pool;
+    const shared: Shared = { bootFailures: 0, queue };
+    await runWorkers(queue, jobs, () => new CaseLoop(opts, p, handles, plan, shared, emit).run(), () => p.abort());
   } catch (err) {
     stopped = err instanceof RunAborted ? err.message : `run aborted: ${firstLine(err)}`;
   } finally {
     await pool?.close();
   }
-  for (const p of plan.slice(results.length)) {
-    emit(p.skipReason ? baseResult(p, "skip", p.skipReason) : baseResult(p, "missing", stopped ?? "never executed"));
+  for (const i of queue.unfinished()) {
+    const p = plan[i];
+    emit(i, p.skipReason ? baseResult(p, "skip", p.skipReason) : baseResult(p, "missing", stopped ?? "never executed"));
   }
   return {
     schema: "pcshare-results/1",
@@ -95,7 +101,8 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     host: await hostInfo(opts.kernel),
     kernel: opts.kernel.info,
     tools: await toolVersions(),
-    cases: results,
+    jobs,
+    cases: queue.results as CaseResult[],
     boots: pool?.boots ?? [],
   };
 }
@@ -107,10 +114,6 @@ function planRuns(opts: RunOptions): Planned[] {
     for (const def of opts.cases) plan.push({ def, repeat: repeat > 1 ? r : undefined, skipReason: unmetRequirement(opts.kernel, def.requires) });
   }
   return plan;
-}
-
-function useStandby(opts: RunOptions): boolean {
-  return opts.spareGuest ?? (os.availableParallelism() >= 2 && process.env.PCSHARE_SPARE_GUEST !== "0");
 }
 
 /** Build the images the runnable cases need: their guest handles and the drives that attach them. */
@@ -134,35 +137,45 @@ async function attachImages(opts: RunOptions, plan: Planned[]): Promise<{ handle
   return { handles, drives };
 }
 
-/** The cases run one after another on one guest at a time. */
+/** What the workers of one run share: the queue of planned runs and the failed boots in a row. */
+interface Shared {
+  queue: WorkQueue<CaseResult>;
+  bootFailures: number;
+}
+
+/** One worker: takes the next planned run from the queue and runs it on its own guest, until none is left. */
 class CaseLoop {
   private guest?: { vm: Vm; base: Baseline };
-  private bootFailures = 0;
 
   constructor(
     private readonly opts: RunOptions,
     private readonly pool: GuestPool,
     private readonly images: Map<string, ImageHandle>,
-    private readonly emit: (r: CaseResult) => void,
+    private readonly plan: Planned[],
+    private readonly shared: Shared,
+    private readonly emitAt: (i: number, r: CaseResult) => void,
   ) {}
 
-  async run(plan: Planned[]): Promise<void> {
+  async run(): Promise<void> {
     const signal = this.opts.signal;
     const onAbort = () => void this.pool.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      for (const p of plan) {
+      for (let i = this.shared.queue.take(); i !== undefined; i = this.shared.queue.take()) {
+        const p = this.plan[i];
+        const emit = (r: CaseResult) => this.emitAt(i, r);
         this.stopIfAborted();
         if (p.skipReason) {
-          this.emit(baseResult(p, "skip", p.skipReason));
+          emit(baseResult(p, "skip", p.skipReason));
           continue;
         }
-        const ready = await this.cleanGuest(p);
+        const ready = await this.cleanGuest(p, emit);
         if (!ready) continue; // the boot failed: that case has its error
         const result = await this.runOne(ready.vm, p, ready.clean);
-        this.stopIfAborted(); // a case cut short by the signal is missing, not an error
-        this.emit(result);
+        this.stopIfAborted(); // a case cut short by the signal (or another worker's stop) is missing, not an error
+        emit(result);
       }
+      this.stopIfAborted(); // the queue was halted by another worker: its reason is the run's
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
@@ -171,10 +184,12 @@ class CaseLoop {
   private stopIfAborted(): void {
     const s = this.opts.signal;
     if (s?.aborted) throw new RunAborted(`run interrupted (${s.reason instanceof Error ? s.reason.message : String(s.reason ?? "aborted")})`);
+    const halted = this.shared.queue.reason;
+    if (halted !== undefined) throw halted instanceof RunAborted ? halted : new RunAborted(`run aborted: ${firstLine(halted)}`);
   }
 
   /** A guest in use, or a fresh one. A failed boot is an error of the case; two in a row stop the run. */
-  private async takeGuest(p: Planned): Promise<{ vm: Vm; base: Baseline } | undefined> {
+  private async takeGuest(p: Planned, emit: (r: CaseResult) => void): Promise<{ vm: Vm; base: Baseline } | undefined> {
     if (this.guest?.vm.alive) return this.guest;
     if (this.guest) await this.pool.discard(this.guest.vm);
     this.guest = undefined;
@@ -182,14 +197,14 @@ class CaseLoop {
     try {
       vm = await this.pool.take();
       this.guest = { vm, base: await captureBaseline(vm.agent) };
-      this.bootFailures = 0;
+      this.shared.bootFailures = 0;
       return this.guest;
     } catch (err) {
       if (vm) await this.pool.discard(vm); // booted, but its state could not be read: not usable
       this.stopIfAborted();
       const why = `${vm ? "guest not usable after boot" : "guest did not boot"}: ${firstLine(err)}`;
-      if (++this.bootFailures >= MAX_BOOT_FAILURES) throw new RunAborted(`run aborted: no usable guest ${MAX_BOOT_FAILURES} times in a row (${why})`);
-      this.emit({ ...baseResult(p, "error", why), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
+      if (++this.shared.bootFailures >= MAX_BOOT_FAILURES) throw new RunAborted(`run aborted: no usable guest ${MAX_BOOT_FAILURES} times in a row (${why})`);
+      emit({ ...baseResult(p, "error", why), consoleExcerpt: err instanceof VmError ? err.consoleTail : undefined });
       return undefined;
     }
   }
@@ -198,8 +213,8 @@ class CaseLoop {
    * A guest as clean as a fresh one for the next case: the one in use after undoing what earlier
    * cases left, or, when that does not come clean within the bound, a fresh guest.
    */
-  private async cleanGuest(p: Planned): Promise<{ vm: Vm; clean: CleanState } | undefined> {
-    const g = await this.takeGuest(p);
+  private async cleanGuest(p: Planned, emit: (r: CaseResult) => void): Promise<{ vm: Vm; clean: CleanState } | undefined> {
+    const g = await this.takeGuest(p, emit);
     if (!g) return undefined;
     const bound = this.opts.cleanBoundMs ?? CLEAN_BOUND_MS * slowdownFactor(this.opts.kernel);
     let clean: CleanState;
@@ -214,7 +229,7 @@ class CaseLoop {
     if (!clean.freshGuest) return { vm: g.vm, clean };
     await this.pool.discard(g.vm);
     this.guest = undefined;
-    const fresh = await this.takeGuest(p);
+    const fresh = await this.takeGuest(p, emit);
     return fresh && { vm: fresh.vm, clean };
   }
 
