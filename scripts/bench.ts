@@ -6,10 +6,13 @@
 //   suite    wall time of the whole suite and the harness overhead (everything but guest case time)
 //   kernel   minimal kernel from Debian's linux-source: cold build (fresh workspace, source already
 //            downloaded), incremental rebuild after a one-file patch, boot-to-agent median of 5
+//   jobs     wall time of the whole suite serial (--jobs 1) and with 2 guests at once, and more where
+//            the host has the cores (up to 4): one sample each, with the cases whose verdict differed
+//            from the serial run's
 //   ab       wall time of a comment-only A/B verdict (`pcshare series kernel-patches/comment-only`
 //            over the whole suite): both builds (incremental) and the adaptive rounds, with the
 //            verdict's counts; the rounds' budget is 8 min so that the whole stays near 10 min
-// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all five run (the
+// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all six run (the
 // kernel's cold build takes minutes: 456 s on 2 idle cores here).
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -25,7 +28,7 @@ import { ALL_CASES } from "../cases/index.ts";
 import { DEFAULT_SPECS } from "../harness/images/commands.ts";
 import { adaptiveComparison, seriesChoices } from "../harness/cli/series-command.ts";
 
-const SECTIONS = ["boot", "images", "suite", "kernel", "ab"];
+const SECTIONS = ["boot", "images", "suite", "jobs", "kernel", "ab"];
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : SECTIONS);
 const unknown = [...wanted].filter((w) => !SECTIONS.includes(w));
 if (unknown.length) {
@@ -135,6 +138,34 @@ async function benchSuite(): Promise<void> {
   }
 }
 
+/** The whole suite at 1, 2, ... guests at once: wall time, speed-up, and verdicts that differ from serial. */
+async function benchJobs(): Promise<void> {
+  const kernel = await resolveKernel();
+  const cpus = os.availableParallelism();
+  const levels = [1, ...[2, 3, 4].filter((n) => n === 2 || n <= cpus)];
+  await buildImages(DEFAULT_SPECS);
+  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  console.log(`jobs: ${ALL_CASES.length} cases on ${kernel.info.release}, ${cpus} CPUs; one sample per level (TCG on a shared host: noisy)`);
+  let serial: { wall: number; outcomes: Map<string, string> } | undefined;
+  for (const jobs of levels) {
+    const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-jobs-"));
+    try {
+      const before = load();
+      const t0 = Date.now();
+      const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specFiles: DEFAULT_SPECS, jobs });
+      const wall = Date.now() - t0;
+      const outcomes = new Map(run.cases.map((c) => [c.id, c.outcome as string]));
+      serial ??= { wall, outcomes };
+      const differ = [...outcomes].filter(([id, o]) => serial!.outcomes.get(id) !== o).map(([id, o]) => `${id} ${serial!.outcomes.get(id)} -> ${o}`);
+      const speedup = jobs === 1 ? "" : `  x${(serial.wall / wall).toFixed(2)} of serial`;
+      console.log(`  --jobs ${jobs}: ${s(wall)}${speedup}, ${run.boots?.length ?? 0} boots; load average before ${before}, after ${load()}`);
+      if (jobs > 1) console.log(`    verdicts differing from serial: ${differ.length ? differ.join(", ") : "none"}`);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }
+}
+
 /** A comment-only patch against the default source: what does a "no change" verdict cost? */
 async function benchAb(): Promise<void> {
   const series = "kernel-patches/comment-only";
@@ -161,5 +192,6 @@ async function benchAb(): Promise<void> {
 if (wanted.has("boot")) await benchBoot();
 if (wanted.has("images")) await benchImages();
 if (wanted.has("suite")) await benchSuite();
+if (wanted.has("jobs")) await benchJobs();
 if (wanted.has("kernel")) await benchKernel();
 if (wanted.has("ab")) await benchAb();

@@ -1,6 +1,7 @@
 // Ctrl-C during `pcshare run` on the real default kernel: the run stops, the case in progress and
 // those after it are reported as missing, results.json is written, the exit status is 130 and no
-// QEMU or work dir is left behind.
+// QEMU or work dir is left behind. The same for SIGTERM during a --jobs 2 run (exit 143): the cases
+// in progress on either guest are missing, the finished ones keep their verdicts, in selected order.
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +29,36 @@ describe("pcshare run interrupted", () => {
       expect(outcomes[0]).toBe("pass");
       expect(outcomes.slice(1)).toEqual(["missing", "missing"]);
       expect(results.cases[1].reason).toBe("run interrupted (SIGINT)");
+      expect((await execa("pgrep", ["-f", tmp], { reject: false })).stdout).toBe("");
+      expect((await readdir(tmp)).filter((f) => f.startsWith("pcshare-vm-"))).toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }, 400_000);
+
+  it("with --jobs 2, SIGTERM kills both guests and marks every unfinished case missing", async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), "pcshare-int-"));
+    try {
+      const out = path.join(tmp, "out");
+      const ids = ["F1b", "F2", "F1", "F3", "F4"];
+      const child = execa("node_modules/.bin/tsx", ["harness/cli.ts", "run", "--jobs", "2", "--only", ids.join(","), "--out", out], { reject: false, env: { TMPDIR: tmp } });
+      let seen = "";
+      let sent = false;
+      child.stdout!.on("data", (d: Buffer) => {
+        seen += d.toString();
+        if (!sent && /\[1\/5\]/.test(seen)) sent = child.kill("SIGTERM"); // the other guest is busy with a case then
+      });
+      const r = await child;
+      expect(r.exitCode, r.stderr).toBe(143);
+      expect(r.stdout).not.toMatch(/guest\(s\) at once/); // --jobs given: no default to explain
+      const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
+      const cases = results.cases as { id: string; outcome: string; reason?: string }[];
+      expect(results.jobs).toBe(2);
+      expect(cases.map((c) => c.id)).toEqual(ids);
+      expect(cases.filter((c) => c.outcome === "pass").length).toBeGreaterThanOrEqual(1);
+      const missing = cases.filter((c) => c.outcome !== "pass");
+      expect(missing.length).toBeGreaterThanOrEqual(3);
+      for (const c of missing) expect(`${c.id} ${c.outcome} ${c.reason}`).toBe(`${c.id} missing run interrupted (SIGTERM)`);
       expect((await execa("pgrep", ["-f", tmp], { reject: false })).stdout).toBe("");
       expect((await readdir(tmp)).filter((f) => f.startsWith("pcshare-vm-"))).toEqual([]);
     } finally {
