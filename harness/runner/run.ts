@@ -74,7 +74,10 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const plan = planRuns(opts);
   const queue = new WorkQueue<CaseResult>(plan.length);
-  const emit = (i: number, r: CaseResult) => opts.onResult?.(r, queue.record(i, r), plan.length);
+  const emit = (i: number, r: CaseResult) => {
+    const done = queue.record(i, r);
+    opts.onResult?.(r, done, plan.length);
+  };
   const jobs = Math.max(1, Math.min(opts.jobs ?? 1, plan.filter((p) => !p.skipReason).length));
   let pool: GuestPool | undefined;
   let stopped: string | undefined;

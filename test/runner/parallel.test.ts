@@ -43,6 +43,7 @@ describe("runSuite with --jobs 2", () => {
       const kernel = await resolveKernel();
       const bugs = await knownBugsFor(undefined);
       const selection = [O3, F1, F1b, F2];
+      // The serial run goes without a progress callback: its results must be complete all the same.
       const run = async (jobs: number, spans: Span[]) => {
         const progress: number[] = [];
         const raw = await runSuite({
@@ -51,9 +52,9 @@ describe("runSuite with --jobs 2", () => {
           outDir: path.join(out, `jobs-${jobs}`),
           specFiles: DEFAULT_SPECS,
           jobs,
-          onResult: (_r, i, total) => progress.push(i, total),
+          ...(jobs > 1 && { onResult: (_r, i, total) => progress.push(i, total) }),
         });
-        expect(progress).toEqual([1, 4, 2, 4, 3, 4, 4, 4]); // the [i/n] counter counts completions
+        if (jobs > 1) expect(progress).toEqual([1, 4, 2, 4, 3, 4, 4, 4]); // the [i/n] counter counts completions
         return applyKnownBugs(raw, bugs);
       };
       const serialSpans: Span[] = [];
