@@ -76,10 +76,14 @@ export interface JobsRequest {
   cpus?: number;
 }
 
-/** --jobs when given, else defaultJobs for this host, the kernel's accelerator and the runnable cases. */
+/**
+ * --jobs when given, else defaultJobs for this host, the kernel's accelerator and the runnable cases.
+ * When the guest cannot be prepared (no usable QEMU), TCG is assumed: the run then reports that
+ * failure on its cases, as it would serially.
+ */
 export async function resolveJobs(r: JobsRequest): Promise<JobsChoice> {
   if (r.given !== undefined) return { jobs: r.given, why: `--jobs ${r.given}` };
-  const { accel } = await prepareGuest(r.kernel);
+  const accel = await prepareGuest(r.kernel).then((g) => g.accel.accel, () => "tcg" as const);
   const runnable = r.cases.filter((c) => !unmetRequirement(r.kernel, c.requires)).length * (r.repeat ?? 1);
-  return defaultJobs(hostShape(accel.accel), { memoryMiB: r.memoryMiB ?? 1024, cpus: r.cpus ?? 2 }, runnable);
+  return defaultJobs(hostShape(accel), { memoryMiB: r.memoryMiB ?? 1024, cpus: r.cpus ?? 2 }, runnable);
 }

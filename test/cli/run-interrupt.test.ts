@@ -14,7 +14,7 @@ describe("pcshare run interrupted", () => {
     try {
       const out = path.join(tmp, "out");
       // tsx itself, not npx: tsx relays the signal to the node process running the CLI.
-      const child = execa("node_modules/.bin/tsx", ["harness/cli.ts", "run", "--only", "F1b,F2,F1", "--out", out], { reject: false, env: { TMPDIR: tmp } });
+      const child = execa("node_modules/.bin/tsx", ["harness/cli.ts", "run", "--jobs", "1", "--only", "F1b,F2,F1", "--out", out], { reject: false, env: { TMPDIR: tmp } });
       let seen = "";
       let sent = false;
       child.stdout!.on("data", (d: Buffer) => {
@@ -40,7 +40,7 @@ describe("pcshare run interrupted", () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), "pcshare-int-"));
     try {
       const out = path.join(tmp, "out");
-      const ids = ["F1b", "F2", "F1", "F3", "F4"];
+      const ids = ["F1", "F1b", "F2", "F3", "F4"]; // catalog order, as the selection runs and reports them
       const child = execa("node_modules/.bin/tsx", ["harness/cli.ts", "run", "--jobs", "2", "--only", ids.join(","), "--out", out], { reject: false, env: { TMPDIR: tmp } });
       let seen = "";
       let sent = false;
