@@ -152,7 +152,7 @@ async function benchJobs(): Promise<void> {
     try {
       const before = load();
       const t0 = Date.now();
-      const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specFiles: DEFAULT_SPECS, jobs });
+      const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specs: DEFAULT_SPECS, jobs });
       const wall = Date.now() - t0;
       const outcomes = new Map(run.cases.map((c) => [c.id, c.outcome as string]));
       serial ??= { wall, outcomes };

@@ -46,7 +46,7 @@ describe("runSuite with --jobs 2", () => {
           kernel,
           cases: selection.map((c) => timed(c, starts)),
           outDir: path.join(out, `jobs-${jobs}`),
-          specFiles: DEFAULT_SPECS,
+          specs: DEFAULT_SPECS,
           jobs,
           ...(jobs > 1 && { onResult: (r, i, total) => (ends.set(r.id, Date.now()), progress.push(i, total)) }),
         });
