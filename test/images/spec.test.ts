@@ -35,10 +35,12 @@ describe("spec validation", () => {
   it("accepts a good spec and the shipped ones", () => {
     expect(loadSpecs([specFile(ok)]).get("a")?.entries).toHaveLength(1);
     const root = path.resolve(import.meta.dirname, "../../images");
-    const all = loadSpecs(["basic.yaml", "layouts.yaml", "scale.yaml"].map((f) => path.join(root, f)));
+    const all = loadSpecs(["basic.yaml", "layouts.yaml", "scale.yaml", "xattrs.yaml"].map((f) => path.join(root, f)));
     expect([...all.keys()]).toContain("share-a");
     const copy = all.get("share-b")!.entries.find((e) => e.path === "/srv/mirror/copy-of-big.bin");
     expect(copy).toMatchObject({ kind: "file", content: { gen: "random", size: 8 << 20, seed: 1 } });
+    const g = all.get("xattr-b")!.entries.find((e) => e.path === "/other/g.bin");
+    expect(g).toMatchObject({ kind: "file", content: { gen: "random", size: 1 << 20, seed: 81 }, xattrs: expect.arrayContaining([{ name: "user.origin", hex: Buffer.from("image b").toString("hex") }]) });
   });
 
   it("refuses an alias bomb before validating, naming the file without a line; accepts aliases up to the limit", () => {
