@@ -13,6 +13,7 @@ import { measureCommand } from "./cli/measure-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
+import { kcidbSubmitCommand } from "./cli/kcidb-command.ts";
 import { installReaper } from "./vm/reaper.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
@@ -143,6 +144,15 @@ program
   .option("--out <dir>", "also write comparison.json and comparison.md there")
   .option("--json", "machine-readable output")
   .action(async (files: string[], opts) => exit(await compareCommand(files, opts)));
+
+const kcidb = program.command("kcidb").description("KCIDB (kernelci.org's common results database): send results there");
+kcidb
+  .command("submit")
+  .description("POST the KCIDB 5.3 document of runs to $PCSHARE_KCIDB_URL/submit with $PCSHARE_KCIDB_TOKEN as bearer token (exit 1 when refused)")
+  .argument("<results...>", "results.json files or results directories")
+  .option("--dry-run", "print the document instead of sending it")
+  .option("--results-url <url>", "where the results directories are published (the tests' logs link there)")
+  .action(async (files: string[], opts) => exit(await kcidbSubmitCommand(files, opts)));
 
 const images = program.command("images").description("build, inspect and mutate fixture images");
 images

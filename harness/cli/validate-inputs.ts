@@ -4,6 +4,7 @@
 import { access, constants } from "node:fs/promises";
 import { readResults } from "../report/index.ts";
 import { MUTATIONS } from "../images/erofs/mutate.ts";
+import { resultsFileOf } from "./kcidb-command.ts";
 import path from "node:path";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
@@ -41,6 +42,10 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
   PCSHARE_QUIET: (v, n) => {
     if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
   },
+  PCSHARE_KCIDB_URL: (v, n) => {
+    if (!/^https?:\/\/[^\s/]+/.test(v)) fail(`${n}=${v}: not an http(s) URL; give the KCIDB REST base URL (pcshare posts to <url>/submit)`);
+  },
+  PCSHARE_KCIDB_TOKEN: () => {},
   PCSHARE_DEBIAN_MIRROR: (v, n) => {
     if (!/^https?:\/\/[^\s/]+/.test(v)) fail(`${n}=${v}: not an http(s) URL; give e.g. http://deb.debian.org/debian`);
   },
@@ -160,6 +165,10 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     for (const f of [...(baseline ? [baseline] : []), ...list(o.baseline)]) await checkResultsFile(f, "baseline");
     for (const f of [...(patched ? [patched] : []), ...list(o.patched)]) await checkResultsFile(f, "patched");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
+  },
+  submit: async (a, o) => {
+    for (const f of list(a[0])) await checkResultsFile(await resultsFileOf(f), "results");
+    if (typeof o.resultsUrl === "string" && !URL.canParse(o.resultsUrl)) fail(`--results-url ${o.resultsUrl}: not a URL; give where the results directories are published, e.g. https://ci.example.org/artifacts/`);
   },
   build: async (a) => {
     if (list(a[0]).length) await checkSpecFiles(list(a[0]), "spec");
