@@ -14,6 +14,7 @@ import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { kcidbSubmitCommand } from "./cli/kcidb-command.ts";
+import { historyAddCommand, historyListCommand, regressionsCommand, trendCommand } from "./cli/history-command.ts";
 import { installReaper } from "./vm/reaper.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
@@ -72,7 +73,10 @@ addGuestOptions(
     .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
     .option("--known-bugs <dir>", "registered kernel bugs: a failure they explain exactly is xfail (default known-bugs/)")
     .option("--no-known-bugs", "report every failure as fail, registered or not")
-    .option("--strict", "exit 1 on xpass too (a registered bug that did not show)"),
+    .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
+    .option("--history <file>", "history database the run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
+    .option("--no-history", "do not record the run in the history")
+    .option("--label <text>", "label of the run in the history (e.g. nightly)"),
 ).action(async (opts) => exit(await runCommand(opts)));
 
 addGuestOptions(
@@ -144,6 +148,41 @@ program
   .option("--out <dir>", "also write comparison.json and comparison.md there")
   .option("--json", "machine-readable output")
   .action(async (files: string[], opts) => exit(await compareCommand(files, opts)));
+
+const HISTORY_HELP = "history database (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)";
+const history = program
+  .command("history")
+  .description("list the runs recorded in the history (every `pcshare run` appends one), oldest first")
+  .option("--history <file>", HISTORY_HELP)
+  .option("--kernel <text>", "only kernels whose identity (release, source, config hash, series hash) contains this")
+  .option("--last <n>", "only the last n runs")
+  .option("--json", "machine-readable output")
+  .action(async (opts) => exit(await historyListCommand(opts)));
+history
+  .command("add")
+  .description("record earlier runs (results directories or results.json files) in the history")
+  .argument("<results...>", "results directories or results.json files")
+  .option("--history <file>", HISTORY_HELP)
+  .option("--label <text>", "label of these runs (e.g. nightly)")
+  .action(async (files: string[], _opts, cmd: Command) => exit(await historyAddCommand(files, cmd.optsWithGlobals())));
+
+program
+  .command("trend")
+  .description("draw an SVG chart of a measurement over the recorded runs (kernel releases and dates)")
+  .argument("<measurement>", "measurement name as in results.json (or name[series]@x)")
+  .option("--case <id>", "only this case's measurement")
+  .option("--kernel <text>", "only kernels whose identity contains this")
+  .option("--out <file>", "SVG file to write (default trend-<measurement>.svg)")
+  .option("--history <file>", HISTORY_HELP)
+  .action(async (name: string, opts) => exit(await trendCommand(name, opts)));
+
+program
+  .command("regressions")
+  .description("per kernel, the latest recorded run against the one before it, with the A/B statistics (exit 1 on a significant change for the worse)")
+  .option("--kernel <text>", "only kernels whose identity contains this")
+  .option("--history <file>", HISTORY_HELP)
+  .option("--json", "machine-readable output")
+  .action(async (opts) => exit(await regressionsCommand(opts)));
 
 const kcidb = program.command("kcidb").description("KCIDB (kernelci.org's common results database): send results there");
 kcidb

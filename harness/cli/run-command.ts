@@ -14,8 +14,9 @@ import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { specsOption } from "../images/commands.ts";
 import { onInterrupt, signalExitCode } from "../vm/reaper.ts";
 import { resolveJobs } from "../runner/jobs.ts";
+import { recordRun, type HistoryOptions } from "./history-command.ts";
 
-export interface RunCliOptions extends GuestCliOptions {
+export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "history" | "label"> {
   only?: string[];
   skip?: string[];
   tag?: string[];
@@ -89,6 +90,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     `\n${Object.entries(counts).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(", ")}\n` +
       `report: ${files.html ?? path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`,
   );
+  process.stdout.write(await recordRun(run, outDir, opts));
   if (signalled) return signalExitCode(signalled);
   const failing = failingOutcomes(opts.strict ?? false);
   return run.cases.some((c) => failing.has(c.outcome)) ? 1 : 0;

@@ -46,6 +46,7 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
     if (!/^https?:\/\/[^\s/]+/.test(v)) fail(`${n}=${v}: not an http(s) URL; give the KCIDB REST base URL (pcshare posts to <url>/submit)`);
   },
   PCSHARE_KCIDB_TOKEN: () => {},
+  PCSHARE_HISTORY: (v, n) => checkWritableDir(path.dirname(path.resolve(v)), `${n}= (its directory)`),
   PCSHARE_DEBIAN_MIRROR: (v, n) => {
     if (!/^https?:\/\/[^\s/]+/.test(v)) fail(`${n}=${v}: not an http(s) URL; give e.g. http://deb.debian.org/debian`);
   },
@@ -120,6 +121,11 @@ async function checkResultsFile(f: string, name: string): Promise<void> {
   await readResults(f).catch((err: Error) => fail(`${err.message}; give the results.json of an earlier run`));
 }
 
+async function historyOptions(o: Opts): Promise<void> {
+  if (typeof o.history === "string") await checkWritableDir(path.dirname(path.resolve(o.history)), "--history (its directory)");
+  if (o.last !== undefined) intIn(String(o.last), "--last", { min: 1, max: 1_000_000 });
+}
+
 /** Per command: the checks of its arguments and options. */
 const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   doctor: async (_a, o) => {
@@ -137,6 +143,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   run: async (_a, o) => {
     intIn(String(o.repeat), "--repeat", LIMITS.repeat);
     jobsOption(o);
+    await historyOptions(o);
     await guestOptions(o);
     await resultsOptions(o);
   },
@@ -166,6 +173,16 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     for (const f of [...(patched ? [patched] : []), ...list(o.patched)]) await checkResultsFile(f, "patched");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
   },
+  history: async (_a, o) => historyOptions(o),
+  add: async (a, o) => {
+    await historyOptions(o);
+    for (const f of list(a[0])) await checkResultsFile(await resultsFileOf(f), "results");
+  },
+  trend: async (_a, o) => {
+    await historyOptions(o);
+    if (typeof o.out === "string") await checkWritableDir(path.dirname(path.resolve(o.out)), "--out (its directory)");
+  },
+  regressions: async (_a, o) => historyOptions(o),
   submit: async (a, o) => {
     for (const f of list(a[0])) await checkResultsFile(await resultsFileOf(f), "results");
     if (typeof o.resultsUrl === "string" && !URL.canParse(o.resultsUrl)) fail(`--results-url ${o.resultsUrl}: not a URL; give where the results directories are published, e.g. https://ci.example.org/artifacts/`);
