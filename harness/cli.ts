@@ -14,6 +14,7 @@ import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { kcidbSubmitCommand } from "./cli/kcidb-command.ts";
+import { b4CheckCommand } from "./cli/b4-check-command.ts";
 import { historyAddCommand, historyListCommand, regressionsCommand, trendCommand } from "./cli/history-command.ts";
 import { installReaper } from "./vm/reaper.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
@@ -108,6 +109,23 @@ program
   .option("--known-bugs <dir>", "registered kernel bugs applied to both runs (default known-bugs/)")
   .option("--no-known-bugs", "report every failure as fail, registered or not")
   .action(async (series: string, opts) => exit(await seriesCommand(series, opts)));
+
+program
+  .command("b4-check")
+  .description("check command for b4 review (b4.review-perpatch-check-cmd / review-series-check-cmd): reads a patch or series mbox on stdin, applies it, runs the cases A/B and prints b4's JSON verdict")
+  .option("--tree <dir>", "source tree to apply to and build (default: Debian's linux-source matching the default kernel)")
+  .option("--debug", "build both kernels with the debug fragment")
+  .option("--fragment <names...>", "config fragments for both builds (default base share-on)")
+  .option("--only <ids...>", "run only these cases (ids, names, id-name; comma-separated; * wildcards)")
+  .option("--skip <ids...>", "leave these cases out")
+  .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
+  .option("--out <dir>", "results directory (default results/b4-<timestamp>)")
+  .option("--spec <file...>", "image spec files")
+  .option("--budget <minutes>", "time for running cases after the builds (see pcshare series)", "20")
+  .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
+  .option("--known-bugs <dir>", "registered kernel bugs applied to both runs (default known-bugs/)")
+  .option("--no-known-bugs", "report every failure as fail, registered or not")
+  .action(async (opts) => exit(await b4CheckCommand(opts)));
 
 program
   .command("mutants")

@@ -173,6 +173,12 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     for (const f of [...(patched ? [patched] : []), ...list(o.patched)]) await checkResultsFile(f, "patched");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
   },
+  "b4-check": async (_a, o) => {
+    memoryOption(o.memory);
+    await buildOptions({ ...o, series: undefined });
+    if (o.budget !== undefined) intIn(String(o.budget), "--budget", LIMITS.budgetMinutes, " minutes");
+    await resultsOptions(o);
+  },
   history: async (_a, o) => historyOptions(o),
   add: async (a, o) => {
     await historyOptions(o);
