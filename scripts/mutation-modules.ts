@@ -15,7 +15,7 @@ export const MUTATION_MODULES: MutationModule[] = [
   { name: "ktap", mutate: ["harness/report/ktap.ts"], tests: ["test/report/ktap.test.ts", "test/report/status-maps.test.ts"] },
   { name: "junit", mutate: ["harness/report/junit.ts"], tests: ["test/report/junit.test.ts", "test/report/status-maps.test.ts"] },
   { name: "stats", mutate: ["harness/verdict/stats.ts"], tests: ["test/verdict/stats.test.ts"] },
-  { name: "known-bugs", mutate: ["harness/verdict/known-bugs.ts"], tests: ["test/verdict/known-bugs.test.ts"] },
+  { name: "known-bugs", mutate: ["harness/verdict/known-bugs.ts"], tests: ["test/verdict/known-bugs.test.ts", "test/verdict/known-bugs-matching.test.ts"] },
   { name: "outcome", mutate: ["harness/runner/outcome.ts"], tests: ["test/runner/outcome.test.ts"] },
   { name: "kcidb", mutate: ["harness/report/kcidb.ts"], tests: ["test/report/kcidb.test.ts", "test/report/status-maps.test.ts"] },
 ];
