@@ -10,6 +10,7 @@ import { describeErrno } from "./cli/validate.ts";
 import { guardUnsettled } from "./cli/settle-guard.ts";
 import { runCommand } from "./cli/run-command.ts";
 import { measureCommand } from "./cli/measure-command.ts";
+import { mergeCommand } from "./cli/merge-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
@@ -77,7 +78,10 @@ addGuestOptions(
     .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
     .option("--history <file>", "history database the run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
     .option("--no-history", "do not record the run in the history")
-    .option("--label <text>", "label of the run in the history (e.g. nightly)"),
+    .option("--label <text>", "label of the run in the history (e.g. nightly)")
+    .option("--shard <i/n>", "run only shard i of n of the selection, balanced by earlier durations (join them with pcshare merge)")
+    .option("--durations <results...>", "results.json files whose case durations balance --shard (default: the newest complete run under results/)")
+    .option("--no-durations", "balance --shard by the cases' declared timeouts"),
 ).action(async (opts) => exit(await runCommand(opts)));
 
 addGuestOptions(
@@ -90,6 +94,15 @@ addGuestOptions(
     .option("--per-file", "list the largest files that should have shared but did not, with the reason")
     .option("--out <dir>", "results directory (default results/measure-<timestamp>)"),
 ).action(async (sources: string[], opts) => exit(await measureCommand(sources, opts)));
+
+program
+  .command("merge")
+  .description("join the results of `pcshare run --shard i/n` into one run (a shard that never reported makes its cases missing)")
+  .argument("<results...>", "results.json files (or their directories) of the shards")
+  .requiredOption("--out <dir>", "where to write the merged results and reports")
+  .option("--shards <n>", "how many shards the run was split into (default: as the shards recorded)")
+  .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
+  .action(async (results: string[], opts) => exit(await mergeCommand(results, opts)));
 
 program
   .command("series")

@@ -4,6 +4,7 @@
 import path from "node:path";
 import { ALL_CASES } from "../../cases/index.ts";
 import { selectCases } from "../runner/select.ts";
+import { shardCases } from "../runner/shard.ts";
 import { runSuite } from "../runner/run.ts";
 import { writeReports, REPORT_FILES } from "../report/index.ts";
 import { failingOutcomes, summarize, repeatStability, outcomeCounts, type CaseResult } from "../report/model.ts";
@@ -29,6 +30,10 @@ export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "hi
   knownBugs?: string | boolean;
   /** xpass (a registered bug did not show) fails the run too. */
   strict?: boolean;
+  /** Run only shard "i/n" of the selection. */
+  shard?: string;
+  /** Results files that weigh the shards; false with --no-durations (declared timeouts only). */
+  durations?: string[] | boolean;
 }
 
 const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME", missing: "MISS" };
@@ -40,8 +45,12 @@ function printResult(r: CaseResult, i: number, total: number): void {
 }
 
 export async function runCommand(opts: RunCliOptions): Promise<number> {
-  const cases = selectCases(ALL_CASES, opts);
-  if (cases.length === 0) throw new Error("the selection matches no case");
+  const selected = selectCases(ALL_CASES, opts);
+  if (selected.length === 0) throw new Error("the selection matches no case");
+  const durations = opts.durations === false ? [] : Array.isArray(opts.durations) ? opts.durations : undefined;
+  const sharded = opts.shard ? await shardCases(selected, { shard: opts.shard, durations }) : undefined;
+  const cases = sharded?.cases ?? selected;
+  if (sharded) process.stdout.write(`pcshare: shard ${opts.shard}: ${cases.length} of ${selected.length} selected cases (weighed by ${describeWeights(sharded.info.weighedBy)})\n`);
   const bugs = await knownBugsFor(opts.knownBugs);
   const specs = specsOption(opts.spec);
   const kernel = await kernelFrom(opts);
@@ -76,7 +85,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     onResult: layeredPrinter(kernel.info, bugs, printResult),
     signal: interrupt.signal,
   }).finally(release);
-  const run = applyKnownBugs(raw, bugs);
+  const run = { ...applyKnownBugs(raw, bugs), ...(sharded && { shard: sharded.info }) };
   const files = await writeReports(run, outDir);
   const counts = summarize(run);
   const varied = repeatStability(run).filter((c) => c.varies);
@@ -94,4 +103,8 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
   if (signalled) return signalExitCode(signalled);
   const failing = failingOutcomes(opts.strict ?? false);
   return run.cases.some((c) => failing.has(c.outcome)) ? 1 : 0;
+}
+
+function describeWeights(w: string[] | "timeouts"): string {
+  return w === "timeouts" ? "declared timeouts: no earlier results" : `durations in ${w.map((f) => path.relative(process.cwd(), f)).join(", ")}`;
 }

@@ -1,11 +1,12 @@
 // Which checks (validate.ts) apply to which command's options, and the PCSHARE_* environment
 // variables. validateCommand() runs before a command's action: nothing is downloaded, built or booted
 // until every input has passed.
-import { access, constants } from "node:fs/promises";
+import { access, constants, stat } from "node:fs/promises";
 import { readResults } from "../report/index.ts";
 import { MUTATIONS } from "../images/erofs/mutate.ts";
 import { resultsFileOf } from "./kcidb-command.ts";
 import path from "node:path";
+import { parseShard } from "../runner/shard.ts";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
   checkSeries, checkImageOption, checkSpecFiles, checkFragments, checkReportFormats,
@@ -126,6 +127,14 @@ async function historyOptions(o: Opts): Promise<void> {
   if (o.last !== undefined) intIn(String(o.last), "--last", { min: 1, max: 1_000_000 });
 }
 
+/** --shard i/n and the --durations files that balance it. */
+async function shardOptions(o: Opts): Promise<void> {
+  if (typeof o.shard === "string") parseShard(o.shard);
+  const durations = list(o.durations);
+  if (durations.length && o.shard === undefined) fail("--durations only balances --shard; add --shard I/N or leave --durations out");
+  for (const f of durations) await checkResultsFile(f, "--durations");
+}
+
 /** Per command: the checks of its arguments and options. */
 const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   doctor: async (_a, o) => {
@@ -144,6 +153,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     intIn(String(o.repeat), "--repeat", LIMITS.repeat);
     jobsOption(o);
     await historyOptions(o);
+    await shardOptions(o);
     await guestOptions(o);
     await resultsOptions(o);
   },
@@ -166,6 +176,14 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     await checkResultsFile(String(a[0]), "results");
     if (typeof o.out === "string") await checkWritableDir(o.out, "--out");
     if (typeof o.knownBugs === "string") await checkDir(o.knownBugs, "--known-bugs", "give a directory of registered bugs like known-bugs/, or --no-known-bugs");
+  },
+  merge: async (a, o) => {
+    for (const f of list(a[0])) {
+      const st = await stat(f).catch(() => undefined);
+      await checkResultsFile(st?.isDirectory() ? path.join(f, "results.json") : f, "results");
+    }
+    if (o.shards !== undefined) intIn(String(o.shards), "--shards", { min: 1, max: 1000 });
+    await checkWritableDir(String(o.out), "--out");
   },
   compare: async (a, o) => {
     const [baseline, patched] = list(a[0]);

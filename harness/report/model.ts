@@ -165,6 +165,53 @@ export interface RunResult {
   boots?: BootRecord[];
   /** The registered bugs that affect this kernel, when the known-bugs layer was applied. */
   knownBugs?: (KnownBugRef & { cases: string[] })[];
+  /** What is needed to reproduce the run: pcshare's commit, the kernel's source and config, the images' specs. */
+  provenance?: Provenance;
+  /** This run is shard i of n (`pcshare run --shard`): the split of the whole selection, for `pcshare merge`. */
+  shard?: ShardInfo;
+  /** This run joins shard runs (`pcshare merge`). */
+  merged?: MergeInfo;
+}
+
+export interface Provenance {
+  /** pcshare itself: `git describe --always --dirty` and the commit of its checkout, else the package version. */
+  pcshare: { version: string; describe?: string; commit?: string };
+  kernel: {
+    /** Where it came from (as KernelInfo.source) and the exact version: Debian package version, or the built tree's base. */
+    source: string;
+    version: string;
+    /** For a built kernel: the tree's git describe or Debian's linux-source version it was built from. */
+    base?: string;
+    /** For a built kernel: config fragments and their hash. */
+    fragments?: string[];
+    /** sha256 of the whole kernel config (its CONFIG_ lines, sorted). */
+    configSha256: string;
+    /** sha256 over the patch series, when one was applied. */
+    seriesSha256?: string;
+  };
+  /** Per image the run attached: the hash of its spec (content, mkfs options, erofs-utils version, builder). */
+  images: Record<string, string>;
+  /** The machine: hostname, OS, CPU model. */
+  host: { hostname: string; os: string; cpu: string };
+}
+
+export interface ShardInfo {
+  /** 1-based shard number and the number of shards. */
+  index: number;
+  count: number;
+  /** The case ids of every shard (groups[index - 1] is this one's), in selection order. */
+  groups: string[][];
+  /** The results files whose durations weighed the cases, or "timeouts" when none did. */
+  weighedBy: string[] | "timeouts";
+}
+
+export interface MergeInfo {
+  /** How many shards were expected. */
+  count: number;
+  /** Each shard that reported: where its results were and where and when it ran. */
+  parts: { index: number; file: string; hostname: string; startedAt: string; finishedAt: string }[];
+  /** Shards that never reported: their cases are `missing`. */
+  missing: number[];
 }
 
 export interface BootRecord {

@@ -30,6 +30,7 @@ import { WorkQueue, runWorkers } from "./queue.ts";
 import { standbyGuests } from "./jobs.ts";
 import { caseDirName, consoleExcerpt, formatKmsg, writeCaseArtifacts } from "./artifacts.ts";
 import { captureBaseline, makeClean, type Baseline } from "./clean-state.ts";
+import { runProvenance } from "./provenance.ts";
 
 export interface RunOptions {
   kernel: Kernel;
@@ -107,6 +108,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     jobs,
     cases: queue.results as CaseResult[],
     boots: pool?.boots ?? [],
+    provenance: await runProvenance(opts.kernel, opts.specFiles, plan.filter((p) => !p.skipReason).flatMap((p) => p.def.images ?? [])),
   };
 }
 
