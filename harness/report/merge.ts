@@ -37,11 +37,11 @@ function kernelId(k: KernelInfo): string {
   return canonicalJson({ source: k.source, release: k.release, version: k.version, hashes: k.hashes, series: k.series?.hash });
 }
 
-function check(parts: ShardRun[], opts: MergeOptions): { count: number; groups: string[][] } {
+function check(parts: ShardRun[], opts: MergeOptions): { count: number; groups: string[][]; selection: string[] } {
   if (!parts.length) throw new MergeError("pcshare merge needs at least one shard's results.json");
   const first = parts[0];
   if (!first.run.shard) throw new MergeError(`${first.file}: not a shard's results (no "shard" record); give the results of \`pcshare run --shard I/N\``);
-  const { count, groups } = first.run.shard;
+  const { count, groups, selection } = first.run.shard;
   if (opts.shards !== undefined && opts.shards !== count) {
     throw new MergeError(`--shards ${opts.shards}: ${first.file} is shard ${first.run.shard.index}/${count}; give the shard count the run was split into`);
   }
@@ -54,14 +54,14 @@ function check(parts: ShardRun[], opts: MergeOptions): { count: number; groups: 
         `${p.file}: kernel ${p.run.kernel.release} (${p.run.kernel.source}) is not ${first.file}'s ${first.run.kernel.release} (${first.run.kernel.source}); merge only shards of one kernel`,
       );
     }
-    if (s.count !== count || canonicalJson(s.groups) !== canonicalJson(groups)) {
+    if (s.count !== count || canonicalJson([s.selection, s.groups]) !== canonicalJson([selection, groups])) {
       throw new MergeError(`${p.file}: shard ${s.index}/${s.count} was split differently from ${first.file} (other selection or --durations); run every shard with the same options`);
     }
     const dup = seen.get(s.index);
     if (dup) throw new MergeError(`${p.file}: shard ${s.index}/${count} is also ${dup}; give each shard's results once`);
     seen.set(s.index, p.file);
   }
-  return { count, groups };
+  return { count, groups, selection };
 }
 
 /** Case results of a shard that never reported: each of its cases (each repetition) missing. */
@@ -107,12 +107,12 @@ function mergedKnownBugs(parts: ShardRun[]): RunResult["knownBugs"] {
 
 /** Join shard results into one run; the cases come in selection order (repetition first, as a run plans them). */
 export function mergeShards(parts: ShardRun[], opts: MergeOptions): RunResult {
-  const { count, groups } = check(parts, opts);
+  const { count, groups, selection } = check(parts, opts);
   const sorted = [...parts].sort((a, b) => a.run.shard!.index - b.run.shard!.index);
   const repeats = [...new Set(parts.flatMap((p) => p.run.cases.map((c) => c.repeat)))];
   const present = new Set(sorted.map((p) => p.run.shard!.index));
   const missing = groups.map((_, i) => i + 1).filter((i) => !present.has(i));
-  const order = new Map(groups.flat().map((id, i) => [id, i]));
+  const order = new Map(selection.map((id, i) => [id, i]));
   const cases = [...sorted.flatMap((p) => rebased(p, opts.outDir)), ...missing.flatMap((i) => missingCases(groups[i - 1], i, count, repeats, opts))].sort(
     (a, b) => (a.repeat ?? 0) - (b.repeat ?? 0) || (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity),
   );

@@ -199,6 +199,8 @@ export interface ShardInfo {
   /** 1-based shard number and the number of shards. */
   index: number;
   count: number;
+  /** The case ids of the whole selection, in run order. */
+  selection: string[];
   /** The case ids of every shard (groups[index - 1] is this one's), in selection order. */
   groups: string[][];
   /** The results files whose durations weighed the cases, or "timeouts" when none did. */

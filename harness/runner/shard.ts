@@ -104,6 +104,6 @@ export async function shardCases(selected: CaseDef[], req: ShardRequest): Promis
   const mine = new Set(groups[index - 1]);
   return {
     cases: selected.filter((c) => mine.has(c.id)),
-    info: { index, count, groups, weighedBy: files.length ? files.map((f) => path.resolve(f)) : "timeouts" },
+    info: { index, count, selection: selected.map((c) => c.id), groups, weighedBy: files.length ? files.map((f) => path.resolve(f)) : "timeouts" },
   };
 }

@@ -21,7 +21,7 @@ export class KnownBugsError extends Error {
 type Seg = PropertyKey;
 
 /** The line of the deepest node that exists on `segs` (1 if none). */
-function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, segs: readonly Seg[]): number {
+export function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, segs: readonly Seg[]): number {
   for (let n = segs.length; n >= 0; n--) {
     const node = (n === 0 ? doc.contents : doc.getIn(segs.slice(0, n) as (string | number)[], true)) as Node | null | undefined;
     if (node?.range) return lines.linePos(node.range[0]).line;
@@ -29,7 +29,7 @@ function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, segs:
   return 1;
 }
 
-const field = (segs: readonly Seg[]) => segs.map((s, i) => (typeof s === "number" ? `[${s}]` : `${i ? "." : ""}${String(s)}`)).join("");
+export const field = (segs: readonly Seg[]) => segs.map((s, i) => (typeof s === "number" ? `[${s}]` : `${i ? "." : ""}${String(s)}`)).join("");
 
 /** Parse one file's text; `name` is how it is named in errors and in KnownBug.file. */
 export function parseKnownBug(name: string, text: string): KnownBug {

@@ -86,7 +86,7 @@ describe("case weights", () => {
       };
       await put("old", run, 30);
       await put("newer", run, 20);
-      await put("shard", { ...run, shard: { index: 1, count: 2, groups: [["F1"], ["L2"]], weighedBy: "timeouts" } }, 10);
+      await put("shard", { ...run, shard: { index: 1, count: 2, selection: ["F1", "L2"], groups: [["F1"], ["L2"]], weighedBy: "timeouts" } }, 10);
       expect(await newestResults(dir)).toBe(path.join(dir, "newer", "results.json"));
       const s = await shardCases(ALL_CASES.filter((c) => ["F1", "D2"].includes(c.id)), { shard: "1/2", resultsDir: dir });
       expect(s.info.weighedBy).toEqual([path.join(dir, "newer", "results.json")]);
