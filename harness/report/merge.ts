@@ -42,6 +42,9 @@ function check(parts: ShardRun[], opts: MergeOptions): { count: number; groups: 
   const first = parts[0];
   if (!first.run.shard) throw new MergeError(`${first.file}: not a shard's results (no "shard" record); give the results of \`pcshare run --shard I/N\``);
   const { count, groups, selection } = first.run.shard;
+  if (!Array.isArray(selection) || !Array.isArray(groups)) {
+    throw new MergeError(`${first.file}: its "shard" record lacks selection or groups (written by an older pcshare?); run the shard again`);
+  }
   if (opts.shards !== undefined && opts.shards !== count) {
     throw new MergeError(`--shards ${opts.shards}: ${first.file} is shard ${first.run.shard.index}/${count}; give the shard count the run was split into`);
   }
@@ -49,6 +52,9 @@ function check(parts: ShardRun[], opts: MergeOptions): { count: number; groups: 
   for (const p of parts) {
     const s = p.run.shard;
     if (!s) throw new MergeError(`${p.file}: not a shard's results (no "shard" record); give the results of \`pcshare run --shard I/N\``);
+    if (!Array.isArray(s.selection) || !Array.isArray(s.groups) || !Number.isInteger(s.index) || !Number.isInteger(s.count)) {
+      throw new MergeError(`${p.file}: its "shard" record lacks index, count, selection or groups (written by an older pcshare?); run the shard again`);
+    }
     if (kernelId(p.run.kernel) !== kernelId(first.run.kernel)) {
       throw new MergeError(
         `${p.file}: kernel ${p.run.kernel.release} (${p.run.kernel.source}) is not ${first.file}'s ${first.run.kernel.release} (${first.run.kernel.source}); merge only shards of one kernel`,
