@@ -9,6 +9,7 @@ import { execa } from "execa";
 import type { Kernel } from "../kernel/kernel.ts";
 import { buildMeta } from "../kernel/build.ts";
 import { buildImages } from "../images/build.ts";
+import type { ImageSpec } from "../images/spec.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { Provenance } from "../report/model.ts";
 
@@ -40,18 +41,18 @@ async function kernelProvenance(kernel: Kernel): Promise<Provenance["kernel"]> {
 }
 
 /** Spec hash of each image (from the cache; images the run could not build are left out). */
-async function imageHashes(specFiles: string[], names: string[]): Promise<Record<string, string>> {
+async function imageHashes(specs: string[] | Map<string, ImageSpec>, names: string[]): Promise<Record<string, string>> {
   if (!names.length) return {};
-  const built = await buildImages(specFiles, { names }).catch(() => undefined);
+  const built = await buildImages(specs, { names }).catch(() => undefined);
   return Object.fromEntries([...(built?.values() ?? [])].map((b) => [b.name, b.manifest.key]).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export async function runProvenance(kernel: Kernel, specFiles: string[], imageNames: string[]): Promise<Provenance> {
+export async function runProvenance(kernel: Kernel, specs: string[] | Map<string, ImageSpec>, imageNames: string[]): Promise<Provenance> {
   const cpu = os.cpus()[0]?.model ?? "unknown";
   return {
     pcshare: await pcshareVersion(),
     kernel: await kernelProvenance(kernel),
-    images: await imageHashes(specFiles, [...new Set(imageNames)]),
+    images: await imageHashes(specs, [...new Set(imageNames)]),
     host: { hostname: os.hostname(), os: `${os.type()} ${os.release()}`, cpu },
   };
 }

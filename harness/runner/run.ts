@@ -108,7 +108,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     jobs,
     cases: queue.results as CaseResult[],
     boots: pool?.boots ?? [],
-    provenance: await runProvenance(opts.kernel, opts.specFiles, plan.filter((p) => !p.skipReason).flatMap((p) => p.def.images ?? [])),
+    provenance: await runProvenance(opts.kernel, opts.specs, plan.filter((p) => !p.skipReason).flatMap((p) => p.def.images ?? [])),
   };
 }
 
