@@ -10,6 +10,7 @@ import { ALL_CASES } from "../../cases/index.ts";
 import { caseWeights, newestResults, parseShard, recordedDurations, shardCases, splitShards } from "../../harness/runner/shard.ts";
 import { readResults, toJson } from "../../harness/report/json.ts";
 import type { RunResult } from "../../harness/report/model.ts";
+import { validateCommand } from "../../harness/cli/validate-inputs.ts";
 
 const FIXTURE = path.resolve(import.meta.dirname, "../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json");
 
@@ -100,6 +101,14 @@ describe("case weights", () => {
 describe("--shard values", () => {
   it.each(["0/2", "3/2", "1/0", "a/b", "1", "1/2/3", "-1/2"])("%s is refused naming the option", (v) => {
     expect(() => parseShard(v)).toThrow(/^--shard .*: expected I\/N with 1 <= I <= N/);
+  });
+
+  it("are checked before any work: a bad --shard, --durations without --shard, a --durations file that is not results", async () => {
+    const run = (o: Record<string, unknown>) => validateCommand("run", [], { repeat: "1", memory: "1024", cpus: "2", ...o });
+    await expect(run({ shard: "3/2" })).rejects.toThrow(/^--shard 3\/2: expected I\/N/);
+    await expect(run({ durations: [FIXTURE] })).rejects.toThrow(/^--durations only balances --shard/);
+    await expect(run({ shard: "1/2", durations: [path.join(import.meta.dirname, "shard.test.ts")] })).rejects.toThrow(/shard\.test\.ts: not valid JSON.*give the results\.json of an earlier run/);
+    await expect(run({ shard: "1/2", durations: [FIXTURE] })).resolves.toBeUndefined();
   });
 
   it("more shards than selected cases is refused", async () => {
