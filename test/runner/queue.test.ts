@@ -9,18 +9,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("WorkQueue and runWorkers", () => {
   it("hands out each index once, in order, and keeps results in index order whatever finishes first", async () => {
-    // Index 0 takes longest: with 3 workers, 1..5 finish before it.
-    const delays = [60, 5, 10, 5, 20, 5];
-    const queue = new WorkQueue<string>(delays.length);
+    // Index 0 finishes only once all the others have (no timers: the order is forced, not hoped for).
+    const queue = new WorkQueue<string>(6);
     const taken: number[] = [];
     const progress: [string, number][] = [];
     const byWorker = new Map<number, number[]>();
+    let othersDone!: () => void;
+    const allOthersDone = new Promise<void>((r) => (othersDone = r));
     await runWorkers(queue, 3, async (w, q) => {
       for (let i = q.take(); i !== undefined; i = q.take()) {
         taken.push(i);
         byWorker.set(w, [...(byWorker.get(w) ?? []), i]);
-        await sleep(delays[i]);
+        await (i === 0 ? allOthersDone : sleep(1));
         progress.push([`r${i}`, q.record(i, `r${i}`)]);
+        if (q.done === 5 && i !== 0) othersDone();
       }
     });
     expect(taken).toEqual([0, 1, 2, 3, 4, 5]);
