@@ -12,7 +12,9 @@
 //   ab       wall time of a comment-only A/B verdict (`pcshare series kernel-patches/comment-only`
 //            over the whole suite): both builds (incremental) and the adaptive rounds, with the
 //            verdict's counts; the rounds' budget is 8 min so that the whole stays near 10 min
-// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all six run (the
+//   measure  end-to-end time of `pcshare measure` on two mmdebstrap root filesystems (Debian bookworm
+//            and trixie, minbase, ~100 MB each): cold (fresh cache: mmdebstrap, images, guest) and cached
+// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all seven run (the
 // kernel's cold build takes minutes: 456 s on 2 idle cores here).
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -27,8 +29,10 @@ import { runSuite } from "../harness/runner/run.ts";
 import { ALL_CASES } from "../cases/index.ts";
 import { DEFAULT_SPECS } from "../harness/images/commands.ts";
 import { adaptiveComparison, seriesChoices } from "../harness/cli/series-command.ts";
+import { measureSources } from "../harness/cli/measure-command.ts";
+import { parseSources } from "../harness/measure/sources/parse.ts";
 
-const SECTIONS = ["boot", "images", "suite", "jobs", "kernel", "ab"];
+const SECTIONS = ["boot", "images", "suite", "jobs", "kernel", "ab", "measure"];
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : SECTIONS);
 const unknown = [...wanted].filter((w) => !SECTIONS.includes(w));
 if (unknown.length) {
@@ -166,6 +170,31 @@ async function benchJobs(): Promise<void> {
   }
 }
 
+/** `pcshare measure` on two ~100 MB root filesystems: everything from scratch but the kernel and erofs-utils, then again cached. */
+async function benchMeasure(): Promise<void> {
+  const kernel = await resolveKernel();
+  const { erofsTools } = await import("../harness/images/erofs-utils.ts");
+  await erofsTools();
+  const sources = parseSources(["rootfs:bookworm", "rootfs:trixie"]);
+  const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-measure-"));
+  try {
+    await inFreshCache("pcshare-bench-measure-cache-", async () => {
+      const opts = { access: "read-all" as const, samplePercent: 100, perFile: false, memoryMiB: 1024, cpus: 2 };
+      const t0 = Date.now();
+      const cold = await measureSources(kernel, sources, { ...opts, outDir: path.join(out, "cold") });
+      const coldMs = Date.now() - t0;
+      const t1 = Date.now();
+      const cached = await measureSources(kernel, sources, { ...opts, outDir: path.join(out, "cached") });
+      const cachedMs = Date.now() - t1;
+      console.log(`measure: ${sources.map((x) => x.text).join(" ")} on ${kernel.info.release}`);
+      console.log(`  cold (fresh cache: mmdebstrap, images, guest):  ${s(coldMs)} (exit ${cold})`);
+      console.log(`  cached (guest only):                            ${s(cachedMs)} (exit ${cached})`);
+    });
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
 /** A comment-only patch against the default source: what does a "no change" verdict cost? */
 async function benchAb(): Promise<void> {
   const series = "kernel-patches/comment-only";
@@ -195,3 +224,4 @@ if (wanted.has("suite")) await benchSuite();
 if (wanted.has("jobs")) await benchJobs();
 if (wanted.has("kernel")) await benchKernel();
 if (wanted.has("ab")) await benchAb();
+if (wanted.has("measure")) await benchMeasure();

@@ -46,6 +46,22 @@ export async function measureCommand(sourceTexts: string[], opts: MeasureCliOpti
   if (samplePercent > 100) throw new InputError(`--sample-percent ${opts.samplePercent}: at most 100`);
   const kernel = await kernelFrom(opts);
   const outDir = path.resolve(opts.out ?? path.join("results", `measure-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  return measureSources(kernel, sources, { access, samplePercent, perFile: opts.perFile ?? false, outDir, memoryMiB: intOption(opts.memory, "--memory"), cpus: intOption(opts.cpus, "--cpus") });
+}
+
+export interface MeasureRunOptions {
+  access: Access;
+  samplePercent: number;
+  perFile: boolean;
+  outDir: string;
+  /** guest memory at least this (MiB); more when the sources need it */
+  memoryMiB: number;
+  cpus: number;
+}
+
+/** Measure `sources` on `kernel`, write the results into opts.outDir, print the table; the exit status. */
+export async function measureSources(kernel: Kernel, sources: ParsedSource[], opts: MeasureRunOptions): Promise<number> {
+  const { access, samplePercent, outDir } = opts;
   const startedAt = new Date();
   const missing = unmetRequirement(kernel, ["page-cache-share"]);
   if (missing) {
@@ -57,7 +73,7 @@ export async function measureCommand(sourceTexts: string[], opts: MeasureCliOpti
   for (const [i, s] of sources.entries()) images.push(await sourceImage(s, i));
   const read = images.map((img, i) => chooseFiles(img.manifest.files, access, samplePercent, sources[i].label));
   const ideal = idealSharing(read.map((files, i) => ({ label: sources[i].label, files })));
-  const memoryMiB = await guestMemory(ideal.total.plain, intOption(opts.memory, "--memory"));
+  const memoryMiB = await guestMemory(ideal.total.plain, opts.memoryMiB);
   const checks = frameSample(ideal.duplicates, opts.perFile ? PER_FILE_CHECKS : FRAME_CHECKS);
   const guestImages: MeasuredImage[] = images.map((img, i) => ({ label: sources[i].label, device: `/dev/disk/pcshare/s${i}`, files: read[i] }));
   process.stderr.write(`Measuring ${sources.length} sources (${ideal.total.files} files, ${(ideal.total.plain / MiB).toFixed(1)} MiB of page cache plain) on ${kernel.info.release} with ${memoryMiB} MiB\n`);
@@ -65,7 +81,7 @@ export async function measureCommand(sourceTexts: string[], opts: MeasureCliOpti
   const vm = await bootGuest(kernel, {
     drives: images.map((img, i) => ({ name: `s${i}`, path: img.imagePath, readOnly: true })),
     memoryMiB,
-    cpus: intOption(opts.cpus, "--cpus"),
+    cpus: opts.cpus,
     artifactsDir: path.join(outDir, "guest"),
   });
   let measured;

@@ -36,7 +36,7 @@ export function assessSaving(ideal: Ideal, measured: Record<Mode, ModeResult>): 
       name: `${mode}: every file read has its source's bytes`,
       ok: r.wrong.length === 0 && r.read > 0,
       expected: `${r.read} files, all equal`,
-      seen: `${r.wrong.length} wrong or unreadable${r.wrong[0] ? ` (first: ${r.wrong[0].label}:${r.wrong[0].path})` : ""}`,
+      seen: `${r.wrong.length} wrong or unreadable${r.wrong.length ? `: ${r.wrong.slice(0, 3).map((w) => `${w.label}:${w.path} read as ${w.seen.slice(0, 200)}`).join("; ")}` : ""}`,
     });
   }
   const fs = frameTotals(shared);

@@ -98,7 +98,8 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
     const frames = await checkFrames(agent, images, mode, opts.frameChecks);
     return { growth, total: last - base, read, wrong, frames, ms };
   } finally {
-    for (const d of mounted.reverse()) await agent.umount(d, ["detach"]).catch(() => {});
+    // A lazy unmount would leave the superblock alive, and the next mode's mount of the same device would reuse it.
+    for (const d of mounted.reverse()) await agent.umount(d).catch(() => agent.umount(d, ["detach"]).catch(() => {}));
     await agent.exec(["rm", "-rf", LIST_DIR, ...mounted], { timeoutMs: 10_000 }).catch(() => {});
   }
 }
