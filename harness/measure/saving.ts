@@ -57,7 +57,6 @@ export interface SavingOptions {
 }
 
 const MNT = "/mnt/measure";
-const LIST_DIR = "/tmp/measure-lists";
 
 /** Mount, read and measure in both modes (shared first), unmounting after each. */
 export async function measureSaving(agent: AgentClient, images: MeasuredImage[], opts: SavingOptions): Promise<Record<Mode, ModeResult>> {
@@ -73,11 +72,9 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
   const mounted: string[] = [];
   try {
     for (const [i, img] of images.entries()) {
-      await agent.exec(["mkdir", "-p", mountDir(mode, i), LIST_DIR], { timeoutMs: 10_000 });
+      await agent.exec(["mkdir", "-p", mountDir(mode, i)], { timeoutMs: 10_000 });
       await agent.mount({ source: img.device, target: mountDir(mode, i), fstype: "erofs", flags: ["ro"], data });
       mounted.push(mountDir(mode, i));
-      // The lists live in the initramfs (RAM, counted in Cached): written before the baseline.
-      await agent.writeFile(`${LIST_DIR}/${mode}-${i}`, img.files.map((f) => `${mountDir(mode, i)}${f.path}\0`).join(""));
     }
     await dropCaches(agent);
     const base = (await cacheSnapshot(agent)).cachedBytes;
@@ -87,7 +84,7 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
     let read = 0;
     let ms = 0;
     for (const [i, img] of images.entries()) {
-      const r = await readSource(agent, img, mountDir(mode, i), `${LIST_DIR}/${mode}-${i}`, opts);
+      const r = await readSource(agent, img, mountDir(mode, i), opts);
       const now = (await cacheSnapshot(agent)).cachedBytes;
       growth.push(now - last);
       last = now;
@@ -100,12 +97,15 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
   } finally {
     // A lazy unmount would leave the superblock alive, and the next mode's mount of the same device would reuse it.
     for (const d of mounted.reverse()) await agent.umount(d).catch(() => agent.umount(d, ["detach"]).catch(() => {}));
-    await agent.exec(["rm", "-rf", LIST_DIR, ...mounted], { timeoutMs: 10_000 }).catch(() => {});
+    if (mounted.length) await agent.exec(["rmdir", ...mounted], { timeoutMs: 10_000 }).catch(() => {});
   }
 }
 
+/** Files per sha256sum command: argv stays small, and no xargs is involved (busybox xargs -0 garbled an argument now and then on lists of thousands of paths). */
+const BATCH = 200;
+
 /** Read one source's files (read(2) via sha256sum, or mmap + touch first for mmap-all) and check every file's bytes. */
-async function readSource(agent: AgentClient, img: MeasuredImage, dir: string, list: string, opts: SavingOptions): Promise<{ read: number; wrong: WrongFile[]; ms: number }> {
+async function readSource(agent: AgentClient, img: MeasuredImage, dir: string, opts: SavingOptions): Promise<{ read: number; wrong: WrongFile[]; ms: number }> {
   const timeoutMs = opts.readTimeoutMs ?? 600_000;
   const t0 = Date.now();
   if (opts.access === "mmap-all") {
@@ -113,17 +113,21 @@ async function readSource(agent: AgentClient, img: MeasuredImage, dir: string, l
       await agent.pageFrames(img.files.slice(i, i + 256).map((f) => `${dir}${f.path}`), { timeoutMs });
     }
   }
-  const r = await agent.exec(["sh", "-c", `xargs -0 -r sha256sum < ${list}`], { timeoutMs });
-  const ms = Date.now() - t0;
   const seen = new Map<string, string>();
-  for (const line of r.stdout.split("\n")) {
-    const m = line.match(/^([0-9a-f]{64}) {2}(.*)$/);
-    if (m && m[2].startsWith(`${dir}/`)) seen.set(m[2].slice(dir.length), m[1]);
+  const errors: string[] = [];
+  for (let i = 0; i < img.files.length; i += BATCH) {
+    const r = await agent.exec(["sha256sum", "--", ...img.files.slice(i, i + BATCH).map((f) => `${dir}${f.path}`)], { timeoutMs });
+    if (r.stdoutTruncated) throw new Error(`${img.label}: the guest's sha256sum output was cut at the agent's limit`);
+    for (const line of r.stdout.split("\n")) {
+      const m = line.match(/^([0-9a-f]{64}) {2}(.*)$/);
+      if (m && m[2].startsWith(`${dir}/`)) seen.set(m[2].slice(dir.length), m[1]);
+    }
+    errors.push(...r.stderr.split("\n").filter(Boolean));
   }
-  if (r.stdoutTruncated) throw new Error(`${img.label}: the guest's sha256sum output was cut at the agent's limit; measure fewer files per source`);
+  const ms = Date.now() - t0;
   const wrong = img.files
     .filter((f) => seen.get(f.path) !== f.sha256)
-    .map((f) => ({ label: img.label, path: f.path, expected: f.sha256!, seen: seen.get(f.path) ?? `unreadable${r.stderr ? `: ${r.stderr.split("\n").find((l) => l.includes(f.path)) ?? r.stderr.split("\n")[0]}` : ""}` }));
+    .map((f) => ({ label: img.label, path: f.path, expected: f.sha256!, seen: seen.get(f.path) ?? `unreadable: ${errors.find((l) => l.includes(f.path)) ?? errors[0] ?? "no output"}` }));
   return { read: img.files.length, wrong, ms };
 }
 
