@@ -102,6 +102,9 @@ program
   .requiredOption("--out <dir>", "where to write the merged results and reports")
   .option("--shards <n>", "how many shards the run was split into (default: as the shards recorded)")
   .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
+  .option("--history <file>", "history database the merged run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
+  .option("--no-history", "do not record the merged run in the history")
+  .option("--label <text>", "label of the merged run in the history (e.g. nightly)")
   .action(async (results: string[], opts) => exit(await mergeCommand(results, opts)));
 
 program

@@ -1,5 +1,6 @@
 // `pcshare merge RESULTS... --out DIR [--shards N]`: joins the results of `pcshare run --shard i/n`
 // into one run and writes every format (results.json, KTAP, JUnit, KCIDB, Markdown, HTML) to DIR.
+// The merged run is appended to the history (as `pcshare run` appends a run; shards are not).
 // The exit status is the run's: non-zero when a case failed or is missing (a shard never reported).
 import { stat } from "node:fs/promises";
 import path from "node:path";
@@ -8,8 +9,9 @@ import { readResults, writeReports, REPORT_FILES, RESULTS_FILE } from "../report
 import { mergeShards, type ShardRun } from "../report/merge.ts";
 import { failingOutcomes, summarize, outcomeCounts } from "../report/model.ts";
 import { knownBugLines } from "../verdict/summary.ts";
+import { recordRun, type HistoryOptions } from "./history-command.ts";
 
-export interface MergeCliOptions {
+export interface MergeCliOptions extends Pick<HistoryOptions, "history" | "label"> {
   out: string;
   shards?: string;
   strict?: boolean;
@@ -46,6 +48,7 @@ export async function mergeCommand(inputs: string[], opts: MergeCliOptions): Pro
   const known = knownBugLines(run);
   if (known.length) process.stdout.write(`${known.join("\n")}\n`);
   process.stdout.write(`report: ${files.html ?? path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`);
+  process.stdout.write(await recordRun(run, outDir, opts));
   const failing = failingOutcomes(opts.strict ?? false);
   return run.cases.some((c) => failing.has(c.outcome)) ? 1 : 0;
 }

@@ -183,6 +183,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
       await checkResultsFile(st?.isDirectory() ? path.join(f, "results.json") : f, "results");
     }
     if (o.shards !== undefined) intIn(String(o.shards), "--shards", { min: 1, max: 1000 });
+    await historyOptions(o);
     await checkWritableDir(String(o.out), "--out");
   },
   compare: async (a, o) => {

@@ -87,5 +87,5 @@ export async function mergeArgs(m: Matrix, kernel: string, outRoot: string): Pro
     const file = path.join(shardDir(outRoot, kernel, i), "results.json");
     if (await stat(file).then(() => true, () => false)) present.push(file);
   }
-  return ["merge", ...present, "--shards", String(count), "--out", mergedDir(outRoot, kernel)];
+  return ["merge", ...present, "--shards", String(count), "--out", mergedDir(outRoot, kernel), "--label", "nightly"];
 }

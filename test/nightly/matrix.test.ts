@@ -79,6 +79,6 @@ describe("the nightly's plan", () => {
     const out = path.join(dir, "out");
     await mkdir(path.join(out, "a", "shard-2"), { recursive: true });
     await writeFile(path.join(out, "a", "shard-2", "results.json"), "{}");
-    expect(await mergeArgs(m, "a", out)).toEqual(["merge", path.join(out, "a", "shard-2", "results.json"), "--shards", "2", "--out", path.join(out, "a", "merged")]);
+    expect(await mergeArgs(m, "a", out)).toEqual(["merge", path.join(out, "a", "shard-2", "results.json"), "--shards", "2", "--out", path.join(out, "a", "merged"), "--label", "nightly"]);
   });
 });

@@ -16,7 +16,8 @@ let tmp: string;
 let whole: RunResult;
 
 // No standby guest: one core per run is enough for three short cases and leaves the other to the host.
-const pcshare = (args: string[]) => execa("npx", ["tsx", "harness/cli.ts", ...args], { reject: false, stdin: "ignore", env: { PCSHARE_SPARE_GUEST: "0" } });
+// No history: the test's runs are not the user's.
+const pcshare = (args: string[]) => execa("npx", ["tsx", "harness/cli.ts", ...args, "--no-history"], { reject: false, stdin: "ignore", env: { PCSHARE_SPARE_GUEST: "0" } });
 const verdicts = (r: RunResult) => Object.fromEntries(r.cases.map((c) => [c.id, c.outcome]));
 
 beforeAll(async () => {
