@@ -6,13 +6,14 @@ import { qemuArgs, guestCmdline, shellQuote } from "../vm/qemu-args.ts";
 import { kernelFrom, drivesFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { trackLeashed } from "../vm/reaper.ts";
 import { VmError } from "../vm/errors.ts";
+import { bootImage } from "../kernel/kernel.ts";
 
 export async function shellCommand(opts: GuestCliOptions & { showCommand?: boolean }): Promise<number> {
   const kernel = await kernelFrom(opts);
   const guest = await prepareGuest(kernel);
   const argv = qemuArgs(
     {
-      kernel: kernel.image,
+      kernel: bootImage(kernel),
       initrd: guest.initrd,
       cmdline: guestCmdline({ interactive: true, extra: kernelCmdline(kernel) }),
       memoryMiB: intOption(opts.memory, "--memory"),

@@ -5,6 +5,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { resolveKernel, DEFAULT_KERNEL, type KernelChoice } from "../kernel/resolve.ts";
 import type { Kernel } from "../kernel/kernel.ts";
+import { BOOT_MODES, type BootMode } from "../kernel/boot.ts";
 import type { Drive } from "../vm/qemu-args.ts";
 import { intIn } from "./validate.ts";
 
@@ -16,6 +17,7 @@ export interface GuestCliOptions {
   series?: string;
   debug?: boolean;
   fragment?: string[];
+  boot?: BootMode;
   image?: string[];
   memory: string;
   cpus: string;
@@ -30,6 +32,7 @@ export function addGuestOptions(cmd: Command): Command {
     .option("--series <series>", "apply a patch series before building: mbox, .patch, patch directory, or A..B in --tree")
     .option("--debug", "build with the debug fragment (KASAN, lockdep, DEBUG_VM, ...)")
     .option("--fragment <names...>", "config fragments to build with (kernel-configs/ names or paths; default base share-on)", collectAll, undefined)
+    .addOption(new Option("--boot <path>", "boot through the kernel's PVH entry or its bzImage (default auto: PVH when the kernel has it; or PCSHARE_BOOT)").choices(BOOT_MODES))
     .option("--image <name=path...>", "attach an image file read-only as /dev/disk/pcshare/<name>", collect, [])
     .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
     .addOption(new Option("--cpus <n>", "guest CPUs").default("2"));
@@ -57,6 +60,7 @@ export function kernelChoice(opts: Omit<GuestCliOptions, "memory" | "cpus">): Ke
     series: opts.series,
     debug: opts.debug,
     fragments: opts.fragment,
+    boot: opts.boot,
   };
 }
 

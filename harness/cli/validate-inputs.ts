@@ -40,6 +40,9 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
   PCSHARE_SPARE_GUEST: (v, n) => {
     if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
   },
+  PCSHARE_BOOT: (v, n) => {
+    if (!["auto", "pvh", "bzimage"].includes(v)) fail(`${n}=${v}: unknown boot path; use auto, pvh or bzimage`);
+  },
   PCSHARE_QUIET: (v, n) => {
     if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
   },

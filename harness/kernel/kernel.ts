@@ -15,6 +15,16 @@ export interface Kernel {
   vmlinux?: string;
   /** The kernel's scripts/decode_stacktrace.sh, to symbolize crash traces against vmlinux. */
   decodeScript?: string;
+  /** What QEMU's -kernel gets and through which entry (kernel/boot.ts decides; absent: the bzImage). */
+  boot?: { entry: BootEntry; image: string };
+}
+
+/** How a guest boots: "pvh" = the ELF vmlinux through its PVH entry, "bzimage" = firmware + self-decompression. */
+export type BootEntry = "pvh" | "bzimage";
+
+/** The file QEMU boots for this kernel. */
+export function bootImage(k: Kernel): string {
+  return k.boot?.image ?? k.image;
 }
 
 /** Config options recorded in every result (what the suite's verdicts depend on). */

@@ -6,6 +6,7 @@ import { debianKernel, DEFAULT_DEBIAN_SUITE } from "./debian.ts";
 import { givenKernel } from "./given.ts";
 import { builtKernel, buildMeta, type BuildRequest } from "./build.ts";
 import type { Kernel } from "./kernel.ts";
+import { chooseBoot, bootModeFromEnv, type BootMode } from "./boot.ts";
 
 export interface KernelChoice {
   kernel?: string;
@@ -19,6 +20,8 @@ export interface KernelChoice {
   debug?: boolean;
   /** Config fragments (names in kernel-configs/ or paths) instead of the default base + share-on. */
   fragments?: string[];
+  /** Boot path: auto (PVH when the kernel has the entry), pvh or bzimage; default PCSHARE_BOOT, else auto. */
+  boot?: BootMode;
 }
 
 export const DEFAULT_KERNEL = `debian:${DEFAULT_DEBIAN_SUITE}`;
@@ -41,6 +44,10 @@ export function buildRequest(choice: KernelChoice): BuildRequest | undefined {
 }
 
 export async function resolveKernel(choice: KernelChoice = {}): Promise<Kernel> {
+  return chooseBoot(await kernelFromChoice(choice), choice.boot ?? bootModeFromEnv());
+}
+
+async function kernelFromChoice(choice: KernelChoice): Promise<Kernel> {
   const req = buildRequest(choice);
   if (req) return withSeriesInfo(await builtKernel(req));
   const spec = choice.kernel ?? process.env.PCSHARE_KERNEL ?? DEFAULT_KERNEL;

@@ -138,6 +138,9 @@ export interface KernelInfo {
   config: Record<string, string>;
   /** For a kernel built with a patch series: what was applied, on what, and the patchset hash. */
   series?: SeriesInfo;
+  /** How guests booted it: "pvh" (ELF vmlinux, PVH entry) or "bzimage", and why when not PVH. */
+  boot?: "pvh" | "bzimage";
+  bootReason?: string;
 }
 
 export interface SeriesInfo {

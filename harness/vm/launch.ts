@@ -6,7 +6,7 @@ import { chooseAccel, type AccelDecision } from "./accel.ts";
 import type { HostCaps } from "./qemu-args.ts";
 import { Vm, type BootOptions } from "./vm.ts";
 import { hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
-import { slowdownFactor, type Kernel } from "../kernel/kernel.ts";
+import { bootImage, slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 
 export interface GuestOptions extends Omit<BootOptions, "kernelImage" | "initrd" | "host"> {}
 
@@ -42,7 +42,7 @@ export async function bootGuest(kernel: Kernel, opts: GuestOptions = {}): Promis
     timeoutScale: slowdownFactor(kernel),
     ...opts,
     extraCmdline: [...kernelCmdline(kernel), ...(opts.extraCmdline ?? [])],
-    kernelImage: kernel.image,
+    kernelImage: bootImage(kernel),
     initrd: guest.initrd,
     host: hostCaps(guest),
   });
