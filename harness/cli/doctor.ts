@@ -64,6 +64,7 @@ export async function doctorCommand(opts: { kernel?: string; json?: boolean }): 
       what: "CONFIG_EROFS_FS_PAGE_CACHE_SHARE",
       detail: `${k.config.CONFIG_EROFS_FS_PAGE_CACHE_SHARE ?? "not set"}${share ? "" : " (feature absent: sharing cases will SKIP)"}`,
     });
+    lines.push({ ok: true, what: "boot path", detail: k.info.boot === "pvh" ? `pvh (${k.boot?.image})` : `bzimage (${k.info.bootReason})` });
     if (!missingPkgs.length) {
       const g = await prepareGuest(k);
       lines.push({ ok: true, what: "accelerator", detail: `${g.accel.accel} (${g.accel.reason})` });

@@ -43,6 +43,9 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
   PCSHARE_BOOT: (v, n) => {
     if (!["auto", "pvh", "bzimage"].includes(v)) fail(`${n}=${v}: unknown boot path; use auto, pvh or bzimage`);
   },
+  PCSHARE_FIRMWARE: (v, n) => {
+    if (v !== "qboot" && v !== "seabios") fail(`${n}=${v}: unknown firmware; use qboot or seabios`);
+  },
   PCSHARE_QUIET: (v, n) => {
     if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
   },

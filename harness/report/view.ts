@@ -109,6 +109,7 @@ function header(run: RunResult): HeaderFact[] {
     { label: "Kernel hashes (sha256)", values: Object.entries(k.hashes).map(([f, s]) => `${f}: ${s}`), code: true },
     { label: "Config options", values: Object.entries(k.config).map(([o, v]) => `${o}=${v}`), code: true },
     ...(k.series ? [seriesFact(k.series)] : []),
+    ...(k.boot ? [{ label: "Kernel boot", values: [k.boot === "pvh" ? "pvh (ELF vmlinux through its PVH entry)" : `bzimage${k.bootReason ? ` (${k.bootReason})` : ""}`] }] : []),
     { label: "Tools", values: Object.entries(run.tools).map(([t, v]) => `${t} ${v}`) },
     { label: "Host", values: [`${h.hostname}, ${h.cpus} CPUs, node ${h.node}`] },
     { label: "QEMU / accel", values: [`${h.qemu} / ${h.accel}`] },

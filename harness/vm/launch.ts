@@ -5,6 +5,7 @@ import { findQemu } from "../util/host-tools.ts";
 import { chooseAccel, type AccelDecision } from "./accel.ts";
 import type { HostCaps } from "./qemu-args.ts";
 import { Vm, type BootOptions } from "./vm.ts";
+import { firmwareFor } from "./firmware.ts";
 import { hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
 import { bootImage, slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 
@@ -33,7 +34,7 @@ export async function prepareGuest(kernel: Kernel): Promise<PreparedGuest> {
 
 /** What qemuArgs needs to know about the host. */
 export function hostCaps(g: PreparedGuest): HostCaps {
-  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user };
+  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user, firmware: firmwareFor(g.qemu) };
 }
 
 export async function bootGuest(kernel: Kernel, opts: GuestOptions = {}): Promise<Vm> {

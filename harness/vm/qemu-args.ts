@@ -29,6 +29,8 @@ export interface HostCaps {
   accel: "kvm" | "tcg";
   /** Unprivileged user QEMU switches to (-runas) when pcshare runs as root (vm/confine.ts decides). */
   runAs?: string;
+  /** Firmware image for -bios (vm/firmware.ts decides; absent: QEMU's default SeaBIOS). */
+  firmware?: string;
 }
 
 /**
@@ -64,6 +66,7 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     "-display", "none",
     "-nic", "none",
     "-no-reboot",
+    ...(host.firmware ? ["-bios", host.firmware] : []),
     // q35 rather than pc: pc's ACPI _PRT method builds the PCI interrupt routing in an AML loop, which
     // a KASAN + lockdep kernel under TCG interprets so slowly that it hits ACPI's 30 s loop timeout and
     // the virtio devices end up without interrupts; q35's routing tables are static.
