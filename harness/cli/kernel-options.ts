@@ -32,7 +32,7 @@ export function addGuestOptions(cmd: Command): Command {
     .option("--series <series>", "apply a patch series before building: mbox, .patch, patch directory, or A..B in --tree")
     .option("--debug", "build with the debug fragment (KASAN, lockdep, DEBUG_VM, ...)")
     .option("--fragment <names...>", "config fragments to build with (kernel-configs/ names or paths; default base share-on)", collectAll, undefined)
-    .addOption(new Option("--boot <path>", "boot through the kernel's PVH entry or its bzImage (default auto: PVH when the kernel has it; or PCSHARE_BOOT)").choices(BOOT_MODES))
+    .option("--boot <path>", `boot path, one of ${BOOT_MODES.join(", ")}: the kernel's PVH entry or its bzImage (default auto: PVH when the kernel has one; or PCSHARE_BOOT)`)
     .option("--image <name=path...>", "attach an image file read-only as /dev/disk/pcshare/<name>", collect, [])
     .addOption(new Option("--memory <MiB>", "guest memory").default("1024"))
     .addOption(new Option("--cpus <n>", "guest CPUs").default("2"));

@@ -7,6 +7,7 @@ import { MUTATIONS } from "../images/erofs/mutate.ts";
 import { resultsFileOf } from "./kcidb-command.ts";
 import path from "node:path";
 import { parseShard } from "../runner/shard.ts";
+import { BOOT_MODES } from "../kernel/boot.ts";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
   checkSeries, checkImageOption, checkSpecFiles, checkFragments, checkReportFormats,
@@ -40,9 +41,7 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
   PCSHARE_SPARE_GUEST: (v, n) => {
     if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
   },
-  PCSHARE_BOOT: (v, n) => {
-    if (!["auto", "pvh", "bzimage"].includes(v)) fail(`${n}=${v}: unknown boot path; use auto, pvh or bzimage`);
-  },
+  PCSHARE_BOOT: (v, n) => checkBootMode(v, `${n}=`),
   PCSHARE_FIRMWARE: (v, n) => {
     if (v !== "qboot" && v !== "seabios") fail(`${n}=${v}: unknown firmware; use qboot or seabios`);
   },
@@ -75,6 +74,11 @@ export async function validateEnvironment(env: NodeJS.ProcessEnv = process.env):
   }
 }
 
+/** --boot or PCSHARE_BOOT (name given with its separator: "--boot " or "PCSHARE_BOOT="). */
+function checkBootMode(v: string, name: string): void {
+  if (!(BOOT_MODES as readonly string[]).includes(v)) fail(`${name}${v}: unknown boot path; use ${BOOT_MODES.join(", ")}`);
+}
+
 function memoryOption(v: unknown): void {
   const { min, max } = LIMITS.memoryMiB;
   intIn(String(v), "--memory", LIMITS.memoryMiB, ` MiB (${min} is the smallest guest pcshare boots, ${max} the host's memory)`);
@@ -90,6 +94,7 @@ async function guestOptions(o: Opts): Promise<void> {
     fail(`--${given.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(", --")} cannot be combined with --tree/--series/--debug/--fragment (those build a kernel from source)`);
   }
   if (typeof o.kernel === "string") await checkKernelSpec(o.kernel, "--kernel");
+  if (o.boot !== undefined) checkBootMode(String(o.boot), "--boot ");
   const kernelIsFile = (typeof o.kernel === "string" ? o.kernel : process.env.PCSHARE_KERNEL ?? "debian:").startsWith("debian:") === false;
   if (typeof o.modules === "string") {
     if (!kernelIsFile) fail(`--modules ${o.modules}: only for a --kernel bzImage path (Debian kernels bring their own modules)`);

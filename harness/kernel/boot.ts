@@ -37,7 +37,7 @@ export async function chooseBoot(kernel: Kernel, mode: BootMode = bootModeFromEn
   if (mode === "bzimage") return withBoot(kernel, "bzimage", kernel.image, "bzImage boot requested (PCSHARE_BOOT or --boot)");
   const pvh = await pvhVmlinux(kernel);
   if ("vmlinux" in pvh) return withBoot(kernel, "pvh", pvh.vmlinux);
-  if (mode === "pvh") throw new InputError(`--boot pvh: kernel ${kernel.info.release} has no PVH entry: ${pvh.problem}; use --boot auto or bzimage`);
+  if (mode === "pvh") throw new InputError(`boot path pvh (--boot or PCSHARE_BOOT): kernel ${kernel.info.release} has no PVH entry: ${pvh.problem}; use auto or bzimage`);
   return withBoot(kernel, "bzimage", kernel.image, pvh.problem);
 }
 

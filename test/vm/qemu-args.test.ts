@@ -29,6 +29,12 @@ describe("qemuArgs", () => {
     ]);
   });
 
+  it("starts the firmware it is given (qboot) before the machine options, and none when not given", () => {
+    const argv = qemuArgs(spec, { qemu: "q", accel: "tcg", firmware: "/usr/share/qemu/qboot.rom" });
+    expect(argv.slice(argv.indexOf("-no-reboot") + 1, argv.indexOf("-machine"))).toEqual(["-bios", "/usr/share/qemu/qboot.rom"]);
+    expect(qemuArgs(spec, { qemu: "q", accel: "tcg" })).not.toContain("-bios");
+  });
+
   it("uses the host CPU under KVM and the terminal in interactive mode", () => {
     const argv = qemuArgs({ ...spec, console: "terminal", agentSocket: undefined }, { qemu: "q", accel: "kvm" });
     expect(argv.slice(argv.indexOf("-accel"), argv.indexOf("-accel") + 4)).toEqual(["-accel", "kvm", "-cpu", "host"]);
