@@ -101,7 +101,7 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
   }
 }
 
-/** Files per sha256sum command: argv stays small, and no xargs is involved (busybox xargs -0 garbled an argument now and then on lists of thousands of paths). */
+/** Files per sha256sum command (paths passed as arguments, so nothing but the agent stands between the list and the reader). */
 const BATCH = 200;
 
 /** Read one source's files (read(2) via sha256sum, or mmap + touch first for mmap-all) and check every file's bytes. */
