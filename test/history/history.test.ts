@@ -15,6 +15,8 @@ import { insertRun, kernelKey, loadRun } from "../../harness/history/record.ts";
 import { latestAgainstPrevious, listRuns, trendPoints } from "../../harness/history/query.ts";
 import { trendChart } from "../../harness/history/trend.ts";
 import { recordRun } from "../../harness/cli/history-command.ts";
+import { mergeCommand } from "../../harness/cli/merge-command.ts";
+import { writeResults } from "../../harness/report/index.ts";
 
 const FIX = "test/fixtures/runs";
 const META = { pcshareVersion: "0.1.0-test" };
@@ -116,5 +118,23 @@ describe("history", () => {
     expect(await recordRun({ ...a, shard: { index: 1, count: 2 } } as RunResult, "/results/z", { history: file })).toContain("recorded once merged");
     const runs = await query(file, (db) => listRuns(db));
     expect(runs.map((r) => [r.startedAt, r.results])).toEqual([[src.startedAt, "/results/x"]]);
+  });
+
+  it("records a merged nightly once, not its shards", async () => {
+    const file = path.join(dir, "merged.sqlite");
+    const race = await readResults(path.join(FIX, "sid-7.2.13-race-l1-l3.json"));
+    const split = { count: 2, selection: ["L1", "L3"], groups: [["L1"], ["L3"]], weighedBy: "timeouts" };
+    const shards = await Promise.all(
+      ["L1", "L3"].map(async (id, i) => {
+        const shard = { ...race, cases: race.cases.filter((c) => c.id === id), shard: { index: i + 1, ...split } } as RunResult;
+        expect(await recordRun(shard, "/shard", { history: file })).toContain("recorded once merged");
+        const f = path.join(dir, `shard-${i + 1}`, "results.json");
+        await writeResults(shard, f);
+        return f;
+      }),
+    );
+    await mergeCommand(shards, { out: path.join(dir, "merged"), history: file, label: "nightly" });
+    const runs = await query(file, (db) => listRuns(db));
+    expect(runs.map((r) => [r.label, r.results, r.outcomes])).toEqual([["nightly", path.join(dir, "merged"), { fail: 2 }]]);
   });
 });
