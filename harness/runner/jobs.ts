@@ -1,8 +1,11 @@
 // How many guests a run uses at once (`--jobs`), when not given: what the host allows. Under TCG
 // each busy guest keeps one host core busy (one vCPU thread runs the case), so one guest per core;
-// under KVM one per guest-CPU-worth of cores. Memory: each guest takes its RAM (-m) plus QEMU's own
-// (GUEST_OVERHEAD_MIB), and MEMORY_HEADROOM_MIB of the available memory stays free for the host
-// (builds, node, the page cache of the images). Never more guests than runnable cases.
+// under KVM one per guest-CPU-worth of cores. Cores other work keeps busy (the 1-minute load
+// average) are not free: on a loaded host parallel guests only compete with each other and their
+// boots risk the boot timeout (docs/runner.md has the measurement). Memory: each guest takes its
+// RAM (-m) plus QEMU's own (GUEST_OVERHEAD_MIB), and MEMORY_HEADROOM_MIB of the available memory
+// stays free for the host (builds, node, the page cache of the images). Never more guests than
+// runnable cases.
 import os from "node:os";
 import { prepareGuest } from "../vm/launch.ts";
 import type { Kernel } from "../kernel/kernel.ts";
@@ -20,6 +23,8 @@ export interface HostShape {
   /** Memory the host can hand out now (os.freemem(): MemAvailable on Linux), MiB. */
   availableMiB: number;
   accel: "kvm" | "tcg";
+  /** 1-minute load average (os.loadavg()[0]). */
+  load: number;
 }
 
 export interface GuestShape {
@@ -40,6 +45,7 @@ export function defaultJobs(host: HostShape, guest: GuestShape, runnable: number
   const byMemory = Math.floor((host.availableMiB - MEMORY_HEADROOM_MIB) / perGuest);
   const limits = [
     { n: byCpu, why: host.accel === "tcg" ? `${host.cpus} CPU(s), one TCG guest per core` : `${host.cpus} CPU(s) / ${guest.cpus} per KVM guest` },
+    { n: Math.max(0, Math.round(host.cpus - host.load)), why: `load average ${host.load.toFixed(2)} on ${host.cpus} CPU(s)` },
     { n: byMemory, why: `${Math.round(host.availableMiB)} MiB available - ${MEMORY_HEADROOM_MIB} MiB headroom, ${perGuest} MiB per guest (${guest.memoryMiB} + ${GUEST_OVERHEAD_MIB} QEMU)` },
     { n: runnable, why: `${runnable} runnable case(s)` },
   ];
@@ -50,7 +56,7 @@ export function defaultJobs(host: HostShape, guest: GuestShape, runnable: number
 
 /** This host's shape for defaultJobs. */
 export function hostShape(accel: "kvm" | "tcg"): HostShape {
-  return { cpus: os.availableParallelism(), availableMiB: os.freemem() / 2 ** 20, accel };
+  return { cpus: os.availableParallelism(), availableMiB: os.freemem() / 2 ** 20, accel, load: os.loadavg()[0] };
 }
 
 /**
