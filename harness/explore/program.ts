@@ -1,0 +1,79 @@
+// Owns: what an exploration program is: the guest operations with their arguments (data only, JSON-safe,
+// so a program can be saved as a regression case and replayed), and how an operation's references
+// (a mount slot, a file index) resolve against the live state. Both the model and the executor resolve
+// through these functions, so they always agree on which mount and file an operation means.
+
+/** Mount options a program may ask for; `domain` undefined means no domain_id= at all. */
+export interface MountOptionSet {
+  share: boolean;
+  domain?: string;
+  /** Pass nothing but this raw data string instead (option-parsing edge cases, e.g. "noinode_share"). */
+  raw?: string;
+}
+
+export type Backing = "bdev" | "file";
+
+/** A reference to a live mount (index modulo the live mounts, in mount order) and a regular file of its image. */
+export interface FileRef {
+  slot: number;
+  file: number;
+}
+
+export type Op =
+  | { op: "mount"; image: number; backing: Backing; opts: MountOptionSet }
+  | { op: "remount"; slot: number; data: string }
+  | { op: "read"; at: FileRef; method: "read" | "pread" | "mmap"; offset: number; length: number }
+  | { op: "frames"; a: FileRef; b: FileRef }
+  | { op: "fadvise"; at: FileRef }
+  | { op: "drop_caches" }
+  | { op: "hold"; at: FileRef }
+  | { op: "release"; hold: number }
+  | { op: "umount"; slot: number; lazy: boolean }
+  | { op: "reader"; at: FileRef; ms: number };
+
+export interface Program {
+  /** Image names (fixture or generated), referred to by index from mount ops. */
+  images: string[];
+  ops: Op[];
+}
+
+/** The mount data string of an option set, as passed to mount(2). */
+export function mountData(o: MountOptionSet): string {
+  if (o.raw !== undefined) return o.raw;
+  const parts: string[] = [];
+  if (o.share) parts.push("inode_share");
+  if (o.domain !== undefined) parts.push(`domain_id=${o.domain}`);
+  return parts.join(",");
+}
+
+/** The element `slot` refers to (modulo the list's length), or undefined when the list is empty. */
+export function pick<T>(list: readonly T[], index: number): T | undefined {
+  return list.length ? list[((index % list.length) + list.length) % list.length] : undefined;
+}
+
+/** One line per operation, for reports and regression cases. */
+export function describeOp(op: Op): string {
+  const ref = (r: FileRef) => `mount#${r.slot}:file#${r.file}`;
+  switch (op.op) {
+    case "mount":
+      return `mount image#${op.image} (${op.backing}) -o ${JSON.stringify(mountData(op.opts))}`;
+    case "remount":
+      return `remount mount#${op.slot} -o ${JSON.stringify(op.data)}`;
+    case "read":
+      return op.method === "read" ? `read ${ref(op.at)}` : `${op.method} ${ref(op.at)} at ${op.offset} len ${op.length}`;
+    case "frames":
+      return `compare page frames ${ref(op.a)} vs ${ref(op.b)}`;
+    case "fadvise":
+      return `fadvise DONTNEED ${ref(op.at)}`;
+    case "drop_caches":
+      return "drop_caches";
+    case "hold":
+      return `hold open+mapped ${ref(op.at)}`;
+    case "release":
+      return `release hold#${op.hold}`;
+    case "umount":
+      return `umount mount#${op.slot}${op.lazy ? " (lazy)" : ""}`;
+    case "reader":
+      return `concurrent reader on ${ref(op.at)} for ${op.ms} ms`;
+  }
+}

@@ -1,0 +1,131 @@
+// The model of the documented sharing rules, table-driven, without a guest: each row builds a state
+// with mount operations and states what the model must predict for a mount, a pair of files, a
+// remount or an unmount.
+import { describe, expect, it } from "vitest";
+import { SharingModel, type ModelImage, type Tri } from "../../harness/explore/model.ts";
+import type { Backing, MountOptionSet } from "../../harness/explore/program.ts";
+
+const fp = (c: string) => `sha256:${c.repeat(64)}`;
+const file = (path: string, size: number, content: string, opts: { fp?: boolean; layout?: string; linkOf?: string } = {}) => ({
+  path, size, sha256: content.repeat(64), fingerprint: opts.fp === false ? null : fp(content), layout: opts.layout ?? "plain", linkOf: opts.linkOf,
+});
+const IMAGES: ModelImage[] = [
+  { name: "a", fingerprinted: true, files: [file("/x", 8192, "1"), file("/y", 4096, "2"), file("/x-link", 8192, "1", { linkOf: "/x" })] },
+  { name: "b", fingerprinted: true, files: [file("/copy-of-x", 8192, "1"), file("/other", 4096, "3")] },
+  { name: "plain", fingerprinted: false, files: [file("/x", 8192, "1", { fp: false })] },
+  { name: "z", fingerprinted: true, files: [file("/x", 8192, "1", { layout: "compressed-full" })] },
+  { name: "z2", fingerprinted: true, files: [file("/x", 8192, "1", { layout: "compressed-compact" })] },
+  { name: "dup", fingerprinted: true, files: [file("/one", 8192, "1"), file("/two", 8192, "1")] },
+];
+const shared = (domain: string): MountOptionSet => ({ share: true, domain });
+const PLAIN: MountOptionSet = { share: false };
+
+type M = [image: number, backing: Backing, opts: MountOptionSet];
+function state(mounts: M[]): SharingModel {
+  const model = new SharingModel(IMAGES);
+  for (const [image, backing, opts] of mounts) {
+    const p = model.predictMount(image, backing, opts);
+    expect(p.result.expect).toBe("ok");
+    model.commitMount(image, backing, opts, p.sharing.expect as Tri);
+  }
+  return model;
+}
+
+describe("mount results", () => {
+  const rows: [string, MountOptionSet, string][] = [
+    ["inode_share without domain_id", { share: true }, "EINVAL"],
+    ["empty domain_id", { share: true, domain: "" }, "refused"],
+    ["unknown option noinode_share", { share: false, raw: "noinode_share" }, "refused"],
+    ["inode_share,domain_id=d1", shared("d1"), "ok"],
+    ["domain_id alone", { share: false, domain: "d1" }, "ok"],
+    ["plain", PLAIN, "ok"],
+  ];
+  it.each(rows)("%s", (_label, opts, want) => {
+    expect(new SharingModel(IMAGES).predictMount(0, "bdev", opts).result.expect).toBe(want);
+  });
+
+  it("an image without fingerprints mounts with sharing off", () => {
+    expect(new SharingModel(IMAGES).predictMount(2, "bdev", shared("d1")).sharing.expect).toBe("no");
+  });
+
+  it("a second mount of a mounted block device keeps the first superblock's share state", () => {
+    const m = state([[0, "bdev", shared("d1")]]);
+    expect(m.predictMount(0, "bdev", PLAIN)).toMatchObject({ result: { expect: "ok" }, sharing: { expect: "yes" } });
+    expect(m.predictMount(0, "bdev", { share: true }).result.expect).toBe("unspecified");
+    expect(m.predictMount(0, "file", PLAIN).sharing.expect).toBe("no");
+  });
+});
+
+describe("which pairs share page frames", () => {
+  const rows: [string, M[], [number, number], [number, number], Tri][] = [
+    ["same domain, same content, two images", [[0, "bdev", shared("d1")], [1, "bdev", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["both orders", [[1, "bdev", shared("d1")], [0, "bdev", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["different domains", [[0, "bdev", shared("d1")], [1, "bdev", shared("d2")]], [0, 0], [1, 0], "no"],
+    ["one side plain", [[0, "bdev", shared("d1")], [1, "bdev", PLAIN]], [0, 0], [1, 0], "no"],
+    ["domain_id without inode_share", [[0, "bdev", { share: false, domain: "d1" }], [1, "bdev", shared("d1")]], [0, 0], [1, 0], "no"],
+    ["different content", [[0, "bdev", shared("d1")], [1, "bdev", shared("d1")]], [0, 1], [1, 1], "no"],
+    ["image without fingerprints", [[0, "bdev", shared("d1")], [2, "bdev", shared("d1")]], [0, 0], [1, 0], "no"],
+    ["uncompressed, block device vs backing file", [[0, "bdev", shared("d1")], [1, "file", shared("d1")]], [0, 0], [1, 0], "no"],
+    ["uncompressed, both file-backed", [[0, "file", shared("d1")], [1, "file", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["compressed across backings", [[3, "bdev", shared("d1")], [4, "file", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["compressed vs uncompressed", [[3, "bdev", shared("d1")], [0, "bdev", shared("d1")]], [0, 0], [1, 0], "no"],
+    ["identical files inside one sharing mount", [[5, "bdev", shared("d1")]], [0, 0], [0, 1], "yes"],
+    ["identical files inside one plain mount", [[5, "bdev", PLAIN]], [0, 0], [0, 1], "no"],
+    ["a hardlink is the same inode, even plain", [[0, "bdev", PLAIN]], [0, 0], [0, 2], "yes"],
+    ["two file-backed mounts of one image, plain", [[0, "file", PLAIN], [0, "file", PLAIN]], [0, 0], [1, 0], "no"],
+    ["two file-backed mounts of one image, same domain", [[0, "file", shared("d1")], [0, "file", shared("d1")]], [0, 0], [1, 0], "yes"],
+  ];
+  it.each(rows)("%s", (_label, mounts, [sa, fa], [sb, fb], want) => {
+    expect(state(mounts).predictFrames({ slot: sa, file: fa }, { slot: sb, file: fb })?.expect).toBe(want);
+  });
+});
+
+describe("remount", () => {
+  it("cannot give a mount without domain_id sharing (O3)", () => {
+    const m = state([[0, "bdev", PLAIN], [1, "bdev", shared("d1")]]);
+    const p = m.predictRemount(0, "inode_share")!;
+    expect(p.result.expect).toBe("unspecified");
+    expect(p.sharing.expect).toBe("no");
+    m.commitRemount(0, p.sharing.expect as Tri);
+    expect(m.predictFrames({ slot: 0, file: 0 }, { slot: 1, file: 0 })?.expect).toBe("no");
+  });
+  it("a new domain_id is accepted and ignored; the share state after it is not specified (O5)", () => {
+    const m = state([[0, "bdev", shared("d1")], [1, "bdev", shared("d1")]]);
+    const p = m.predictRemount(1, "domain_id=d2")!;
+    expect(p.result.expect).toBe("ok");
+    m.commitRemount(1, p.sharing.expect as Tri);
+    expect(m.predictFrames({ slot: 0, file: 0 }, { slot: 1, file: 0 })?.expect).toBe("unspecified");
+  });
+});
+
+describe("unmount", () => {
+  it("is refused while a file is held, lazy is not, and a slot moves to the next mount", () => {
+    const m = state([[0, "bdev", shared("d1")], [1, "bdev", shared("d1")]]);
+    m.commitHold(m.mounts[0]);
+    expect(m.predictUmount(0, false)?.expect).toBe("EBUSY");
+    expect(m.predictUmount(0, true)?.expect).toBe("ok");
+    expect(m.predictUmount(1, false)?.expect).toBe("ok");
+    const gone = m.commitUmount(0)!;
+    expect(m.mounts.length).toBe(1);
+    expect(m.resolve({ slot: 0, file: 0 })?.mount.sb.image.name).toBe("b");
+    m.commitRelease(gone);
+    // The superblock of a's bdev is gone: a new bdev mount of it takes its new options.
+    expect(m.predictMount(0, "bdev", PLAIN).sharing.expect).toBe("no");
+  });
+  it("a detached mount whose file is still held keeps its superblock: a new bdev mount reuses it", () => {
+    const m = state([[0, "bdev", shared("d1")]]);
+    m.commitHold(m.mounts[0]);
+    m.commitUmount(0);
+    expect(m.predictMount(0, "bdev", PLAIN).sharing.expect).toBe("yes");
+  });
+  it("a concurrent reader makes a normal unmount's answer unspecified", () => {
+    const m = state([[0, "bdev", PLAIN]]);
+    m.commitReader(m.mounts[0]);
+    expect(m.predictUmount(0, false)?.expect).toBe("unspecified");
+  });
+  it("no mounts: nothing to resolve", () => {
+    const m = state([]);
+    expect(m.predictUmount(0, false)).toBeUndefined();
+    expect(m.resolve({ slot: 3, file: 1 })).toBeUndefined();
+  });
+});
