@@ -11,14 +11,17 @@ import * as lifetime from "./lifetime.ts";
 import * as isolation from "./isolation.ts";
 import * as adversarial from "./adversarial.ts";
 import * as xattrs from "./xattrs.ts";
+import { loadFoundCases } from "../harness/explore/found.ts";
+import { FOUND_DIR } from "./found-dir.ts";
+import { DEFAULT_SPECS } from "../harness/images/commands.ts";
 
 function casesOf(mod: Record<string, unknown>): CaseDef[] {
   return Object.values(mod).filter((v): v is CaseDef => typeof v === "object" && v !== null && "run" in v && "id" in v);
 }
 
-const GROUP_ORDER = ["F", "I", "L", "M", "D", "A", "O", "V", "X"];
+const GROUP_ORDER = ["F", "I", "L", "M", "D", "A", "O", "V", "X", "E"];
 
-export const ALL_CASES: CaseDef[] = [functional, xattrs, memory, scale, options, differences, integrity, lifetime, isolation, adversarial].flatMap(casesOf).sort((a, b) => {
+export const ALL_CASES: CaseDef[] = [functional, xattrs, memory, scale, options, differences, integrity, lifetime, isolation, adversarial].flatMap(casesOf).concat(loadFoundCases(FOUND_DIR, () => DEFAULT_SPECS)).sort((a, b) => {
   const g = GROUP_ORDER.indexOf(a.groups[0]) - GROUP_ORDER.indexOf(b.groups[0]);
   return g !== 0 ? g : a.id.localeCompare(b.id, "en", { numeric: true });
 });

@@ -13,6 +13,7 @@ import { measureCommand } from "./cli/measure-command.ts";
 import { mergeCommand } from "./cli/merge-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
+import { exploreCommand } from "./cli/explore-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { kcidbSubmitCommand } from "./cli/kcidb-command.ts";
 import { b4CheckCommand } from "./cli/b4-check-command.ts";
@@ -94,6 +95,21 @@ addGuestOptions(
     .option("--per-file", "list the largest files that should have shared but did not, with the reason")
     .option("--out <dir>", "results directory (default results/measure-<timestamp>)"),
 ).action(async (sources: string[], opts) => exit(await measureCommand(sources, opts)));
+
+addGuestOptions(
+  program
+    .command("explore")
+    .description("draw operation programs over generated and fixture images from a seed, check each on a fresh guest against a model of the documented rules, shrink each finding and save it as a case (exit 1 on a finding no registered bug explains)")
+    .option("--budget <time>", "time for new programs (e.g. 10m, 90s)", "10m")
+    .option("--seed <n>", "seed (default: from the clock, printed); the same seed draws the same programs")
+    .option("--shrink <time>", "time for shrinking each distinct finding", "5m")
+    .option("--max-programs <n>", "stop after this many programs")
+    .option("--out <dir>", "results directory (default results/explore-<timestamp>)")
+    .option("--found <dir>", "where to save the shrunk findings as cases (default cases/found)")
+    .option("--no-found", "do not save found cases")
+    .option("--known-bugs <dir>", "registered kernel bugs: findings they explain are labelled with the bug (default known-bugs/)")
+    .option("--no-known-bugs", "label no finding as registered"),
+).action(async (opts) => exit(await exploreCommand(opts)));
 
 program
   .command("merge")

@@ -8,6 +8,7 @@ import { resultsFileOf } from "./kcidb-command.ts";
 import path from "node:path";
 import { parseShard } from "../runner/shard.ts";
 import { BOOT_MODES } from "../kernel/boot.ts";
+import { parseDuration, parseSeed } from "./explore-command.ts";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
   checkSeries, checkImageOption, checkSpecFiles, checkFragments, checkReportFormats,
@@ -165,6 +166,15 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     jobsOption(o);
     await historyOptions(o);
     await shardOptions(o);
+    await guestOptions(o);
+    await resultsOptions(o);
+  },
+  explore: async (_a, o) => {
+    parseDuration(String(o.budget), "--budget");
+    parseDuration(String(o.shrink), "--shrink");
+    parseSeed(o.seed as string | undefined);
+    if (o.maxPrograms !== undefined) intIn(String(o.maxPrograms), "--max-programs", LIMITS.repeat);
+    if (typeof o.found === "string") await checkWritableDir(path.dirname(path.resolve(o.found)), "--found (its directory)");
     await guestOptions(o);
     await resultsOptions(o);
   },

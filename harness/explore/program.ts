@@ -22,7 +22,7 @@ export interface FileRef {
 export type Op =
   | { op: "mount"; image: number; backing: Backing; opts: MountOptionSet }
   | { op: "remount"; slot: number; data: string }
-  | { op: "read"; at: FileRef; method: "read" | "pread" | "mmap"; offset: number; length: number }
+  | { op: "read"; at: FileRef; method: "read" | "pread" | "readv" | "preadv"; offset: number; length: number }
   | { op: "frames"; a: FileRef; b: FileRef }
   | { op: "fadvise"; at: FileRef }
   | { op: "drop_caches" }

@@ -12,11 +12,24 @@ import { MUTATIONS } from "./erofs/mutate.ts";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Spec files only built when named (benchmark inputs). */
 const ON_REQUEST = new Set(["scale.yaml"]);
-/** Specs the suite uses: every images/*.yaml except the benchmark-only ones (images are built on demand by name). */
-export const DEFAULT_SPECS = readdirSync(path.join(ROOT, "images"))
-  .filter((f) => f.endsWith(".yaml") && !ON_REQUEST.has(f))
-  .sort()
-  .map((f) => path.join(ROOT, "images", f));
+/** Specs the suite uses: every images/*.yaml except the benchmark-only ones, and found cases' images (built on demand by name). */
+export const DEFAULT_SPECS = [
+  ...readdirSync(path.join(ROOT, "images"))
+    .filter((f) => f.endsWith(".yaml") && !ON_REQUEST.has(f))
+    .sort()
+    .map((f) => path.join(ROOT, "images", f)),
+  ...foundSpecs(),
+];
+
+/** The images of the regression cases explore found (cases/found/<id>.yaml), loaded with the fixtures. */
+function foundSpecs(): string[] {
+  const dir = path.join(ROOT, "cases", "found");
+  try {
+    return readdirSync(dir).filter((f) => /^E\d+\.yaml$/.test(f)).sort().map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
+}
 
 /**
  * The specs of the --spec files (default DEFAULT_SPECS), read once: the run commands call this before

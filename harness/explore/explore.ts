@@ -1,0 +1,185 @@
+// Owns: an exploration run. fast-check draws programs from a seed (generate.ts); each runs as a case of
+// its own on a fresh guest through the ordinary runner (images built from a spec file written for it,
+// kernel reports classified from the console, checks from the model); a result with a new signature is
+// a finding. After the budget, each distinct finding is replayed from its fast-check path and shrunk
+// to the smallest program that still fails with the same signature, then saved as a regression case.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import fc from "fast-check";
+import { stringify } from "yaml";
+import type { Kernel } from "../kernel/kernel.ts";
+import type { CaseResult, RunResult } from "../report/model.ts";
+import type { KnownBug } from "../verdict/known-bug-schema.ts";
+import { runSuite } from "../runner/run.ts";
+import { defineCase } from "../runner/case.ts";
+import { DEFAULT_SPECS } from "../images/commands.ts";
+import { ProgramExecutor } from "./execute.ts";
+import { contentIndex } from "./sources.ts";
+import { concrete, programArb, type DrawnProgram } from "./generate.ts";
+import { knownBugsOf, signatureOf } from "./signature.ts";
+import { writeFoundCase, type FoundCase } from "./found.ts";
+import { describeOp } from "./program.ts";
+
+export interface ExploreOptions {
+  kernel: Kernel;
+  seed: number;
+  /** Time for drawing and running new programs, ms. */
+  budgetMs: number;
+  /** Time for shrinking each distinct finding, ms (0: do not shrink). */
+  shrinkMs: number;
+  outDir: string;
+  /** Where found cases are written (undefined: not written). */
+  foundDir?: string;
+  bugs: readonly KnownBug[];
+  memoryMiB?: number;
+  cpus?: number;
+  /** Stop after this many programs (for tests; default: only the budget stops it). */
+  maxPrograms?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface Finding {
+  signature: string;
+  knownBugs: string[];
+  /** fast-check path of the program that first showed it, and of the smallest one shrinking found. */
+  path: string;
+  firstProgram: string;
+  ops: number;
+  shrunkOps?: number;
+  /** The shrunk program failed the same way again when saved (false: a race that did not repeat). */
+  reproduced?: boolean;
+  found?: FoundCase;
+}
+
+export interface ExploreResult {
+  run: RunResult;
+  findings: Finding[];
+  programs: number;
+  elapsedMs: number;
+}
+
+/** Runs programs drawn from the seed until the budget is spent, then shrinks each distinct finding. */
+export async function explore(opts: ExploreOptions): Promise<ExploreResult> {
+  const t0 = Date.now();
+  const runner = new ProgramRunner(opts);
+  const findings = new Map<string, Finding>();
+  const deadline = t0 + opts.budgetMs;
+  let index = -1;
+  await fc.assert(
+    fc.asyncProperty(programArb, async (drawn) => {
+      index++;
+      if (Date.now() >= deadline || (opts.maxPrograms !== undefined && index >= opts.maxPrograms)) return;
+      const r = await runner.run(drawn, `P${index + 1}`, "explore");
+      const sig = signatureOf(r);
+      if (sig && !findings.has(sig)) findings.set(sig, { signature: sig, knownBugs: knownBugsOf(r, opts.kernel.info, opts.bugs), path: String(index), firstProgram: r.id, ops: drawn.ops.length });
+      const minutes = (Date.now() - t0) / 60_000;
+      opts.onProgress?.(
+        `[${r.id}] ${r.outcome.padEnd(7)} ${drawn.ops.length} ops${sig ? `  ${sig}` : ""}  | ${index + 1} programs, ${findings.size} distinct findings, ${(runner.count / Math.max(minutes, 1e-9)).toFixed(1)} programs/min`,
+      );
+    }),
+    { seed: opts.seed, numRuns: opts.maxPrograms ?? 1_000_000, interruptAfterTimeLimit: opts.budgetMs, markInterruptAsFailure: false, endOnFailure: true },
+  );
+  const explored = runner.count;
+  for (const f of findings.values()) if (opts.shrinkMs > 0) await shrinkFinding(opts, runner, f);
+  return { run: runner.result(t0), findings: [...findings.values()], programs: explored, elapsedMs: Date.now() - t0 };
+}
+
+/** Replay the finding's program from its path and let fast-check shrink it while the signature stays. */
+async function shrinkFinding(opts: ExploreOptions, runner: ProgramRunner, f: Finding): Promise<void> {
+  const deadline = Date.now() + opts.shrinkMs;
+  let best: { drawn: DrawnProgram; result: CaseResult } | undefined;
+  let step = 0;
+  opts.onProgress?.(`shrinking "${f.signature}" (from ${f.firstProgram}, ${f.ops} ops)`);
+  await fc.check(
+    fc.asyncProperty(programArb, async (drawn) => {
+      if (Date.now() >= deadline) return true; // out of time: every further candidate "passes", the best so far stays
+      const r = await runner.run(drawn, `S${++step}`, "shrink");
+      if (signatureOf(r) !== f.signature) return true;
+      if (!best || size(drawn) < size(best.drawn)) best = { drawn, result: r };
+      opts.onProgress?.(`  ${r.id}: same failure with ${drawn.ops.length} ops, ${drawn.images.length} images`);
+      return false;
+    }),
+    { seed: opts.seed, path: f.path, numRuns: 1 },
+  );
+  if (!best) {
+    f.reproduced = false;
+    opts.onProgress?.(`  did not fail the same way on replay (a race?): kept as found, not saved`);
+    return;
+  }
+  f.reproduced = true;
+  f.shrunkOps = best.drawn.ops.length;
+  opts.onProgress?.(`  smallest: ${best.drawn.ops.length} ops: ${best.drawn.ops.map(describeOp).join("; ")}`);
+  if (opts.foundDir) {
+    const { program, specs } = concrete(best.drawn);
+    const kernel = `${opts.kernel.info.release} (${opts.kernel.info.source})`;
+    f.found = await writeFoundCase(opts.foundDir, { seed: opts.seed, path: f.path, kernel, signature: f.signature, knownBugs: f.knownBugs }, program, specs);
+    opts.onProgress?.(`  saved ${path.join(opts.foundDir, `${f.found.id}.json`)}`);
+  }
+}
+
+/** A smaller program: fewer operations first, then fewer images, then fewer generated files. */
+function size(d: DrawnProgram): number {
+  const files = d.images.reduce((n, c) => n + ("spec" in c ? c.spec.files.length : 0), 0);
+  return d.ops.length * 1000 + d.images.length * 100 + files;
+}
+
+/** Runs one program as a one-case suite on a fresh guest, keeping every result for the report. */
+class ProgramRunner {
+  readonly results: CaseResult[] = [];
+  readonly boots: NonNullable<RunResult["boots"]> = [];
+  private last?: RunResult;
+  count = 0;
+
+  constructor(private readonly opts: ExploreOptions) {}
+
+  async run(drawn: DrawnProgram, id: string, phase: "explore" | "shrink"): Promise<CaseResult> {
+    if (phase === "explore") this.count++;
+    const { program, specs } = concrete(drawn);
+    const dir = path.join(this.opts.outDir, id);
+    await mkdir(dir, { recursive: true });
+    const specFile = path.join(dir, "images.yaml");
+    await writeFile(specFile, stringify({ images: Object.fromEntries(specs) }));
+    await writeFile(path.join(dir, "program.json"), `${JSON.stringify({ seed: this.opts.seed, ...program, steps: program.ops.map(describeOp) }, null, 1)}\n`);
+    const specFiles = specs.size ? [...DEFAULT_SPECS, specFile] : DEFAULT_SPECS;
+    const fileBacked = this.opts.kernel.config.CONFIG_EROFS_FS_BACKED_BY_FILE === "y";
+    const def = defineCase({
+      id,
+      name: phase === "explore" ? "explore-program" : "shrink-candidate",
+      groups: ["E"],
+      expect: "every observation matches the model of the documented rules, with no kernel report",
+      requires: ["page-cache-share"],
+      images: program.images,
+      timeoutMs: 120_000,
+      run: (t) => new ProgramExecutor(t, program, contentIndex(specFiles, program.images), fileBacked).run(),
+    });
+    const run = await runSuite({ kernel: this.opts.kernel, cases: [def], outDir: dir, specFiles, memoryMiB: this.opts.memoryMiB, cpus: this.opts.cpus, spareGuest: false });
+    this.last = run;
+    const r = run.cases[0];
+    const artifacts = Object.fromEntries(Object.entries(r.artifacts).map(([k, v]) => [k, path.join(id, v)]));
+    const sig = signatureOf(r);
+    const bugs = knownBugsOf(r, this.opts.kernel.info, this.opts.bugs);
+    const labelled: CaseResult = {
+      ...r,
+      artifacts,
+      reason: sig && bugs.length ? `registered bug ${bugs.join(", ")}: ${r.reason ?? sig}` : r.reason,
+      findings: [...r.findings, ...(sig ? [`signature: ${sig}`] : [])],
+    };
+    this.results.push(labelled);
+    this.boots.push(...(run.boots ?? []));
+    return labelled;
+  }
+
+  result(t0: number): RunResult {
+    const base = this.last;
+    return {
+      schema: "pcshare-results/1",
+      startedAt: new Date(t0).toISOString(),
+      finishedAt: new Date().toISOString(),
+      host: base?.host ?? { hostname: "", accel: "", cpus: 0, qemu: "", node: process.version },
+      kernel: this.opts.kernel.info,
+      tools: base?.tools ?? {},
+      cases: this.results,
+      boots: this.boots,
+    };
+  }
+}

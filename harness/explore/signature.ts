@@ -1,0 +1,27 @@
+// Owns: what makes two findings "the same": the signature of a program's result (the first kernel
+// report's kind and function, else the first disagreement with the model, else how the program
+// broke), and whether a registered known bug (known-bugs/*.yaml) explains it on this kernel.
+import type { CaseResult, KernelInfo } from "../report/model.ts";
+import type { KnownBug } from "../verdict/known-bug-schema.ts";
+import { affects, crashFunction, crashMatches } from "../verdict/known-bugs.ts";
+
+/** The signature of a program's result, or undefined when it passed (nothing to report). */
+export function signatureOf(c: CaseResult): string | undefined {
+  const cr = c.crashes[0];
+  if (cr) return `${cr.kind} in ${crashFunction(cr) ?? "(no function)"}`;
+  const failed = c.checks.find((k) => !k.ok);
+  if (failed) return `disagrees: ${failed.name.split(" @ ")[0]}`;
+  if (c.outcome === "error" || c.outcome === "timeout") return `${c.outcome}: ${(c.reason ?? "").split("\n")[0].replace(/\d+/g, "N").slice(0, 120)}`;
+  if (c.outcome === "fail") return `fail: ${(c.reason ?? "").split("\n")[0].replace(/\d+/g, "N").slice(0, 120)}`;
+  return undefined;
+}
+
+/** The registered bugs for this kernel whose crash signature matches one of the result's kernel reports. */
+export function knownBugsOf(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): string[] {
+  const ids = new Set<string>();
+  for (const bug of bugs) {
+    if (!affects(bug, kernel)) continue;
+    for (const cr of c.crashes) if (bug.signature.crashes?.some((s) => crashMatches(s, cr))) ids.add(bug.id);
+  }
+  return [...ids];
+}
