@@ -5,7 +5,7 @@
 import path from "node:path";
 import { InputError } from "../util/input-error.ts";
 import { explore, type Finding } from "../explore/explore.ts";
-import { writeReports, REPORT_FILES } from "../report/index.ts";
+import { REPORT_FILES } from "../report/index.ts";
 import { knownBugsFor } from "../verdict/summary.ts";
 import { kernelFrom, intOption, type GuestCliOptions } from "./kernel-options.ts";
 import { hasPageCacheShare } from "../kernel/kernel.ts";
@@ -52,7 +52,7 @@ export async function exploreCommand(opts: ExploreCliOptions): Promise<number> {
     maxPrograms: opts.maxPrograms ? intOption(opts.maxPrograms, "--max-programs") : undefined,
     onProgress: (line) => process.stdout.write(`${line}\n`),
   });
-  const files = await writeReports(res.run, outDir);
+  const files = res.reports;
   const minutes = res.elapsedMs / 60_000;
   process.stdout.write(`\n${res.programs} programs in ${minutes.toFixed(1)} min (${(res.programs / Math.max(minutes, 1e-9)).toFixed(1)} programs/min, shrinking included), ${res.findings.length} distinct findings\n`);
   for (const f of res.findings) process.stdout.write(`  ${findingLine(f)}\n`);

@@ -11,6 +11,7 @@ import type { Kernel } from "../kernel/kernel.ts";
 import type { CaseResult, RunResult } from "../report/model.ts";
 import type { KnownBug } from "../verdict/known-bug-schema.ts";
 import { runSuite } from "../runner/run.ts";
+import { writeReports } from "../report/index.ts";
 import { defineCase } from "../runner/case.ts";
 import { DEFAULT_SPECS } from "../images/commands.ts";
 import { ProgramExecutor } from "./execute.ts";
@@ -49,10 +50,14 @@ export interface Finding {
   /** The shrunk program failed the same way again when saved (false: a race that did not repeat). */
   reproduced?: boolean;
   found?: FoundCase;
+  /** The program that first showed it. */
+  drawn: DrawnProgram;
 }
 
 export interface ExploreResult {
   run: RunResult;
+  /** The report files written in outDir (results.json and the other formats). */
+  reports: Awaited<ReturnType<typeof writeReports>>;
   findings: Finding[];
   programs: number;
   elapsedMs: number;
@@ -65,23 +70,31 @@ export async function explore(opts: ExploreOptions): Promise<ExploreResult> {
   const findings = new Map<string, Finding>();
   const deadline = t0 + opts.budgetMs;
   let index = -1;
-  await fc.assert(
+  // The budget ends the loop from inside: the property "fails" once it is spent and endOnFailure stops
+  // fast-check without shrinking (interruptAfterTimeLimit would return while a program still runs).
+  await fc.check(
     fc.asyncProperty(programArb, async (drawn) => {
       index++;
-      if (Date.now() >= deadline || (opts.maxPrograms !== undefined && index >= opts.maxPrograms)) return;
+      if (Date.now() >= deadline || (opts.maxPrograms !== undefined && index >= opts.maxPrograms)) return false;
       const r = await runner.run(drawn, `P${index + 1}`, "explore");
       const sig = signatureOf(r);
-      if (sig && !findings.has(sig)) findings.set(sig, { signature: sig, knownBugs: knownBugsOf(r, opts.kernel.info, opts.bugs), path: String(index), firstProgram: r.id, ops: drawn.ops.length });
+      if (sig && !findings.has(sig)) findings.set(sig, { signature: sig, knownBugs: knownBugsOf(r, opts.kernel.info, opts.bugs), path: String(index), firstProgram: r.id, ops: drawn.ops.length, drawn });
       const minutes = (Date.now() - t0) / 60_000;
       opts.onProgress?.(
         `[${r.id}] ${r.outcome.padEnd(7)} ${drawn.ops.length} ops${sig ? `  ${sig}` : ""}  | ${index + 1} programs, ${findings.size} distinct findings, ${(runner.count / Math.max(minutes, 1e-9)).toFixed(1)} programs/min`,
       );
+      return true;
     }),
-    { seed: opts.seed, numRuns: opts.maxPrograms ?? 1_000_000, interruptAfterTimeLimit: opts.budgetMs, markInterruptAsFailure: false, endOnFailure: true },
+    { seed: opts.seed, numRuns: 1_000_000, endOnFailure: true },
   );
   const explored = runner.count;
-  for (const f of findings.values()) if (opts.shrinkMs > 0) await shrinkFinding(opts, runner, f);
-  return { run: runner.result(t0), findings: [...findings.values()], programs: explored, elapsedMs: Date.now() - t0 };
+  for (const f of findings.values()) {
+    if (opts.shrinkMs > 0) await shrinkFinding(opts, runner, f);
+    else await saveFound(opts, f, f.drawn); // not shrunk, not replayed: saved as it was found
+  }
+  const run = runner.result(t0);
+  const reports = await writeReports(run, opts.outDir);
+  return { run, reports, findings: [...findings.values()], programs: explored, elapsedMs: Date.now() - t0 };
 }
 
 /** Replay the finding's program from its path and let fast-check shrink it while the signature stays. */
@@ -109,12 +122,15 @@ async function shrinkFinding(opts: ExploreOptions, runner: ProgramRunner, f: Fin
   f.reproduced = true;
   f.shrunkOps = best.drawn.ops.length;
   opts.onProgress?.(`  smallest: ${best.drawn.ops.length} ops: ${best.drawn.ops.map(describeOp).join("; ")}`);
-  if (opts.foundDir) {
-    const { program, specs } = concrete(best.drawn);
-    const kernel = `${opts.kernel.info.release} (${opts.kernel.info.source})`;
-    f.found = await writeFoundCase(opts.foundDir, { seed: opts.seed, path: f.path, kernel, signature: f.signature, knownBugs: f.knownBugs }, program, specs);
-    opts.onProgress?.(`  saved ${path.join(opts.foundDir, `${f.found.id}.json`)}`);
-  }
+  await saveFound(opts, f, best.drawn);
+}
+
+async function saveFound(opts: ExploreOptions, f: Finding, drawn: DrawnProgram): Promise<void> {
+  if (!opts.foundDir) return;
+  const { program, specs } = concrete(drawn);
+  const kernel = `${opts.kernel.info.release} (${opts.kernel.info.source})`;
+  f.found = await writeFoundCase(opts.foundDir, { seed: opts.seed, path: f.path, kernel, signature: f.signature, knownBugs: f.knownBugs }, program, specs);
+  opts.onProgress?.(`  saved ${path.join(opts.foundDir, `${f.found.id}.json`)}`);
 }
 
 /** A smaller program: fewer operations first, then fewer images, then fewer generated files. */

@@ -99,10 +99,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 /** A program: 2-4 images, 1-3 mounts first, then up to 14 operations of any kind. */
 export const programArb: fc.Arbitrary<DrawnProgram> = fc
+  // Fields shrink in this order: operations first, then the images.
   .record({
-    images: fc.array(imageChoiceArb, { minLength: 2, maxLength: 4 }),
-    mounts: fc.array(mountArb, { minLength: 1, maxLength: 3 }),
     rest: fc.array(opArb, { maxLength: 14 }),
+    mounts: fc.array(mountArb, { minLength: 1, maxLength: 3 }),
+    images: fc.array(imageChoiceArb, { minLength: 2, maxLength: 4 }),
   })
   .map(({ images, mounts, rest }) => ({ images, ops: [...mounts, ...rest] }));
 

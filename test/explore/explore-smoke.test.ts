@@ -1,0 +1,63 @@
+// A seed-fixed exploration on the default kernel (a real guest under QEMU): seed 641 draws, as its
+// first program, a mount without domain_id, a remount with inode_share and a lookup through that
+// mount, which on Debian's 7.2.13 oopses in strlen (erofs_xattr_fill_inode_fingerprint): the
+// registered bug erofs-remount-inode-share-null-domain. The smoke checks that explore finds it, labels
+// it with that bug instead of hiding it, writes results.json and saves the finding as a case that
+// loads as an ordinary case. No shrinking here (each candidate is a boot): shrinking is exercised by
+// `pcshare explore` itself (docs/explore.md). One program, about a minute on an idle 2-core host.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { resolveKernel } from "../../harness/kernel/resolve.ts";
+import { explore, type ExploreResult } from "../../harness/explore/explore.ts";
+import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
+import { loadFoundCases } from "../../harness/explore/found.ts";
+import { DEFAULT_SPECS } from "../../harness/images/commands.ts";
+
+const SEED = 641;
+const BUG = "erofs-remount-inode-share-null-domain";
+let dir: string;
+let res: ExploreResult;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "pcshare-explore-smoke-"));
+  const kernel = await resolveKernel();
+  res = await explore({
+    kernel, seed: SEED, budgetMs: 5 * 60_000, shrinkMs: 0, maxPrograms: 1,
+    outDir: path.join(dir, "out"), foundDir: path.join(dir, "found"), bugs: await loadKnownBugs(),
+    onProgress: (l) => lines.push(l),
+  });
+}, 600_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("explore smoke (seed 641, default kernel)", () => {
+  it("runs the program and finds the remount oops, labelled with its registered bug", () => {
+    expect(res.programs).toBe(1);
+    expect(res.run.cases.map((c) => c.id)).toEqual(["P1"]);
+    const f = res.findings.find((x) => x.knownBugs.includes(BUG));
+    expect(f, `findings: ${JSON.stringify(res.findings.map((x) => x.signature))}\n${lines.join("\n")}`).toBeDefined();
+    expect(f!.signature).toMatch(/^(bug|oops) in /);
+    expect(res.run.cases[0].outcome).toBe("fail");
+    expect(res.run.cases[0].reason).toContain(`registered bug ${BUG}`);
+  });
+
+  it("checked the program's observations against the model before the oops", () => {
+    const checks = res.run.cases[0].checks;
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.every((k) => / @ #\d+ /.test(k.name))).toBe(true);
+  });
+
+  it("writes results.json and saves the finding as a case the suite can load", async () => {
+    const json = JSON.parse(await readFile(path.join(dir, "out", "results.json"), "utf8"));
+    expect(json.cases[0].id).toBe("P1");
+    const cases = loadFoundCases(path.join(dir, "found"), () => DEFAULT_SPECS);
+    expect(cases.map((c) => c.id)).toEqual(["E1"]);
+    expect(cases[0].expect).toContain(`seed ${SEED}`);
+    expect(cases[0].images?.length).toBeGreaterThan(0);
+  });
+});
