@@ -168,7 +168,7 @@ class ProgramRunner {
       timeoutMs: 120_000,
       run: (t) => new ProgramExecutor(t, program, contentIndex(specFiles, program.images), fileBacked).run(),
     });
-    const run = await runSuite({ kernel: this.opts.kernel, cases: [def], outDir: dir, specFiles, memoryMiB: this.opts.memoryMiB, cpus: this.opts.cpus, spareGuest: false });
+    const run = await runSuite({ kernel: this.opts.kernel, cases: [def], outDir: dir, specs: specFiles, memoryMiB: this.opts.memoryMiB, cpus: this.opts.cpus, spareGuest: false });
     this.last = run;
     const r = run.cases[0];
     const artifacts = Object.fromEntries(Object.entries(r.artifacts).map(([k, v]) => [k, path.join(id, v)]));
