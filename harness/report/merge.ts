@@ -4,6 +4,7 @@
 // of different kernels, of different splits, or twice the same shard are refused.
 import path from "node:path";
 import type { CaseResult, KernelInfo, RunResult } from "./model.ts";
+import { resultWithoutWork } from "./model.ts";
 import { canonicalJson } from "../images/build.ts";
 
 /** The catalog facts a missing case's result carries (id, name, groups, tags, concern). */
@@ -75,18 +76,7 @@ function missingCases(ids: string[], index: number, count: number, repeats: (num
   return repeats.flatMap((repeat) =>
     ids.map((id) => {
       const f = opts.caseFacts(id) ?? { id, name: id, groups: [], tags: [] };
-      return {
-        ...f,
-        outcome: "missing" as const,
-        reason: `shard ${index}/${count} never reported (no results.json for it)`,
-        durationMs: 0,
-        checks: [],
-        measurements: [],
-        crashes: [],
-        findings: [],
-        artifacts: {},
-        ...(repeat !== undefined && { repeat }),
-      };
+      return resultWithoutWork(f, "missing", `shard ${index}/${count} never reported (no results.json for it)`, repeat);
     }),
   );
 }

@@ -231,6 +231,27 @@ export interface BootRecord {
  * Outcomes that make a run (and `npm run suite`) exit non-zero. xpass (a registered bug did not show)
  * is expected-but-suspicious: it fails only under --strict (STRICT_FAILING).
  */
+/** A result that records no work: nothing checked, measured or crashed (a skip, an unrun or missing case). */
+export function resultWithoutWork(
+  facts: Pick<CaseResult, "id" | "name" | "groups" | "tags"> & Partial<Pick<CaseResult, "concern">>,
+  outcome: Outcome,
+  reason: string | undefined,
+  repeat: number | undefined,
+): CaseResult {
+  return {
+    ...facts,
+    outcome,
+    reason,
+    durationMs: 0,
+    checks: [],
+    measurements: [],
+    crashes: [],
+    findings: [],
+    artifacts: {},
+    ...(repeat !== undefined && { repeat }),
+  };
+}
+
 export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "error", "timeout", "missing"]);
 export const STRICT_FAILING: ReadonlySet<Outcome> = new Set([...FAILING, "xpass"]);
 

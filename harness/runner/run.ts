@@ -21,6 +21,7 @@ import type { Drive } from "../vm/qemu-args.ts";
 import { VmError } from "../vm/errors.ts";
 import { FATAL_KINDS } from "../vm/crash.ts";
 import type { CaseResult, RunResult, Outcome, CrashReport, CleanState } from "../report/model.ts";
+import { resultWithoutWork } from "../report/model.ts";
 import { symbolizeCrashes } from "../kernel/symbolize.ts";
 import { findBusybox } from "../util/host-tools.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -300,23 +301,8 @@ class CaseLoop {
 
 function baseResult(p: Planned, outcome: Outcome, reason?: string): CaseResult {
   const { def } = p;
-  return {
-    id: def.id,
-    name: def.name,
-    groups: def.groups,
-    tags: def.tags ?? [],
-    concern: def.concern,
-    outcome,
-    reason,
-    durationMs: 0,
-    checks: [],
-    measurements: [],
-    crashes: [],
-    findings: [],
-    artifacts: {},
-    ...(p.repeat !== undefined && { repeat: p.repeat }),
-    needsDebugKernel: def.debug,
-  };
+  const facts = { id: def.id, name: def.name, groups: def.groups, tags: def.tags ?? [], concern: def.concern };
+  return { ...resultWithoutWork(facts, outcome, reason, p.repeat), needsDebugKernel: def.debug };
 }
 
 export async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {
