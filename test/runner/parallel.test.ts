@@ -19,12 +19,18 @@ import { liveProcesses } from "../../harness/vm/reaper.ts";
 
 const O3 = ALL_CASES.find((c) => c.id === "O3")!;
 
-/** The case unchanged, noting on the host when its run() started (O3's never returns: its guest oopses). */
-function timed(def: CaseDef, starts: Map<string, number>): CaseDef {
+/**
+ * The case unchanged, noting on the host when its run() started (O3's never returns: its guest
+ * oopses). With `meet`, the first case to start waits (up to 30 s) for a second one to start before
+ * running: on two guests at once the other guest's first case comes within its boot; serially it
+ * never comes, the wait runs out, and the runs do not overlap.
+ */
+function timed(def: CaseDef, starts: Map<string, number>, meet: boolean): CaseDef {
   return {
     ...def,
     async run(t) {
       starts.set(def.id, Date.now());
+      for (const until = Date.now() + 30_000; meet && starts.size < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
       await def.run(t);
     },
   };
@@ -44,7 +50,7 @@ describe("runSuite with --jobs 2", () => {
         const progress: number[] = [];
         const raw = await runSuite({
           kernel,
-          cases: selection.map((c) => timed(c, starts)),
+          cases: selection.map((c) => timed(c, starts, jobs > 1)),
           outDir: path.join(out, `jobs-${jobs}`),
           specs: DEFAULT_SPECS,
           jobs,
