@@ -1,8 +1,8 @@
 // How many guests a run uses at once (`--jobs`), when not given: what the host allows. Under TCG
 // each busy guest keeps one host core busy (one vCPU thread runs the case), so one guest per core;
-// under KVM one per guest-CPU-worth of cores. Cores other work keeps busy (the 1-minute load
-// average) are not free: on a loaded host parallel guests only compete with each other and their
-// boots risk the boot timeout (docs/runner.md has the measurement). Memory: each guest takes its
+// under KVM one per guest-CPU-worth of cores. An overloaded host (1-minute load average above the
+// core count) gets one guest fewer per unit of load beyond it: there parallel guests only compete
+// with each other and their boots risk the boot timeout (docs/runner.md has the measurement). Memory: each guest takes its
 // RAM (-m) plus QEMU's own (GUEST_OVERHEAD_MIB), and MEMORY_HEADROOM_MIB of the available memory
 // stays free for the host (builds, node, the page cache of the images). Never more guests than
 // runnable cases.
@@ -45,7 +45,7 @@ export function defaultJobs(host: HostShape, guest: GuestShape, runnable: number
   const byMemory = Math.floor((host.availableMiB - MEMORY_HEADROOM_MIB) / perGuest);
   const limits = [
     { n: byCpu, why: host.accel === "tcg" ? `${host.cpus} CPU(s), one TCG guest per core` : `${host.cpus} CPU(s) / ${guest.cpus} per KVM guest` },
-    { n: Math.max(0, Math.round(host.cpus - host.load)), why: `load average ${host.load.toFixed(2)} on ${host.cpus} CPU(s)` },
+    { n: host.load <= host.cpus ? host.cpus : Math.max(0, Math.round(2 * host.cpus - host.load)), why: `load average ${host.load.toFixed(2)} on ${host.cpus} CPU(s)` },
     { n: byMemory, why: `${Math.round(host.availableMiB)} MiB available - ${MEMORY_HEADROOM_MIB} MiB headroom, ${perGuest} MiB per guest (${guest.memoryMiB} + ${GUEST_OVERHEAD_MIB} QEMU)` },
     { n: runnable, why: `${runnable} runnable case(s)` },
   ];

@@ -11,10 +11,10 @@ describe("defaultJobs", () => {
     expect(c.why).toMatch(/^2 guest\(s\) at once: 2 by 2 CPU\(s\), one TCG guest per core; 2 by load average 0.00 on 2 CPU\(s\); 15 by 22000 MiB/);
   });
 
-  it("cores busy with other work (the load average) are not free; at least one guest", () => {
-    expect(defaultJobs({ cpus: 2, availableMiB: 22_000, accel: "tcg", load: 0.4 }, guest, 60).jobs).toBe(2);
-    expect(defaultJobs({ cpus: 2, availableMiB: 22_000, accel: "tcg", load: 1.2 }, guest, 60).jobs).toBe(1);
-    expect(defaultJobs({ cpus: 8, availableMiB: 64_000, accel: "tcg", load: 3 }, guest, 60).jobs).toBe(5);
+  it("load beyond the cores takes one guest per unit; at least one guest", () => {
+    expect(defaultJobs({ cpus: 2, availableMiB: 22_000, accel: "tcg", load: 2 }, guest, 60).jobs).toBe(2);
+    expect(defaultJobs({ cpus: 2, availableMiB: 22_000, accel: "tcg", load: 3 }, guest, 60).jobs).toBe(1);
+    expect(defaultJobs({ cpus: 8, availableMiB: 64_000, accel: "tcg", load: 12 }, guest, 60).jobs).toBe(4);
     const loaded = defaultJobs({ cpus: 2, availableMiB: 22_000, accel: "tcg", load: 25 }, guest, 60);
     expect(loaded.jobs).toBe(1);
     expect(loaded.why).toContain("0 by load average 25.00 on 2 CPU(s)");
