@@ -3,7 +3,7 @@
 // QEMU, an image file that does not exist, more memory than the host can give. The real default
 // kernel and the real QEMU are used wherever QEMU is meant to run. Each child gets its own TMPDIR
 // so that what it leaves behind (QEMU work dirs, sockets) can be checked.
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -64,17 +64,31 @@ describe("guest commands whose guest never comes up", () => {
 
 describe("cases a run never executed", () => {
   it("are missing when the images cannot be built; results.json is still written and the run fails", async () => {
+    // A broken spec is bad input (exit 2 before any work); to fail the build itself the run gets
+    // erofs-utils that fail every call (a stand-in: shell scripts that print an error and exit 1).
     const out = path.join(tmp, "out");
-    const spec = path.join(tmp, "broken-spec.yaml");
-    await writeFile(spec, "images:\n  - name: share-a\n    files: 42\n");
-    const r = await pcshare(["run", "--only", "F1,F1b", "--out", out, "--spec", spec]);
+    const tools = path.join(tmp, "failing-erofs-utils");
+    await mkdir(tools, { recursive: true });
+    for (const tool of ["mkfs.erofs", "dump.erofs", "fsck.erofs"]) {
+      await writeFile(path.join(tools, tool), "#!/bin/sh\necho \"$0: fails for this test\" >&2\nexit 1\n", { mode: 0o755 });
+    }
+    const r = await pcshare(["run", "--only", "F1,F1b", "--out", out, "--jobs", "1", "--no-history"], { PCSHARE_EROFS_UTILS_DIR: tools });
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/MISS F1 /);
     expect(r.stdout).toContain("2 missing");
     const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
     expect(results.cases.map((c: { outcome: string }) => c.outcome)).toEqual(["missing", "missing"]);
-    expect(results.cases[0].reason).toMatch(/^run aborted: .*broken-spec\.yaml/);
+    expect(results.cases[0].reason).toMatch(/^run aborted: .*failing-erofs-utils/);
     expect(await readFile(path.join(out, "results.ktap"), "utf8")).toMatch(/^not ok 1 F1_\S+ # ERROR MISSING: run aborted/m);
+  }, 120_000);
+
+  it("a broken image spec is refused before any work, naming its file and line", async () => {
+    const out = path.join(tmp, "out-spec");
+    const spec = path.join(tmp, "broken-spec.yaml");
+    await writeFile(spec, "images:\n  - name: share-a\n    files: 42\n");
+    const r = await pcshare(["run", "--only", "F1,F1b", "--out", out, "--spec", spec]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/broken-spec\.yaml:2: images: must be a mapping/);
   }, 120_000);
 
   it("are missing after no usable guest three times in a row; the boot failures before are errors", async () => {
