@@ -13,6 +13,7 @@ import { erofsTools } from "../../harness/images/erofs-utils.ts";
 import { inspectImage, formatInspection } from "../../harness/images/inspect.ts";
 import { verifyImage } from "../../harness/images/verify.ts";
 import { ErofsImage } from "../../harness/images/erofs/reader.ts";
+import { inFreshCache } from "./fresh-cache.ts";
 
 const MAX = Buffer.alloc(65535);
 for (let i = 0; i < MAX.length; i++) MAX[i] = (i * 7 + 3) & 0xff;
@@ -66,16 +67,6 @@ const spec = (comment: string) => `images:
 let work: string;
 const hex = (s: string) => Buffer.from(s).toString("hex");
 
-async function inFreshCache<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.PCSHARE_CACHE;
-  process.env.PCSHARE_CACHE = await mkdtemp(path.join(work, "cache-"));
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) delete process.env.PCSHARE_CACHE;
-    else process.env.PCSHARE_CACHE = saved;
-  }
-}
 async function specFile(name: string, text: string): Promise<string> {
   const f = path.join(work, name);
   await writeFile(f, text);
@@ -93,7 +84,7 @@ afterAll(async () => {
 describe("building images with xattrs", () => {
   it("reads every xattr back from the image byte for byte, at the limits, in directory and tar mode", async () => {
     const file = await specFile("x.yaml", spec("hello"));
-    const built = await inFreshCache(() => buildImages([file]));
+    const built = await inFreshCache(work, () => buildImages([file]));
     const dir = built.get("x-dir")!;
     expect(dir.manifest.verified).toBe(true);
     expect(dir.manifest.mkfs.argv).toContain("--xattr-prefix=user.pcshare.long.prefix.");
@@ -135,7 +126,7 @@ describe("building images with xattrs", () => {
 
   it("fails the build check when an image xattr differs from the tree's, and keys the cache by the values", async () => {
     const tools = await erofsTools();
-    await inFreshCache(async () => {
+    await inFreshCache(work, async () => {
       const one = (await buildImages([await specFile("k1.yaml", spec("one"))], { names: ["x-dir"] })).get("x-dir")!;
       const two = (await buildImages([await specFile("k2.yaml", spec("two"))], { names: ["x-dir"] })).get("x-dir")!;
       expect(two.manifest.key).not.toBe(one.manifest.key);
@@ -161,7 +152,7 @@ describe("building images with xattrs", () => {
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
     try {
-      await inFreshCache(async () => {
+      await inFreshCache(work, async () => {
         await expect(buildImages([f])).rejects.toThrow(/big\.yaml:2: images\.x-big: files: cannot set xattr user\.big \(65535 bytes\) on \/f: .*set TMPDIR to a tmpfs directory such as \/dev\/shm/);
         expect(await readdir(path.join(process.env.PCSHARE_CACHE!, "images"))).toEqual([]);
       });

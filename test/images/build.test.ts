@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImages } from "../../harness/images/build.ts";
 import { erofsTools } from "../../harness/images/erofs-utils.ts";
 import { inspectImage, formatInspection } from "../../harness/images/inspect.ts";
+import { inFreshCache } from "./fresh-cache.ts";
 
 const SPEC = `images:
   t-plain:
@@ -48,16 +49,6 @@ let work: string;
 let specFile: string;
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-async function inFreshCache<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.PCSHARE_CACHE;
-  process.env.PCSHARE_CACHE = await mkdtemp(path.join(work, "cache-"));
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) delete process.env.PCSHARE_CACHE;
-    else process.env.PCSHARE_CACHE = saved;
-  }
-}
 
 beforeAll(async () => {
   // Find or provision the tools in the usual cache first (memoized), then build in throwaway caches.
@@ -72,12 +63,12 @@ afterAll(async () => {
 
 describe("buildImages", () => {
   it("is byte-identical across two fresh caches, and the second build is a fast cache hit", async () => {
-    const { a, b, again, ms } = await inFreshCache(async () => {
+    const { a, b, again, ms } = await inFreshCache(work, async () => {
       const a = await buildImages([specFile]);
       const t = Date.now();
       const again = await buildImages([specFile]);
       const ms = Date.now() - t;
-      const b = await inFreshCache(() => buildImages([specFile]));
+      const b = await inFreshCache(work, () => buildImages([specFile]));
       return { a, b, again, ms };
     });
     expect([...a.keys()]).toEqual(["t-plain", "t-zstd", "t-tar-lz4hc", "t-blob", "t-nofp"]);
@@ -101,7 +92,7 @@ describe("buildImages", () => {
   });
 
   it("writes manifests whose digests, fingerprints and layouts match the image", async () => {
-    const built = await inFreshCache(() => buildImages([specFile], { names: ["t-plain", "t-tar-lz4hc", "t-nofp"] }));
+    const built = await inFreshCache(work, () => buildImages([specFile], { names: ["t-plain", "t-tar-lz4hc", "t-nofp"] }));
     const tools = await erofsTools();
     for (const img of built.values()) {
       const m = img.manifest;
@@ -125,7 +116,7 @@ describe("buildImages", () => {
     expect(byPath.get("/data/big.bin")!.layout).toBe("plain");
     expect(byPath.get("/hl")!.nid).toBe(byPath.get("/data/big.bin")!.nid);
     expect(byPath.get("/copy.bin")!.sha256).toBe(
-      (await inFreshCache(() => buildImages([specFile], { names: ["t-zstd"] }))).get("t-zstd")!.manifest.files.find((f) => f.path === "/z/text.txt")!.sha256,
+      (await inFreshCache(work, () => buildImages([specFile], { names: ["t-zstd"] }))).get("t-zstd")!.manifest.files.find((f) => f.path === "/z/text.txt")!.sha256,
     );
     // inspect reads the same facts from the image alone
     const ins = await inspectImage(built.get("t-tar-lz4hc")!.imagePath);
@@ -140,7 +131,7 @@ describe("buildImages", () => {
     const bad = path.join(work, "bad.yaml");
     await writeFile(bad, `images:\n  broken:\n    mkfs: { extra: ["--no-such-mkfs-option"] }\n    files:\n      - { path: /a, gen: random, size: 1MiB, seed: 1 }\n`);
     const tmpParent = await mkdtemp(path.join(work, "tmp-"));
-    await inFreshCache(async () => {
+    await inFreshCache(work, async () => {
       await expect(buildImages([bad], { tmpDir: tmpParent })).rejects.toThrow(/bad\.yaml:2: images\.broken: mkfs\.erofs failed/);
       const area = path.join(process.env.PCSHARE_CACHE!, "images");
       expect(await readdir(area)).toEqual([]);
