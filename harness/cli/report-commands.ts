@@ -4,6 +4,7 @@ import { ALL_CASES } from "../../cases/index.ts";
 import { readResults, writeReports, parseReportFormat, REPORT_FORMATS } from "../report/index.ts";
 import { compareSamples, formatComparison, writeComparison } from "../report/compare.ts";
 import type { RunResult } from "../report/model.ts";
+import { caseTitle } from "../report/common.ts";
 import { applyKnownBugs, withoutKnownBugs } from "../verdict/known-bugs.ts";
 import { knownBugsFor } from "../verdict/summary.ts";
 
@@ -47,8 +48,7 @@ export function verdictChanges(before: RunResult, after: RunResult): string[] {
   const lines = after.cases.flatMap((c, i) => {
     const was = before.cases[i];
     if (was.outcome === c.outcome) return [];
-    const label = `${c.id}${c.repeat ? ` #${c.repeat + 1}` : ""}`;
-    return [`  ${label}: ${was.outcome} -> ${c.outcome}${c.reason ? `  ${c.reason}` : ""}`];
+    return [`  ${caseTitle(c)}: ${was.outcome} -> ${c.outcome}${c.reason ? `  ${c.reason}` : ""}`];
   });
   return [`judged again: ${lines.length} of ${after.cases.length} verdict(s) changed`, ...lines];
 }

@@ -43,7 +43,7 @@ describe("pcshare report --known-bugs / --no-known-bugs", () => {
     await copyFile(FIXTURE, file);
     const withBugs = await execa(PCSHARE, ["report", file, "--known-bugs", "known-bugs", "--format", "json", "ktap"]);
     expect(withBugs.stdout).toContain("judged again: 3 of 4 verdict(s) changed");
-    expect(withBugs.stdout).toMatch(/O3: fail -> xfail {2}known bug erofs-remount-inode-share-null-domain/);
+    expect(withBugs.stdout).toMatch(/O3 remount-adds-inode-share-without-domain: fail -> xfail {2}known bug erofs-remount-inode-share-null-domain/);
     expect(outcomes(JSON.parse(await readFile(file, "utf8")))).toEqual(["F1 pass", "L2 xfail", "D2 xfail", "O3 xfail"]);
     expect(await readFile(path.join(dir, "results.ktap"), "utf8")).toContain("# XFAIL");
 
