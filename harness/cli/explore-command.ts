@@ -22,9 +22,9 @@ export interface ExploreCliOptions extends GuestCliOptions {
 }
 
 /** "10m", "90s", "1h" or a number of minutes, in ms; one clear line otherwise. */
-export function parseDuration(value: string, name: string): number {
+export function parseDuration(value: string, name: string, opts: { zero?: boolean } = {}): number {
   const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
-  if (!m || Number(m[1]) <= 0) throw new InputError(`${name} ${value}: not a duration; give e.g. 10m, 90s or 1h`);
+  if (!m || Number(m[1]) < 0 || (Number(m[1]) === 0 && !opts.zero)) throw new InputError(`${name} ${value}: not a duration; give e.g. 10m, 90s or 1h`);
   return Math.round(Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? "m") as "s" | "m" | "h"]);
 }
 
@@ -37,7 +37,7 @@ export function parseSeed(value: string | undefined): number {
 
 export async function exploreCommand(opts: ExploreCliOptions): Promise<number> {
   const budgetMs = parseDuration(opts.budget, "--budget");
-  const shrinkMs = parseDuration(opts.shrink, "--shrink");
+  const shrinkMs = parseDuration(opts.shrink, "--shrink", { zero: true });
   const seed = parseSeed(opts.seed);
   const bugs = await knownBugsFor(opts.knownBugs);
   const kernel = await kernelFrom(opts);

@@ -171,7 +171,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   },
   explore: async (_a, o) => {
     parseDuration(String(o.budget), "--budget");
-    parseDuration(String(o.shrink), "--shrink");
+    parseDuration(String(o.shrink), "--shrink", { zero: true });
     parseSeed(o.seed as string | undefined);
     if (o.maxPrograms !== undefined) intIn(String(o.maxPrograms), "--max-programs", LIMITS.repeat);
     if (typeof o.found === "string") await checkWritableDir(path.dirname(path.resolve(o.found)), "--found (its directory)");

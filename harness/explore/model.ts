@@ -16,7 +16,20 @@
 //   inode_share off; a remount cannot change domain_id ("ignoring reconfiguration for domain_id.").
 // - The sharing key (FACTS.md, CASES.md A1/D3): same domain, same fingerprint value, same i_size and the
 //   same address-space operations (uncompressed data on a block device and on a backing file differ;
-//   compressed data is read the same way on both).
+//   compressed data is read the same way on both). A fingerprint value that is empty or longer than
+//   the image's block size is refused (the file is not shared, A2). The first inode of a key creates
+//   the shared inode; a later one with another i_size or other address-space operations is not
+//   shared (A1), so where files of one key differ in those, which ones share depends on lookup order
+//   and is not specified.
+// - Inside one domain the kernel trusts fingerprints (CASES.md I3a): files with the same key share one
+//   page cache, so a read returns the bytes of one of the files of that key (the source's own bytes
+//   when no other file has its key): a forged, colliding fingerprint may serve another file's bytes,
+//   but never bytes that no file of the key has.
+// - open(2) with O_DIRECT: a shared file refuses it (EINVAL, F3); otherwise the VFS allows it where
+//   the file's address-space operations do direct I/O (uncompressed data on a block device) and
+//   refuses it elsewhere (compressed data, file-backed mounts).
+// - fadvise(POSIX_FADV_DONTNEED) drops the file's clean, unmapped page cache; on a shared file it is
+//   forwarded to the shared inode (F2), so nothing of the file stays resident when nothing maps it.
 import type { Backing, FileRef, MountOptionSet } from "./program.ts";
 import { pick } from "./program.ts";
 
@@ -35,9 +48,11 @@ export interface ModelFile {
 
 export interface ModelImage {
   name: string;
+  /** The image's block size (a fingerprint value longer than it is refused); default 4096. */
+  blockSize?: number;
   /** Regular files, in manifest order (file indexes of operations resolve over this list, non-empty ones). */
   files: ModelFile[];
-  /** The image has ishare xattrs (mkfs --xattr-inode-digest): at least one file carries a fingerprint. */
+  /** The image has ishare xattrs (the superblock's ishare_xattrs feature, mkfs --xattr-inode-digest). */
   fingerprinted: boolean;
 }
 
@@ -82,21 +97,58 @@ function aopsOf(f: ModelFile, backing: Backing): string {
   return f.layout?.startsWith("compressed") ? "compressed" : backing;
 }
 
+/** Bytes of a fingerprint value as the manifest writes it ("sha256:<hex>" is the 39-byte digest). */
+export function fingerprintLength(fp: string): number {
+  return fp.startsWith("sha256:") ? 39 : fp.startsWith("raw:") ? (fp.length - 4) / 2 : fp.length;
+}
+
+/** The kernel takes a fingerprint of 1 to block-size bytes (erofs_xattr_fill_inode_fingerprint). */
+function validFingerprint(f: ModelFile, img: ModelImage): boolean {
+  if (f.fingerprint === null) return false;
+  const n = fingerprintLength(f.fingerprint);
+  return n >= 1 && n <= (img.blockSize ?? 4096);
+}
+
+interface ParsedData {
+  share: boolean;
+  domain?: string;
+  dax?: "always" | "never";
+  unknown: string[];
+}
+
 /** Parse a mount data string the way erofs's option table would (only what the model needs). */
-function parseData(data: string): { share: boolean; domain?: string; unknown: string[] } {
-  const out: { share: boolean; domain?: string; unknown: string[] } = { share: false, unknown: [] };
+function parseData(data: string): ParsedData {
+  const out: ParsedData = { share: false, unknown: [] };
   for (const tok of data.split(",").filter(Boolean)) {
     if (tok === "inode_share") out.share = true;
     else if (tok.startsWith("domain_id=")) out.domain = tok.slice("domain_id=".length);
+    else if (tok === "dax" || tok === "dax=always") out.dax = "always";
+    else if (tok === "dax=never") out.dax = "never";
     else out.unknown.push(tok);
   }
   return out;
+}
+
+function optionData(opts: MountOptionSet): string {
+  return opts.raw ?? [opts.share && "inode_share", opts.domain !== undefined && `domain_id=${opts.domain}`].filter(Boolean).join(",");
+}
+
+/** A file as placed on a superblock. */
+export interface Placed {
+  file: ModelFile;
+  image: ModelImage;
+  backing: Backing;
 }
 
 export class SharingModel {
   /** Attached mounts, in mount order (mount slots resolve over this list). */
   readonly mounts: ModelMount[] = [];
   private readonly superblocks: Superblock[] = [];
+  /** Every superblock this program made (files of one that is gone may have made a shared inode that lives on). */
+  private readonly history: Superblock[] = [];
+  /** Holds (open, mapped files) alive now, and whether a concurrent reader was ever started. */
+  private holdsAlive = 0;
+  private readerStarted = false;
   private nextId = 1;
 
   constructor(readonly images: readonly ModelImage[]) {}
@@ -106,7 +158,7 @@ export class SharingModel {
   /** What mount(2) of `image` with `opts` returns, and whether sharing is then in effect on it. */
   predictMount(image: number, backing: Backing, opts: MountOptionSet): { result: Prediction<CallResult>; sharing: Prediction<Tri> } {
     const img = pick(this.images, image)!;
-    const p = parseData(opts.raw ?? [opts.share && "inode_share", opts.domain !== undefined && `domain_id=${opts.domain}`].filter(Boolean).join(","));
+    const p = parseData(optionData(opts));
     const reused = backing === "bdev" ? this.bdevSuperblock(img) : undefined;
     if (p.unknown.length) return { result: { expect: "refused", rule: `unknown mount option ${p.unknown.join(",")}` }, sharing: { expect: "no", rule: "not mounted" } };
     if (p.domain === "") return { result: { expect: "refused", rule: "domain_id= with an empty value is a bad value (O1)" }, sharing: { expect: "no", rule: "not mounted" } };
@@ -119,6 +171,7 @@ export class SharingModel {
       };
     }
     if (p.share && p.domain === undefined) return { result: { expect: "EINVAL", rule: "domain_id is needed when inode_share is on (O1)" }, sharing: { expect: "no", rule: "not mounted" } };
+    if (p.share && p.dax === "always") return { result: { expect: "refused", rule: "FSDAX is not allowed when inode_share is on (O1)" }, sharing: { expect: "no", rule: "not mounted" } };
     return { result: { expect: "ok", rule: "valid options" }, sharing: this.sharingFor(img, p.share, p.domain) };
   }
 
@@ -138,22 +191,76 @@ export class SharingModel {
     return { result: { expect: "unspecified", rule: "remount that changes the share options: not documented" }, sharing: { expect: "unspecified", rule: "remount that changes the share options: not documented" } };
   }
 
+  /** Whether the file (on the mount a reference resolved to) is served by a shared inode. */
+  shareState(r: { mount: ModelMount; file: ModelFile }): Prediction<Tri> {
+    const sb = r.mount.sb;
+    if (sb.sharing === "no") return { expect: "no", rule: "sharing is not in effect on its mount" };
+    if (!validFingerprint(r.file, sb.image)) return { expect: "no", rule: r.file.fingerprint === null ? "a file without a fingerprint is never shared" : "a fingerprint value that is empty or longer than a block is refused (A2)" };
+    if (sb.sharing === "unspecified") return { expect: "unspecified", rule: "the share state of its mount is not specified after what was done to it" };
+    const odd = this.sameKey(r).find((m) => m.file.size !== r.file.size || aopsOf(m.file, m.backing) !== aopsOf(r.file, sb.backing));
+    if (odd) return { expect: "unspecified", rule: `${odd.image.name}:${odd.file.path} has the same key with another i_size or other address-space operations: the first inode looked up decides which share (A1)` };
+    return { expect: "yes", rule: RULE_DOC_SHARE };
+  }
+
+  /** The files of every superblock this program made, in the same domain with sharing possibly on, with the same valid fingerprint. */
+  sameKey(r: { mount: ModelMount; file: ModelFile }): Placed[] {
+    const out: Placed[] = [];
+    for (const sb of this.history) {
+      if (sb.sharing === "no" || sb.domain !== r.mount.sb.domain) continue;
+      for (const f of sb.image.files) {
+        if (f.fingerprint === r.file.fingerprint && validFingerprint(f, sb.image)) out.push({ file: f, image: sb.image, backing: sb.backing });
+      }
+    }
+    return out;
+  }
+
   /** Whether the two files must share page frames ("yes"), must not ("no"), or no rule decides. */
   predictFrames(a: FileRef, b: FileRef): Prediction<Tri> | undefined {
     const fa = this.resolve(a);
     const fb = this.resolve(b);
     if (!fa || !fb) return undefined;
     if (fa.mount.sb === fb.mount.sb && inodeOf(fa.file) === inodeOf(fb.file)) return { expect: "yes", rule: "the same inode" };
-    const sa = fa.mount.sb;
-    const sb = fb.mount.sb;
-    if (sa.sharing === "no" || sb.sharing === "no") return { expect: "no", rule: "sharing is not in effect on both mounts" };
-    if (sa.sharing === "unspecified" || sb.sharing === "unspecified") return { expect: "unspecified", rule: "the share state of a mount is not specified after what was done to it" };
-    if (sa.domain !== sb.domain) return { expect: "no", rule: "different domain_id values never share (erofs.rst: within the same domain ID)" };
-    if (!fa.file.fingerprint || !fb.file.fingerprint) return { expect: "no", rule: "a file without a fingerprint is never shared" };
-    if (fa.file.fingerprint !== fb.file.fingerprint) return { expect: "no", rule: "different fingerprints (different content) never share" };
+    const sa = this.shareState(fa);
+    const sb = this.shareState(fb);
+    if (sa.expect === "no") return { expect: "no", rule: `${fa.file.path} is not shared: ${sa.rule}` };
+    if (sb.expect === "no") return { expect: "no", rule: `${fb.file.path} is not shared: ${sb.rule}` };
+    if (fa.mount.sb.domain !== fb.mount.sb.domain) return { expect: "no", rule: "different domain_id values never share (erofs.rst: within the same domain ID)" };
+    if (fa.file.fingerprint !== fb.file.fingerprint) return { expect: "no", rule: "different fingerprints never share" };
     if (fa.file.size !== fb.file.size) return { expect: "no", rule: "the same fingerprint with a different i_size is refused (A1)" };
-    if (aopsOf(fa.file, sa.backing) !== aopsOf(fb.file, sb.backing)) return { expect: "no", rule: "different address-space operations (uncompressed data on a block device vs a backing file) never share (D3)" };
+    if (aopsOf(fa.file, fa.mount.sb.backing) !== aopsOf(fb.file, fb.mount.sb.backing)) return { expect: "no", rule: "different address-space operations (uncompressed data on a block device vs a backing file) never share (D3)" };
+    if (sa.expect === "unspecified") return sa;
+    if (sb.expect === "unspecified") return sb;
     return { expect: "yes", rule: RULE_DOC_SHARE };
+  }
+
+  /**
+   * The files whose bytes a read of the file may return: its own, and where it may be shared, those
+   * of every file of its key with its size (the kernel trusts fingerprints inside a domain, I3a).
+   */
+  predictRead(r: { mount: ModelMount; file: ModelFile }): { files: Placed[]; rule: string } {
+    const own: Placed = { file: r.file, image: r.mount.sb.image, backing: r.mount.sb.backing };
+    const rule = "a read returns the source's bytes, always";
+    if (this.shareState(r).expect === "no") return { files: [own], rule };
+    const others = this.sameKey(r).filter((m) => m.file.size === r.file.size && m.file.sha256 !== r.file.sha256);
+    if (!others.length) return { files: [own], rule };
+    return { files: [own, ...others], rule: "inside a domain the kernel trusts fingerprints: a read returns the bytes of one of the files of its key (I3a)" };
+  }
+
+  /** What open(2) with O_DIRECT returns. */
+  predictODirect(r: { mount: ModelMount; file: ModelFile }): Prediction<CallResult> {
+    const s = this.shareState(r);
+    if (s.expect === "yes") return { expect: "EINVAL", rule: "a shared file refuses O_DIRECT (F3)" };
+    if (s.expect === "unspecified") return { expect: "unspecified", rule: `whether the file is shared is not specified: ${s.rule}` };
+    return aopsOf(r.file, r.mount.sb.backing) === "bdev"
+      ? { expect: "ok", rule: "an unshared file of uncompressed data on a block device opens O_DIRECT (its address space does direct I/O)" }
+      : { expect: "EINVAL", rule: "open(2) refuses O_DIRECT where the address space has no direct I/O (compressed data, file-backed mounts)" };
+  }
+
+  /** Pages of the file resident right after fadvise(DONTNEED) on it. */
+  predictResidentAfterDontneed(): Prediction<number> {
+    if (this.holdsAlive > 0) return { expect: "unspecified", rule: "a held mapping keeps pages that DONTNEED cannot drop (it may map this file's shared inode)" };
+    if (this.readerStarted) return { expect: "unspecified", rule: "a concurrent reader may read the pages back in" };
+    return { expect: 0, rule: "DONTNEED drops the clean, unmapped page cache; a shared file's is the shared inode's, fadvise is forwarded to it (F2)" };
   }
 
   /** What umount(2) of the mount at `slot` returns. */
@@ -179,11 +286,12 @@ export class SharingModel {
   /** A mount succeeded; `sharing` is the model's prediction for it (a reused superblock keeps its own). */
   commitMount(image: number, backing: Backing, opts: MountOptionSet, sharing: Tri): ModelMount {
     const img = pick(this.images, image)!;
-    const p = parseData(opts.raw ?? [opts.share && "inode_share", opts.domain !== undefined && `domain_id=${opts.domain}`].filter(Boolean).join(","));
+    const p = parseData(optionData(opts));
     let sb = backing === "bdev" ? this.bdevSuperblock(img) : undefined;
     if (!sb) {
       sb = { id: this.nextId++, image: img, backing, domain: p.domain, sharing, refs: 0 };
       this.superblocks.push(sb);
+      this.history.push(sb);
     }
     sb.refs++;
     const m: ModelMount = { id: this.nextId++, sb, holds: 0, reader: false };
@@ -208,15 +316,18 @@ export class SharingModel {
 
   commitHold(m: ModelMount): void {
     m.holds++;
+    this.holdsAlive++;
   }
 
   commitRelease(m: ModelMount): void {
     m.holds--;
+    this.holdsAlive--;
     if (!this.mounts.includes(m) && m.holds === 0 && !m.reader) this.unref(m.sb);
   }
 
   commitReader(m: ModelMount): void {
     m.reader = true;
+    this.readerStarted = true;
   }
 
   private unref(sb: Superblock): void {

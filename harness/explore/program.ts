@@ -19,11 +19,17 @@ export interface FileRef {
   file: number;
 }
 
+/** mount(2) with a data string, or the new mount API (fsopen, fsconfig per option, fsmount, move_mount). */
+export type MountApi = "mount" | "fsmount";
+
 export type Op =
-  | { op: "mount"; image: number; backing: Backing; opts: MountOptionSet }
-  | { op: "remount"; slot: number; data: string }
-  | { op: "read"; at: FileRef; method: "read" | "pread" | "readv" | "preadv"; offset: number; length: number }
+  | { op: "mount"; image: number; backing: Backing; opts: MountOptionSet; api?: MountApi }
+  | { op: "remount"; slot: number; data: string; api?: MountApi }
+  | { op: "read"; at: FileRef; method: "read" | "pread" | "readv" | "preadv" | "mmap"; offset: number; length: number }
+  | { op: "copy"; at: FileRef; method: "sendfile" | "splice"; offset: number; length: number }
+  | { op: "odirect"; at: FileRef }
   | { op: "frames"; a: FileRef; b: FileRef }
+  /** Read the file whole, fadvise(DONTNEED) it, then count its resident pages (mincore). */
   | { op: "fadvise"; at: FileRef }
   | { op: "drop_caches" }
   | { op: "hold"; at: FileRef }
@@ -56,15 +62,19 @@ export function describeOp(op: Op): string {
   const ref = (r: FileRef) => `mount#${r.slot}:file#${r.file}`;
   switch (op.op) {
     case "mount":
-      return `mount image#${op.image} (${op.backing}) -o ${JSON.stringify(mountData(op.opts))}`;
+      return `mount image#${op.image} (${op.backing}${op.api === "fsmount" ? ", fsopen/fsmount" : ""}) -o ${JSON.stringify(mountData(op.opts))}`;
     case "remount":
-      return `remount mount#${op.slot} -o ${JSON.stringify(op.data)}`;
+      return `remount mount#${op.slot}${op.api === "fsmount" ? " (fspick/reconfigure)" : ""} -o ${JSON.stringify(op.data)}`;
     case "read":
       return op.method === "read" ? `read ${ref(op.at)}` : `${op.method} ${ref(op.at)} at ${op.offset} len ${op.length}`;
+    case "copy":
+      return `${op.method} ${ref(op.at)} at ${op.offset} len ${op.length} into a pipe`;
+    case "odirect":
+      return `open O_DIRECT ${ref(op.at)}`;
     case "frames":
       return `compare page frames ${ref(op.a)} vs ${ref(op.b)}`;
     case "fadvise":
-      return `fadvise DONTNEED ${ref(op.at)}`;
+      return `read, fadvise DONTNEED and count resident pages of ${ref(op.at)}`;
     case "drop_caches":
       return "drop_caches";
     case "hold":

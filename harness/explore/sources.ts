@@ -12,7 +12,7 @@ export function modelImage(m: Manifest): ModelImage {
   const files = m.files
     .filter((f) => f.type === "file")
     .map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 ?? "", fingerprint: f.fingerprint, layout: f.layout, ...(f.linkOf && { linkOf: f.linkOf }) }));
-  return { name: m.name, files, fingerprinted: files.some((f) => f.fingerprint !== null) };
+  return { name: m.name, blockSize: m.blockSize, files, fingerprinted: m.features.includes("ishare_xattrs") };
 }
 
 /** image name -> path -> content description, for every regular file the spec files describe. */
@@ -27,6 +27,10 @@ export function contentIndex(specFiles: string[], names: readonly string[]): Con
     while (spec?.derive) spec = specs.get(spec.derive.image);
     const files = new Map<string, Content>();
     for (const e of spec?.entries ?? []) if (e.kind === "file") files.set(e.path, e.content);
+    for (const e of spec?.entries ?? []) {
+      const target = e.kind === "hardlink" ? files.get(e.target) : undefined;
+      if (target) files.set(e.path, target);
+    }
     out.set(name, files);
   }
   return out;

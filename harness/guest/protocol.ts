@@ -186,7 +186,8 @@ export interface FsMountReply {
   log: string[];
 }
 
-export type ReadMethod = "read" | "pread" | "readv" | "preadv";
+/** mmap: the bytes read through a shared read-only mapping of the range (clamped to the file size). */
+export type ReadMethod = "read" | "pread" | "readv" | "preadv" | "mmap";
 export interface ReadAtArgs {
   path: string;
   method: ReadMethod;

@@ -33,6 +33,10 @@ export interface MountOptions {
   extra?: string;
   /** Exact data string, overriding domain/extra and the blob devices' `device=` (for option-parsing cases). */
   data?: string;
+  /** Exact option string instead of domain/extra, with the blob devices' `device=` still appended. */
+  options?: string;
+  /** "fsmount": the new mount API (fsopen, one fsconfig per option, fsmount, move_mount) instead of mount(2). */
+  api?: "mount" | "fsmount";
   at?: string;
   flags?: MountFlag[];
 }
@@ -134,10 +138,21 @@ export class CaseContext {
     // A multi-device image needs its blob devices (`device=` in mkfs order); file-backed mounts open them as files.
     const blobs: string[] = [];
     for (const [i, dev] of (image.blobDevices ?? []).entries()) blobs.push(file ? await this.fileCopy(dev, `${image.name}.${i}`) : dev);
-    const data = opts.data ?? [CaseContext.mountData(opts), ...blobs.map((b) => `device=${b}`)].filter(Boolean).join(",");
-    await this.agent.mount({ source, target: dir, fstype: "erofs", flags: opts.flags ?? ["ro"], data });
+    const data = opts.data ?? [opts.options ?? CaseContext.mountData(opts), ...blobs.map((b) => `device=${b}`)].filter(Boolean).join(",");
+    if (opts.api === "fsmount") await this.fsMount(source, dir, data);
+    else await this.agent.mount({ source, target: dir, fstype: "erofs", flags: opts.flags ?? ["ro"], data });
     this.mounts.push(dir);
     return { image, dir, source, data, path: (p: string) => `${dir}${p.startsWith("/") ? p : `/${p}`}` };
+  }
+
+  /** mount(2)'s data string through the new mount API; a refusal throws like mount(2)'s (errname, the fd's log). */
+  private async fsMount(source: string, target: string, data: string): Promise<void> {
+    const params = [{ key: "source", value: source }, { key: "ro" }, ...data.split(",").filter(Boolean).map((o) => {
+      const eq = o.indexOf("=");
+      return eq < 0 ? { key: o } : { key: o.slice(0, eq), value: o.slice(eq + 1) };
+    })];
+    const r = await this.agent.fsMount({ fstype: "erofs", params, target });
+    if (r.result !== "ok") throw new AgentError("fs_mount", "remote", `fs_mount ${source}: ${r.result} at ${r.failed_at} ${r.log.join("; ")}`, r.errno ?? undefined, r.result);
   }
 
   /** Try a mount expected to fail; returns the errno name ("EINVAL") or "ok" when it mounted. */

@@ -30,7 +30,7 @@ describe("program generator", () => {
   it("every program starts with a mount and its generated images are valid specs", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "pcshare-gen-test-"));
     try {
-      for (const drawn of fc.sample(programArb, { seed: 1, numRuns: 50 })) {
+      for (const drawn of fc.sample(programArb, { seed: 1, numRuns: 300 })) {
         expect(drawn.ops[0].op).toBe("mount");
         const { program, specs } = concrete(drawn);
         expect(program.images.length).toBe(drawn.images.length);

@@ -68,8 +68,18 @@ describe("read_at", () => {
     expect(v.data.equals(data.subarray(0, 3))).toBe(true);
   });
 
+  it("mmap reads the bytes through a mapping from any offset, clamped at EOF", async () => {
+    const r = await client.readAt(file, "mmap", 4095, [4098]);
+    expect(r.bytes).toBe(4098);
+    expect(r.data.equals(data.subarray(4095, 4095 + 4098))).toBe(true);
+    const tail = await client.readAt(file, "mmap", data.length - 10, [65536]);
+    expect(tail.data.equals(data.subarray(data.length - 10))).toBe(true);
+    expect((await client.readAt(file, "mmap", data.length, [10])).bytes).toBe(0);
+  });
+
   it("rejects bad arguments and reports errnos", async () => {
     expect((await remoteError(client.readAt(file, "pread", 0, [1, 2]))).message).toMatch(/one buffer/);
+    expect((await remoteError(client.readAt(file, "mmap", 0, [1, 2]))).message).toMatch(/one buffer/);
     expect((await remoteError(client.readAt(path.join(dir, "missing"), "pread", 0, [1]))).errname).toBe("ENOENT");
     expect((await remoteError(client.readAt(dir, "read", 0, [10]))).errname).toBe("EISDIR");
   });
