@@ -103,6 +103,7 @@ addGuestOptions(
     .option("--budget <time>", "time for new programs (e.g. 10m, 90s)", "10m")
     .option("--seed <n>", "seed (default: from the clock, printed); the same seed draws the same programs")
     .option("--shrink <time>", "time for shrinking each distinct finding", "5m")
+    .option("--no-shrink-known", "shrink only findings no registered bug explains (the others are saved as found)")
     .option("--max-programs <n>", "stop after this many programs")
     .option("--out <dir>", "results directory (default results/explore-<timestamp>)")
     .option("--found <dir>", "where to save the shrunk findings as cases (default cases/found)")

@@ -19,6 +19,7 @@ export interface ExploreCliOptions extends GuestCliOptions {
   found?: string | boolean;
   knownBugs?: string | boolean;
   maxPrograms?: string;
+  shrinkKnown?: boolean;
 }
 
 /** "10m", "90s", "1h" or a number of minutes, in ms; one clear line otherwise. */
@@ -46,7 +47,7 @@ export async function exploreCommand(opts: ExploreCliOptions): Promise<number> {
   const foundDir = opts.found === false ? undefined : path.resolve(typeof opts.found === "string" ? opts.found : FOUND_DIR);
   process.stdout.write(`pcshare explore: seed ${seed}, budget ${opts.budget} (+ ${opts.shrink} shrinking per finding) on ${kernel.info.release} (${kernel.info.source})\n`);
   const res = await explore({
-    kernel, seed, budgetMs, shrinkMs, outDir, foundDir, bugs,
+    kernel, seed, budgetMs, shrinkMs, shrinkKnown: opts.shrinkKnown, outDir, foundDir, bugs,
     memoryMiB: intOption(opts.memory, "--memory"),
     cpus: intOption(opts.cpus, "--cpus"),
     maxPrograms: opts.maxPrograms ? intOption(opts.maxPrograms, "--max-programs") : undefined,

@@ -19,6 +19,7 @@ const HOLD_MAX_MS = 120_000;
 interface Held {
   pid: number;
   mount: ModelMount;
+  file: ModelFile;
 }
 
 /** Runs one program on the case context's guest; checks and findings go to `t`. */
@@ -85,14 +86,15 @@ export class ProgramExecutor {
       case "fadvise":
         return this.fadvise(op);
       case "drop_caches":
-        return dropCaches(this.t.agent);
+        await dropCaches(this.t.agent);
+        return this.model.commitDropCaches();
       case "hold": {
         const r = this.resolve(op.at);
         if (!r) return;
         const pid = await this.t.agent.mapHold(r.path, { maxMs: HOLD_MAX_MS });
         this.pids.push(pid);
-        this.holds.push({ pid, mount: r.mount });
-        this.model.commitHold(r.mount);
+        this.holds.push({ pid, mount: r.mount, file: r.file });
+        this.model.commitHold(r.mount, r.file);
         return;
       }
       case "release": {
@@ -100,7 +102,7 @@ export class ProgramExecutor {
         if (!h) return;
         this.holds.splice(this.holds.indexOf(h), 1);
         await this.t.agent.procKill(h.pid);
-        this.model.commitRelease(h.mount);
+        this.model.commitRelease(h.mount, h.file);
         return;
       }
       case "umount":
@@ -119,6 +121,7 @@ export class ProgramExecutor {
   private resolve(ref: FileRef): { mount: ModelMount; path: string; file: ModelFile } | undefined {
     const r = this.model.resolve(ref);
     if (!r) return undefined;
+    this.model.lookup(r); // every operation on a file opens it by path: the kernel looks it up now
     return { mount: r.mount, file: r.file, path: this.mounted.get(r.mount.id)!.path(r.file.path) };
   }
 
@@ -221,10 +224,12 @@ export class ProgramExecutor {
   }
 
   private async frames(op: Extract<Op, { op: "frames" }>): Promise<void> {
-    const p = this.model.predictFrames(op.a, op.b);
-    const a = this.resolve(op.a);
-    const b = this.resolve(op.b);
-    if (!p || !a || !b) return;
+    const pair = this.model.resolvePair(op.a, op.b, op.like);
+    if (!pair) return;
+    for (const r of pair) this.model.lookup(r); // page_frames opens a, then b
+    const p = this.model.predictFrames(op.a, op.b, op.like);
+    if (!p) return;
+    const [a, b] = pair.map((r) => ({ ...r, path: this.mounted.get(r.mount.id)!.path(r.file.path) }));
     const [fa, fb] = await this.t.agent.pageFrames([a.path, b.path]);
     const n = Math.min(fa.pfns.length, fb.pfns.length);
     let equal = 0;

@@ -28,6 +28,8 @@ export interface ExploreOptions {
   budgetMs: number;
   /** Time for shrinking each distinct finding, ms (0: do not shrink). */
   shrinkMs: number;
+  /** Shrink findings a registered bug explains too (default true; false: only new ones are shrunk). */
+  shrinkKnown?: boolean;
   outDir: string;
   /** Where found cases are written (undefined: not written). */
   foundDir?: string;
@@ -89,7 +91,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreResult> {
   );
   const explored = runner.count;
   for (const f of findings.values()) {
-    if (opts.shrinkMs > 0) await shrinkFinding(opts, runner, f);
+    if (opts.shrinkMs > 0 && (opts.shrinkKnown !== false || f.knownBugs.length === 0)) await shrinkFinding(opts, runner, f);
     else await saveFound(opts, f, f.drawn); // not shrunk, not replayed: saved as it was found
   }
   const run = runner.result(t0);

@@ -237,7 +237,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("copy" as const), at: ref, method: fc.constantFrom("sendfile" as const, "splice" as const), offset: offsetArb, length: lengthArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("odirect" as const), at: ref }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant("frames" as const), a: ref, b: ref }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ op: fc.constant("frames" as const), a: ref, b: ref, like: fc.constantFrom(true, true, false) })
+      .map(({ like, ...f }) => (like ? { ...f, like } : f)),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("fadvise" as const), at: ref }) },
   { weight: 1, arbitrary: fc.constant({ op: "drop_caches" as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("hold" as const), at: ref }) },

@@ -25,6 +25,13 @@
 //   page cache, so a read returns the bytes of one of the files of that key (the source's own bytes
 //   when no other file has its key): a forged, colliding fingerprint may serve another file's bytes,
 //   but never bytes that no file of the key has.
+// - The model follows which inodes exist: a file's inode is made at its first lookup and shared or
+//   not then (the first inode of a key makes the shared inode with its i_size and address-space
+//   operations; a later one that differs in those is not shared); it lives until drop_caches drops
+//   it (unless a held file keeps it) or its superblock goes, and the shared inode lives while any
+//   shared inode of its key does. After a concurrent reader (which opens and closes the file at any
+//   moment) the model no longer knows which inodes live and falls back to "unspecified" where the
+//   lookup order would decide.
 // - open(2) with O_DIRECT: a shared file refuses it (EINVAL, F3); otherwise the VFS allows it where
 //   the file's address-space operations do direct I/O (uncompressed data on a block device) and
 //   refuses it elsewhere (compressed data, file-backed mounts).
@@ -133,6 +140,15 @@ function optionData(opts: MountOptionSet): string {
   return opts.raw ?? [opts.share && "inode_share", opts.domain !== undefined && `domain_id=${opts.domain}`].filter(Boolean).join(",");
 }
 
+/** A file's inode as the kernel made it at its first lookup. */
+interface Inode {
+  sb: Superblock;
+  path: string;
+  shared: Tri;
+  /** The key it joined (domain NUL fingerprint) when shared. */
+  key?: string;
+}
+
 /** A file as placed on a superblock. */
 export interface Placed {
   file: ModelFile;
@@ -149,6 +165,11 @@ export class SharingModel {
   /** Holds (open, mapped files) alive now, and whether a concurrent reader was ever started. */
   private holdsAlive = 0;
   private readerStarted = false;
+  /** Inodes looked up and not dropped yet; the shared inodes alive (key -> its i_size and aops, and how many inodes share it). */
+  private readonly inodes: Inode[] = [];
+  private readonly keys = new Map<string, { size: number; aops: string; members: number }>();
+  /** Files kept open by holds (their inodes survive drop_caches). */
+  private readonly pinned: { sb: Superblock; path: string }[] = [];
   private nextId = 1;
 
   constructor(readonly images: readonly ModelImage[]) {}
@@ -197,9 +218,50 @@ export class SharingModel {
     if (sb.sharing === "no") return { expect: "no", rule: "sharing is not in effect on its mount" };
     if (!validFingerprint(r.file, sb.image)) return { expect: "no", rule: r.file.fingerprint === null ? "a file without a fingerprint is never shared" : "a fingerprint value that is empty or longer than a block is refused (A2)" };
     if (sb.sharing === "unspecified") return { expect: "unspecified", rule: "the share state of its mount is not specified after what was done to it" };
+    const inode = this.inodes.find((i) => i.sb === sb && i.path === inodeOf(r.file));
+    if (inode && inode.shared !== "unspecified") {
+      return inode.shared === "yes" ? { expect: "yes", rule: RULE_DOC_SHARE } : { expect: "no", rule: "an inode of the same key with another i_size or other address-space operations made the shared inode first (A1, D3)" };
+    }
     const odd = this.sameKey(r).find((m) => m.file.size !== r.file.size || aopsOf(m.file, m.backing) !== aopsOf(r.file, sb.backing));
     if (odd) return { expect: "unspecified", rule: `${odd.image.name}:${odd.file.path} has the same key with another i_size or other address-space operations: the first inode looked up decides which share (A1)` };
     return { expect: "yes", rule: RULE_DOC_SHARE };
+  }
+
+  /**
+   * A lookup of the file: its inode is made now unless it lives, and shared or not as the kernel's
+   * erofs_ishare_fill_inode decides from the shared inode of its key (the first inode of the key makes it).
+   */
+  lookup(r: { mount: ModelMount; file: ModelFile }): void {
+    const sb = r.mount.sb;
+    const path = inodeOf(r.file);
+    if (this.inodes.some((i) => i.sb === sb && i.path === path)) return;
+    const inode: Inode = { sb, path, shared: "no" };
+    if (sb.sharing !== "no" && validFingerprint(r.file, sb.image)) {
+      if (sb.sharing === "unspecified" || this.readerStarted) inode.shared = "unspecified";
+      else {
+        const key = `${sb.domain}\0${r.file.fingerprint}`;
+        const aops = aopsOf(r.file, sb.backing);
+        const k = this.keys.get(key);
+        if (!k) this.keys.set(key, { size: r.file.size, aops, members: 1 });
+        else if (k.size === r.file.size && k.aops === aops) k.members++;
+        inode.shared = !k || (k.size === r.file.size && k.aops === aops) ? "yes" : "no";
+        if (inode.shared === "yes") inode.key = key;
+      }
+    }
+    this.inodes.push(inode);
+  }
+
+  /** drop_caches: every inode no held file keeps is dropped (and with the last of a key, its shared inode). */
+  commitDropCaches(): void {
+    this.evict((i) => !this.pinned.some((p) => p.sb === i.sb && p.path === i.path));
+  }
+
+  private evict(which: (i: Inode) => boolean): void {
+    for (const i of this.inodes.filter(which)) {
+      this.inodes.splice(this.inodes.indexOf(i), 1);
+      const k = i.key !== undefined ? this.keys.get(i.key) : undefined;
+      if (k && --k.members === 0) this.keys.delete(i.key!);
+    }
   }
 
   /** The files of every superblock this program made, in the same domain with sharing possibly on, with the same valid fingerprint. */
@@ -214,11 +276,22 @@ export class SharingModel {
     return out;
   }
 
-  /** Whether the two files must share page frames ("yes"), must not ("no"), or no rule decides. */
-  predictFrames(a: FileRef, b: FileRef): Prediction<Tri> | undefined {
+  /** The two files a frames operation compares (b "like" a: the file of b's mount with a's content, else a's path). */
+  resolvePair(a: FileRef, b: FileRef, like = false): [{ mount: ModelMount; file: ModelFile }, { mount: ModelMount; file: ModelFile }] | undefined {
     const fa = this.resolve(a);
     const fb = this.resolve(b);
     if (!fa || !fb) return undefined;
+    if (!like) return [fa, fb];
+    const files = readableFiles(fb.mount.sb.image);
+    const file = files.find((f) => f.sha256 === fa.file.sha256) ?? files.find((f) => f.path === fa.file.path) ?? fb.file;
+    return [fa, { mount: fb.mount, file }];
+  }
+
+  /** Whether the two files must share page frames ("yes"), must not ("no"), or no rule decides. */
+  predictFrames(a: FileRef, b: FileRef, like = false): Prediction<Tri> | undefined {
+    const pair = this.resolvePair(a, b, like);
+    if (!pair) return undefined;
+    const [fa, fb] = pair;
     if (fa.mount.sb === fb.mount.sb && inodeOf(fa.file) === inodeOf(fb.file)) return { expect: "yes", rule: "the same inode" };
     const sa = this.shareState(fa);
     const sb = this.shareState(fb);
@@ -314,14 +387,17 @@ export class SharingModel {
     return m;
   }
 
-  commitHold(m: ModelMount): void {
+  commitHold(m: ModelMount, file?: ModelFile): void {
     m.holds++;
     this.holdsAlive++;
+    if (file) this.pinned.push({ sb: m.sb, path: inodeOf(file) });
   }
 
-  commitRelease(m: ModelMount): void {
+  commitRelease(m: ModelMount, file?: ModelFile): void {
     m.holds--;
     this.holdsAlive--;
+    const pin = file ? this.pinned.findIndex((p) => p.sb === m.sb && p.path === inodeOf(file)) : -1;
+    if (pin >= 0) this.pinned.splice(pin, 1);
     if (!this.mounts.includes(m) && m.holds === 0 && !m.reader) this.unref(m.sb);
   }
 
@@ -331,7 +407,9 @@ export class SharingModel {
   }
 
   private unref(sb: Superblock): void {
-    if (--sb.refs <= 0) this.superblocks.splice(this.superblocks.indexOf(sb), 1);
+    if (--sb.refs > 0) return;
+    this.superblocks.splice(this.superblocks.indexOf(sb), 1);
+    this.evict((i) => i.sb === sb);
   }
 
   private bdevSuperblock(img: ModelImage): Superblock | undefined {

@@ -28,7 +28,8 @@ export type Op =
   | { op: "read"; at: FileRef; method: "read" | "pread" | "readv" | "preadv" | "mmap"; offset: number; length: number }
   | { op: "copy"; at: FileRef; method: "sendfile" | "splice"; offset: number; length: number }
   | { op: "odirect"; at: FileRef }
-  | { op: "frames"; a: FileRef; b: FileRef }
+  /** `like`: b is the file of b's mount with a's content (else a's path, else b's index): the pairs that may share. */
+  | { op: "frames"; a: FileRef; b: FileRef; like?: boolean }
   /** Read the file whole, fadvise(DONTNEED) it, then count its resident pages (mincore). */
   | { op: "fadvise"; at: FileRef }
   | { op: "drop_caches" }
@@ -72,7 +73,7 @@ export function describeOp(op: Op): string {
     case "odirect":
       return `open O_DIRECT ${ref(op.at)}`;
     case "frames":
-      return `compare page frames ${ref(op.a)} vs ${ref(op.b)}`;
+      return `compare page frames ${ref(op.a)} vs ${op.like ? `mount#${op.b.slot}:the same content` : ref(op.b)}`;
     case "fadvise":
       return `read, fadvise DONTNEED and count resident pages of ${ref(op.at)}`;
     case "drop_caches":

@@ -126,6 +126,40 @@ describe("which pairs share page frames", () => {
   });
 });
 
+describe("lookup order decides the share of files of one key with other sizes or address-space operations", () => {
+  // images 0 and 1: /x and /copy-of-x (uncompressed, same key); image 3: /x compressed, same key
+  const mounts: M[] = [[0, "bdev", shared("d1")], [1, "bdev", shared("d1")], [3, "bdev", shared("d1")]];
+  const at = (slot: number) => ({ slot, file: 0 });
+  it.each([
+    ["uncompressed first: the compressed one stays out", [0, 2, 1], "yes", "no"],
+    ["compressed first: both uncompressed stay out", [2, 0, 1], "no", "no"],
+  ] as const)("%s", (_label, order, want01, want02) => {
+    const m = state(mounts);
+    for (const slot of order) m.lookup(m.resolve(at(slot))!);
+    expect(m.predictFrames(at(0), at(1))?.expect).toBe(want01);
+    expect(m.predictFrames(at(1), at(0))?.expect).toBe(want01);
+    expect(m.predictFrames(at(0), at(2))?.expect).toBe(want02);
+  });
+  it("drop_caches drops the inodes and their shared inode; a held file keeps its own", () => {
+    const m = state(mounts);
+    for (const slot of [2, 0, 1]) m.lookup(m.resolve(at(slot))!);
+    m.commitDropCaches();
+    for (const slot of [0, 1, 2]) m.lookup(m.resolve(at(slot))!);
+    expect(m.predictFrames(at(0), at(1))?.expect).toBe("yes");
+    m.commitHold(m.mounts[2], m.resolve(at(2))!.file);
+    m.commitDropCaches();
+    for (const slot of [0, 1]) m.lookup(m.resolve(at(slot))!);
+    // the held compressed inode is not shared (it came after /x): it holds no shared inode, so /x makes one again
+    expect(m.predictFrames(at(0), at(1))?.expect).toBe("yes");
+  });
+  it("after a concurrent reader the model no longer knows which inodes live", () => {
+    const m = state(mounts);
+    m.commitReader(m.mounts[0]);
+    for (const slot of [0, 1, 2]) m.lookup(m.resolve(at(slot))!);
+    expect(m.predictFrames(at(0), at(1))?.expect).toBe("unspecified");
+  });
+});
+
 describe("what a read returns", () => {
   // each candidate as backing:path (own first)
   const rows: [string, M[], [number, number], string[]][] = [
