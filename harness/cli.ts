@@ -72,6 +72,7 @@ addGuestOptions(
     .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
     .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
     .option("--jobs <n>", "guests running cases at once (default: what the host's free cores and memory allow; the choice is printed)")
+    .option("--restore <mode>", "auto: start guests from a snapshot of a ready guest, made once per kernel and image set (falls back to booting); off: boot every guest (default auto; or PCSHARE_RESTORE)")
     .option("--out <dir>", "results directory (default results/<timestamp>)")
     .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
     .option("--known-bugs <dir>", "registered kernel bugs: a failure they explain exactly is xfail (default known-bugs/)")

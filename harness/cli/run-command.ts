@@ -15,6 +15,7 @@ import { hasPageCacheShare } from "../kernel/kernel.ts";
 import { specsOption } from "../images/commands.ts";
 import { onInterrupt, signalExitCode } from "../vm/reaper.ts";
 import { resolveJobs } from "../runner/jobs.ts";
+import { restoreModeFromEnv, type RestoreMode } from "../vm/snapshot.ts";
 import { recordRun, type HistoryOptions } from "./history-command.ts";
 
 export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "history" | "label"> {
@@ -24,6 +25,8 @@ export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "hi
   repeat: string;
   /** Guests at once; default: resolveJobs (runner/jobs.ts). */
   jobs?: string;
+  /** Start guests from a snapshot (default PCSHARE_RESTORE, else auto). */
+  restore?: RestoreMode;
   out?: string;
   spec?: string[];
   /** Directory of registered kernel bugs; false with --no-known-bugs. */
@@ -82,6 +85,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     memoryMiB,
     cpus,
     jobs: jobs.jobs,
+    restore: opts.restore ?? restoreModeFromEnv(),
     onResult: layeredPrinter(kernel.info, bugs, printResult),
     signal: interrupt.signal,
   }).finally(release);

@@ -24,6 +24,7 @@ import type { KnownBug } from "../verdict/known-bug-schema.ts";
 import { knownBugLines, knownBugsFor, layeredPrinter } from "../verdict/summary.ts";
 import { intOption } from "./kernel-options.ts";
 import { resolveJobs } from "../runner/jobs.ts";
+import { restoreModeFromEnv } from "../vm/snapshot.ts";
 
 export interface SeriesCliOptions extends Selection {
   tree?: string;
@@ -91,6 +92,7 @@ export async function runPhase(p: PhaseRun): Promise<RunResult> {
     memoryMiB: p.memoryMiB,
     repeat: p.repeat,
     jobs: jobs.jobs,
+    restore: restoreModeFromEnv(),
     onResult: layeredPrinter(p.kernel.info, bugs, printResult(p.label)),
   });
   const run = applyKnownBugs(raw, bugs);

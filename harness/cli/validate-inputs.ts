@@ -8,6 +8,7 @@ import { resultsFileOf } from "./kcidb-command.ts";
 import path from "node:path";
 import { parseShard } from "../runner/shard.ts";
 import { BOOT_MODES } from "../kernel/boot.ts";
+import { RESTORE_MODES } from "../vm/snapshot.ts";
 import { parseDuration, parseSeed } from "./explore-command.ts";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
@@ -43,6 +44,7 @@ export const ENV_CHECKS: Record<string, (value: string, name: string) => Promise
     if (v !== "0" && v !== "1") fail(`${n}=${v}: use 0 or 1`);
   },
   PCSHARE_BOOT: (v, n) => checkBootMode(v, `${n}=`),
+  PCSHARE_RESTORE: (v, n) => checkRestoreMode(v, `${n}=`),
   PCSHARE_FIRMWARE: (v, n) => {
     if (v !== "qboot" && v !== "seabios") fail(`${n}=${v}: unknown firmware; use qboot or seabios`);
   },
@@ -78,6 +80,11 @@ export async function validateEnvironment(env: NodeJS.ProcessEnv = process.env):
 /** --boot or PCSHARE_BOOT (name given with its separator: "--boot " or "PCSHARE_BOOT="). */
 function checkBootMode(v: string, name: string): void {
   if (!(BOOT_MODES as readonly string[]).includes(v)) fail(`${name}${v}: unknown boot path; use ${BOOT_MODES.join(", ")}`);
+}
+
+/** --restore or PCSHARE_RESTORE. */
+function checkRestoreMode(v: string, name: string): void {
+  if (!(RESTORE_MODES as readonly string[]).includes(v)) fail(`${name}${v}: unknown restore mode; use ${RESTORE_MODES.join(" or ")}`);
 }
 
 function memoryOption(v: unknown): void {
@@ -164,6 +171,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   run: async (_a, o) => {
     intIn(String(o.repeat), "--repeat", LIMITS.repeat);
     jobsOption(o);
+    if (o.restore !== undefined) checkRestoreMode(String(o.restore), "--restore ");
     await historyOptions(o);
     await shardOptions(o);
     await guestOptions(o);

@@ -323,6 +323,8 @@ export type Empty = Record<string, never>;
 /** Every op: its request arguments and its reply (beyond id/ok). */
 export interface AgentOps {
   hello: { args: Empty; reply: HelloReply };
+  /** A guest restored from a snapshot: set the wall clock (ms since the epoch), reseed the RNG. */
+  resume: { args: { realtime_ms: number; seed_b64: string }; reply: Empty };
   exec: { args: ExecArgs; reply: ExecReply };
   read_file: { args: ReadFileArgs; reply: ReadFileReply };
   write_file: { args: WriteFileArgs; reply: WriteFileReply };

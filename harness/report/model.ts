@@ -225,6 +225,10 @@ export interface BootRecord {
   guestUptimeMs: number;
   /** How long the runner waited for this guest (less than hostWallMs when it booted as a standby). */
   waitedMs: number;
+  /** "restore": started from a snapshot of a ready guest (absent in results of an older pcshare: booted). */
+  start?: "boot" | "restore";
+  /** Why a guest that was to be restored booted instead. */
+  restoreProblem?: string;
 }
 
 /**

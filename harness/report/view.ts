@@ -141,9 +141,16 @@ function seriesFact(series: SeriesInfo): HeaderFact {
 
 function bootsFact(boots: BootRecord[]): HeaderFact {
   const waited = boots.reduce((n, b) => n + b.waitedMs, 0);
+  const restored = boots.filter((b) => b.start === "restore");
+  const problems = [...new Set(boots.flatMap((b) => (b.restoreProblem ? [b.restoreProblem] : [])))];
+  const wall = (bs: BootRecord[]) => bs.map((b) => `${(b.hostWallMs / 1000).toFixed(2)} s`).join(", ");
+  const booted = boots.filter((b) => b.start !== "restore");
   return {
-    label: "Guest boots",
-    values: [`${boots.length} (agent ready at ${boots.map((b) => `${(b.guestUptimeMs / 1000).toFixed(1)} s`).join(", ")} of guest uptime; ${formatDuration(waited)} waited in all)`],
+    label: "Guests",
+    values: [
+      `${boots.length}: ${booted.length} booted${booted.length ? ` (ready after ${wall(booted)} of host wall)` : ""}, ${restored.length} restored from a snapshot${restored.length ? ` (ready after ${wall(restored)})` : ""}; ${formatDuration(waited)} waited in all`,
+      ...problems.map((p) => `not restored: ${p}`),
+    ],
   };
 }
 

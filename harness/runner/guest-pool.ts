@@ -9,6 +9,7 @@ import type { Vm } from "../vm/vm.ts";
 import type { Drive } from "../vm/qemu-args.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import type { BootRecord } from "../report/model.ts";
+import type { RestoreMode } from "../vm/snapshot.ts";
 
 export interface GuestPoolOptions {
   kernel: Kernel;
@@ -20,6 +21,8 @@ export interface GuestPoolOptions {
   artifactsDir: string;
   /** Guests kept booting ahead of need (0: none, boot on demand). */
   standby: number;
+  /** Start guests from a snapshot of a ready one (default "off"). */
+  restore?: RestoreMode;
 }
 
 interface Booting {
@@ -104,6 +107,7 @@ export class GuestPool {
       cpus: this.opts.cpus,
       artifactsDir: path.join(this.opts.artifactsDir, `boot-${this.started}`),
       signal: stop.signal,
+      restore: this.opts.restore,
     });
     booting.catch(() => {}); // a standby's failure surfaces when it is taken into use
     return { booting, stop };

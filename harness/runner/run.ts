@@ -29,6 +29,7 @@ import { classifyCase, caseEndOf, guestUsableAfter, type CaseEnd, type ResetEnd 
 import { GuestPool } from "./guest-pool.ts";
 import { WorkQueue, runWorkers } from "./queue.ts";
 import { standbyGuests } from "./jobs.ts";
+import type { RestoreMode } from "../vm/snapshot.ts";
 import { caseDirName, consoleExcerpt, formatKmsg, writeCaseArtifacts } from "./artifacts.ts";
 import { captureBaseline, makeClean, type Baseline } from "./clean-state.ts";
 import { runProvenance } from "./provenance.ts";
@@ -45,6 +46,8 @@ export interface RunOptions {
   cpus?: number;
   /** Guests running cases at once (default 1); each takes the next case in the selected order. */
   jobs?: number;
+  /** Start guests from a snapshot of a ready one (vm/snapshot.ts); default "off" (every guest boots). */
+  restore?: RestoreMode;
   /** Boot a standby guest beside the running ones (default: jobs.ts standbyGuests, PCSHARE_SPARE_GUEST). */
   spareGuest?: boolean;
   /** How long the guest may take to come clean before a case (default 10 s, times the kernel's slowdown). */
@@ -86,7 +89,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   try {
     const { handles, drives } = await attachImages(opts, plan);
     const standby = standbyGuests(jobs, os.availableParallelism(), opts.spareGuest);
-    pool = new GuestPool({ kernel: opts.kernel, drives, memoryMiB: opts.memoryMiB, cpus: opts.cpus, artifactsDir: opts.outDir, standby });
+    pool = new GuestPool({ kernel: opts.kernel, drives, memoryMiB: opts.memoryMiB, cpus: opts.cpus, artifactsDir: opts.outDir, standby, restore: opts.restore });
     const p = pool;
     const shared: Shared = { bootFailures: 0, queue };
     await runWorkers(queue, jobs, () => new CaseLoop(opts, p, handles, plan, shared, emit).run(), () => p.abort());

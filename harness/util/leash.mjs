@@ -12,6 +12,8 @@
 // compilers under them.
 // A parent-death signal (prctl PR_SET_PDEATHSIG) on the child would not do: the kernel clears it when
 // QEMU changes user (-runas).
+// PCSHARE_LEASH_PASS_FDS=N hands the leash's file descriptors 4..3+N to the child under the same
+// numbers (a snapshot's migration stream for QEMU); fd 3, the control socket, is never passed.
 // Exit status: the child's exit code, or its fatal signal re-raised (128+signal for signals that dump
 // core); the exact status is also sent on fd 3 as "exit <code> <signal>".
 import { spawn } from "node:child_process";
@@ -27,7 +29,8 @@ if (!command || !(graceMs >= 0) || !["own", "group"].includes(mode)) {
 
 const control = new net.Socket({ fd: 3, readable: true, writable: true });
 const group = mode === "group";
-const child = spawn(command, args, { stdio: "inherit", detached: group });
+const passed = Array.from({ length: Number(process.env.PCSHARE_LEASH_PASS_FDS) || 0 }, (_, i) => 4 + i);
+const child = spawn(command, args, { stdio: passed.length ? [0, 1, 2, "ignore", ...passed] : "inherit", detached: group });
 let killTimer;
 
 function running() {

@@ -17,6 +17,8 @@ export interface LeashOptions extends Omit<Options, "stdin" | "stdout" | "stderr
   graceMs?: number;
   /** The child leads its own process group, and stopping signals the whole group (make and its jobs). */
   group?: boolean;
+  /** Open file descriptors the child gets as its fds 4, 5, ... (fd 3 is the leash's own). */
+  passFds?: number[];
 }
 
 export interface Leashed {
@@ -33,10 +35,11 @@ export interface Leashed {
 }
 
 export function spawnLeashed(command: string, args: string[], opts: LeashOptions = {}): Leashed {
-  const { stdin = "pipe", stdout = "pipe", stderr = "pipe", graceMs = 5_000, group = false, ...rest } = opts;
+  const { stdin = "pipe", stdout = "pipe", stderr = "pipe", graceMs = 5_000, group = false, passFds = [], ...rest } = opts;
   const proc = execa(process.execPath, [LEASH, String(graceMs), group ? "group" : "own", command, ...args], {
     ...rest,
-    stdio: [stdin, stdout, stderr, "pipe"],
+    ...(passFds.length ? { env: { ...rest.env, PCSHARE_LEASH_PASS_FDS: String(passFds.length) } } : {}),
+    stdio: [stdin, stdout, stderr, "pipe", ...passFds],
   } as Options) as unknown as ResultPromise;
   const control = proc.stdio[3] as NodeJS.ReadWriteStream;
   const lines: string[] = [];

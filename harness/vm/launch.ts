@@ -6,11 +6,15 @@ import { findQemu } from "../util/host-tools.ts";
 import { chooseAccel, type AccelDecision } from "./accel.ts";
 import type { HostCaps } from "./qemu-args.ts";
 import { Vm, type BootOptions } from "./vm.ts";
+import { discardSnapshot, snapshotFor, type RestoreMode } from "./snapshot.ts";
 import { firmwareFor } from "./firmware.ts";
 import { hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
 import { bootImage, slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 
-export interface GuestOptions extends Omit<BootOptions, "kernelImage" | "initrd" | "host"> {}
+export interface GuestOptions extends Omit<BootOptions, "kernelImage" | "initrd" | "host" | "templateRam" | "restoreFrom"> {
+  /** Start from a snapshot of a ready guest when one can be had (vm/snapshot.ts); default "off". */
+  restore?: RestoreMode;
+}
 
 const accelCache = new Map<string, Promise<AccelDecision>>();
 
@@ -40,14 +44,47 @@ export function hostCaps(g: PreparedGuest): HostCaps {
 
 export async function bootGuest(kernel: Kernel, opts: GuestOptions = {}): Promise<Vm> {
   const guest = await prepareGuest(kernel);
-  return Vm.boot({
+  const { restore = "off", ...rest } = opts;
+  const boot: BootOptions = {
     timeoutScale: slowdownFactor(kernel),
-    ...opts,
+    ...rest,
     extraCmdline: [...kernelCmdline(kernel), ...(opts.extraCmdline ?? [])],
     kernelImage: bootImage(kernel),
     initrd: guest.initrd,
     host: hostCaps(guest),
-  });
+  };
+  if (restore === "off") return Vm.boot(boot);
+  const restored = await restoreGuest(boot);
+  if (restored instanceof Vm) return restored;
+  const vm = await Vm.boot(boot);
+  vm.timing.restoreProblem = restored.problem;
+  return vm;
+}
+
+/** A guest restored from the snapshot for `boot` (made first if need be), or why there is none. */
+async function restoreGuest(boot: BootOptions): Promise<Vm | { problem: string }> {
+  if (boot.signal?.aborted) return { problem: "aborted" };
+  let source;
+  try {
+    source = await snapshotFor(boot);
+  } catch (err) {
+    const problem = `no snapshot could be made: ${firstLine(err)}`;
+    process.stderr.write(`pcshare: ${problem}; booting instead\n`);
+    return { problem };
+  }
+  try {
+    return await Vm.boot({ ...boot, restoreFrom: source });
+  } catch (err) {
+    if (boot.signal?.aborted) throw err;
+    const problem = `restoring the snapshot failed: ${firstLine(err)}`;
+    process.stderr.write(`pcshare: ${problem}; booting instead (the snapshot is discarded and made anew next time)\n`);
+    await discardSnapshot(source);
+    return { problem };
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split("\n")[0];
 }
 
 /**

@@ -22,6 +22,16 @@ export interface VmSpec {
   agentSocket?: string;
   /** "pipe": console on QEMU's stdout for the harness to read; "terminal": serial + monitor on the user's tty. */
   console: "pipe" | "terminal";
+  /**
+   * Guest RAM in this file instead of anonymous memory (snapshots, vm/snapshot.ts): `shared` maps it
+   * shared (a snapshot's template writes its RAM there), else privately (a restored guest reads the
+   * template's RAM and its own writes stay in its copy-on-write pages).
+   */
+  ramFile?: { path: string; shared: boolean };
+  /** Unix socket QEMU serves its machine protocol (QMP) on. */
+  qmpSocket?: string;
+  /** Start paused, waiting for a migration stream (`-incoming defer`; QMP migrate-incoming names it). */
+  incoming?: boolean;
 }
 
 export interface HostCaps {
@@ -70,7 +80,7 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     // q35 rather than pc: pc's ACPI _PRT method builds the PCI interrupt routing in an AML loop, which
     // a KASAN + lockdep kernel under TCG interprets so slowly that it hits ACPI's 30 s loop timeout and
     // the virtio devices end up without interrupts; q35's routing tables are static.
-    "-machine", "q35",
+    "-machine", spec.ramFile ? `q35,memory-backend=${RAM_ID}` : "q35",
     // Multi-threaded TCG let a 2-vCPU guest of the stock kernel oops on an int3 left by live text
     // patching during boot (1 boot in 12 here); single-threaded TCG did not (0 in 12).
     "-accel", host.accel === "kvm" ? "kvm" : "tcg,thread=single",
@@ -78,6 +88,9 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     "-cpu", host.accel === "kvm" ? "host" : "qemu64",
     "-smp", String(spec.cpus),
     "-m", `${spec.memoryMiB}M`,
+    ...(spec.ramFile
+      ? ["-object", `memory-backend-file,id=${RAM_ID},size=${spec.memoryMiB}M,mem-path=${escapeOpt(spec.ramFile.path)},share=${spec.ramFile.shared ? "on" : "off"}`]
+      : []),
     "-kernel", spec.kernel,
     "-initrd", spec.initrd,
     "-append", spec.cmdline.join(" "),
@@ -99,6 +112,8 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
       "-device", `virtserialport,bus=vser0.0,chardev=agent0,name=${AGENT_PORT_NAME}`,
     );
   }
+  if (spec.qmpSocket) args.push("-qmp", `unix:${escapeOpt(spec.qmpSocket)},server=on,wait=off`);
+  if (spec.incoming) args.push("-incoming", "defer");
   // The root bus has ~29 free slots: the first DRIVES_ON_ROOT_BUS drives sit there, the rest behind
   // PCI bridges of DRIVES_PER_BRIDGE slots each (a run attaches every image its cases use).
   spec.drives.forEach((d, i) => {
@@ -118,6 +133,8 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
   return args;
 }
 
+/** Id of the file memory backend (template and restored guest must agree on it). */
+const RAM_ID = "pcshare-ram";
 const DRIVES_ON_ROOT_BUS = 24;
 const DRIVES_PER_BRIDGE = 31;
 

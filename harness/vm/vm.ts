@@ -2,7 +2,8 @@
 // and tears everything down (poweroff, then SIGKILL) whatever happens. Steps run through `step()`,
 // which turns a hang into StepTimeout and a dead guest into GuestExited, with crash reports attached.
 import { writeFile, rm, mkdir } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, openSync, closeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
 import { spawnLeashed, type Leashed } from "../util/leash.ts";
@@ -14,6 +15,7 @@ import { classifyConsole, FATAL_KINDS } from "./crash.ts";
 import { trackLeashed, trackDir, releaseDir } from "./reaper.ts";
 import { GuestExited, GuestCrashed, BootTimeout, StepTimeout, QemuStartError } from "./errors.ts";
 import type { CrashReport } from "../report/model.ts";
+import { Qmp } from "./qmp.ts";
 
 export interface BootOptions {
   kernelImage: string;
@@ -33,6 +35,19 @@ export interface BootOptions {
   timeoutScale?: number;
   /** Aborting kills QEMU; a boot still in progress then fails. */
   signal?: AbortSignal;
+  /** Boot a snapshot template: RAM in this file, mapped shared, and a QMP socket to save it with. */
+  templateRam?: string;
+  /** Start by restoring this snapshot instead of booting (vm/snapshot.ts made it). */
+  restoreFrom?: RestoreSource;
+}
+
+/** A saved ready guest: its RAM file, its device state (a migration stream) and its boot's console. */
+export interface RestoreSource {
+  ramFile: string;
+  stateFile: string;
+  bootConsole: string;
+  /** Shown in the console log where the restored guest's own output begins. */
+  label: string;
 }
 
 export interface BootTiming {
@@ -40,6 +55,10 @@ export interface BootTiming {
   guestUptimeMs: number;
   /** Host wall clock from spawning QEMU to the agent's first answer, ms. */
   hostWallMs: number;
+  /** "restore": the guest started from a snapshot of a booted one; else it booted. */
+  start: "boot" | "restore";
+  /** Why a guest that was to be restored booted instead. */
+  restoreProblem?: string;
 }
 
 /** Console text that may start a fatal report (checked before running the classifier). */
@@ -57,6 +76,8 @@ export class Vm {
   readonly argv: string[];
   agent!: AgentClient;
   timing!: BootTiming;
+  /** The QEMU machine protocol, for snapshot templates and restored guests. */
+  qmp?: Qmp;
   private socket?: net.Socket;
   private exitInfo?: Exit;
   private stopping = false;
@@ -69,7 +90,8 @@ export class Vm {
     private readonly leash: Leashed,
     argv: string[],
     console: ConsoleLog,
-    private readonly workDir: string,
+    /** Private directory of this VM (agent and QMP sockets; QEMU's chroot when it switches user). */
+    readonly workDir: string,
     readonly exited: Promise<Exit>,
   ) {
     this.argv = argv;
@@ -86,6 +108,9 @@ export class Vm {
     trackDir(workDir);
     if (opts.artifactsDir) await mkdir(opts.artifactsDir, { recursive: true });
     const artifacts = opts.artifactsDir ?? workDir;
+    const restore = opts.restoreFrom;
+    const ramFile = restore ? { path: restore.ramFile, shared: false } : opts.templateRam ? { path: opts.templateRam, shared: true } : undefined;
+    const qmpSocket = ramFile ? path.join(workDir, "qmp.sock") : undefined;
     const argv = qemuArgs(
       {
         kernel: opts.kernelImage,
@@ -97,14 +122,26 @@ export class Vm {
         agentSocket: path.join(workDir, "agent.sock"),
         runDir: workDir,
         console: "pipe",
+        ramFile,
+        qmpSocket,
+        incoming: !!restore,
       },
       opts.host,
     );
     await writeFile(path.join(artifacts, "qemu.cmd"), shellQuote(argv) + "\n");
     const consoleLog = new ConsoleLog(path.join(artifacts, "console.log"));
+    // A restored guest's log starts with the boot it was saved after, so that it reads like a booted one.
+    if (restore) consoleLog.append(`${restore.bootConsole}\n[pcshare] ${restore.label}\n`);
     const started = Date.now();
+    // The migration stream goes to QEMU as an open file (fd 4): QEMU may not open files once confined.
+    const stateFd = restore ? openSync(restore.stateFile, "r") : undefined;
     // Under a leash: QEMU goes when pcshare goes, even when pcshare is killed by SIGKILL.
-    const leash = spawnLeashed(argv[0], argv.slice(1), { reject: false, buffer: false, graceMs: 2_000 });
+    let leash: Leashed;
+    try {
+      leash = spawnLeashed(argv[0], argv.slice(1), { reject: false, buffer: false, graceMs: 2_000, passFds: stateFd === undefined ? [] : [stateFd] });
+    } finally {
+      if (stateFd !== undefined) closeSync(stateFd);
+    }
     trackLeashed(leash);
     const proc = leash.proc;
     proc.stdout?.setEncoding("utf8");
@@ -122,15 +159,31 @@ export class Vm {
       if (stderr.trim()) consoleLog.append(`\n[qemu stderr] ${stderr.trim()}\n`);
     });
     try {
+      if (qmpSocket) vm.qmp = await Qmp.connect(qmpSocket, readyTimeoutMs);
+      if (restore) await vm.incoming(readyTimeoutMs);
       await vm.connect(readyTimeoutMs, silenceTimeoutMs, () => stderr);
+      if (restore) await vm.agent.call("resume", { realtime_ms: Date.now(), seed_b64: randomBytes(64).toString("base64") }, { timeoutMs: 10_000 });
       const hello = (await vm.agent.call("hello", {}, { timeoutMs: 10_000 })) as { uptime_ms: number };
-      vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started };
+      vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started, start: restore ? "restore" : "boot" };
     } catch (err) {
       const failure = await vm.bootFailure(err as Error, () => stderr);
       await vm.kill();
       throw failure;
     }
     return vm;
+  }
+
+  /**
+   * Loads the snapshot's device state from fd 4. Guest RAM is not in the stream (x-ignore-shared: the
+   * template's RAM file is mapped instead). The guest runs on as it ran when it was saved.
+   */
+  private async incoming(timeoutMs: number): Promise<void> {
+    const qmp = this.qmp!;
+    await qmp.execute("migrate-set-capabilities", { capabilities: [{ capability: "x-ignore-shared", state: true }] });
+    await qmp.execute("migrate-incoming", { uri: "fd:4" });
+    await qmp.migrationDone(timeoutMs);
+    const status = await qmp.execute<{ status: string }>("query-status");
+    if (status.status !== "running") await qmp.execute("cont");
   }
 
   /**
@@ -301,6 +354,7 @@ export class Vm {
   private async cleanupOnce(): Promise<void> {
     await this.exited;
     this.socket?.destroy();
+    this.qmp?.close();
     await this.console.close();
     // The work dir holds the agent socket (and the console log when no artifacts dir was given).
     await rm(this.workDir, { recursive: true, force: true });

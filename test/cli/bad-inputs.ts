@@ -62,6 +62,8 @@ export const BAD_INPUTS: BadInput[] = [
   { kind: "PCSHARE_QUIET not 0 or 1", argv: ["list"], env: {PCSHARE_QUIET: "2"}, message: "pcshare: PCSHARE_QUIET=2: use 0 or 1", exit: 2 },
   { kind: "PCSHARE_BOOT not a boot path", argv: ["run", "--only", "F1"], env: {PCSHARE_BOOT: "efi"}, message: "pcshare: PCSHARE_BOOT=efi: unknown boot path; use auto, pvh, bzimage", exit: 2 },
   { kind: "--boot not a boot path", argv: ["exec", "--boot", "elf", "--", "true"], message: "pcshare: --boot elf: unknown boot path; use auto, pvh, bzimage", exit: 2 },
+  { kind: "PCSHARE_RESTORE not a restore mode", argv: ["run", "--only", "F1"], env: {PCSHARE_RESTORE: "yes"}, message: "pcshare: PCSHARE_RESTORE=yes: unknown restore mode; use auto or off", exit: 2 },
+  { kind: "--restore not a restore mode", argv: ["run", "--restore", "always", "--only", "F1"], message: "pcshare: --restore always: unknown restore mode; use auto or off", exit: 2 },
   { kind: "--boot pvh for a kernel without a PVH entry", argv: ["exec", "--kernel", "{bzImage}", "--boot", "pvh", "--", "true"], message: "pcshare: boot path pvh (--boot or PCSHARE_BOOT): kernel {*} has no PVH entry: no vmlinux beside the bzImage (put the build's vmlinux next to it for PVH boot); use auto or bzimage", exit: 2 },
   { kind: "PCSHARE_FIRMWARE not a firmware", argv: ["run", "--only", "F1"], env: {PCSHARE_FIRMWARE: "ovmf"}, message: "pcshare: PCSHARE_FIRMWARE=ovmf: unknown firmware; use qboot or seabios", exit: 2 },
   { kind: "PCSHARE_DEBIAN_MIRROR not a URL", argv: ["run", "--only", "F1"], env: {PCSHARE_DEBIAN_MIRROR: "ftp.debian.org"}, message: "pcshare: PCSHARE_DEBIAN_MIRROR=ftp.debian.org: not an http(s) URL; give e.g. http://deb.debian.org/debian", exit: 2 },

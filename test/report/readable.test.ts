@@ -25,7 +25,7 @@ describe("markdown", () => {
   const run = fullRun();
   const md = renderMarkdown(run);
 
-  it("names the patch series, its patches with message ids, and the guest boots", () => {
+  it("names the patch series, its patches with message ids, and how each guest started", () => {
     const patched = fullRun();
     patched.kernel.series = {
       spec: "fix.mbox",
@@ -35,12 +35,14 @@ describe("markdown", () => {
     };
     patched.boots = [
       { hostWallMs: 7000, guestUptimeMs: 5200, waitedMs: 7000 },
-      { hostWallMs: 8000, guestUptimeMs: 5400, waitedMs: 300 },
+      { hostWallMs: 8000, guestUptimeMs: 5400, waitedMs: 300, start: "boot", restoreProblem: "restoring the snapshot failed: QEMU exited" },
+      { hostWallMs: 420, guestUptimeMs: 5300, waitedMs: 420, start: "restore" },
     ];
     const text = renderMarkdown(patched);
     expect(text).toContain("fix.mbox on 7.2.13-1, patchset sha256 " + "ab".repeat(32));
     expect(text).toContain("1/1 erofs: keep the domain in the key (20261101.1@example.org)");
-    expect(text).toContain("2 (agent ready at 5.2 s, 5.4 s of guest uptime;");
+    expect(text).toContain("3: 2 booted (ready after 7.00 s, 8.00 s of host wall), 1 restored from a snapshot (ready after 0.42 s);");
+    expect(text).toContain("not restored: restoring the snapshot failed: QEMU exited");
     expect(renderHtml(patched)).toContain("erofs: keep the domain in the key (20261101.1@example.org)");
     expect(md).not.toContain("Patch series");
   });

@@ -12,6 +12,7 @@
 
 const op_entry OPS[] = {
     { "hello", op_hello },
+    { "resume", op_resume },
     { "exec", op_exec },
     { "read_file", op_read_file },
     { "write_file", op_write_file },

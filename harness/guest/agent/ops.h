@@ -55,6 +55,7 @@ int flags_from_array(ctx *c, const jval *arr, const char *what, const flag_name 
 
 /* ---- handlers ---- */
 int op_hello(ctx *c, jwriter *w);
+int op_resume(ctx *c, jwriter *w);
 int op_exec(ctx *c, jwriter *w);
 int op_read_file(ctx *c, jwriter *w);
 int op_write_file(ctx *c, jwriter *w);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -153,6 +155,42 @@ int op_sync(ctx *c, jwriter *w)
     (void)c;
     (void)w;
     sync();
+    return 0;
+}
+
+/* A guest restored from a snapshot (vm/snapshot.ts) takes the host's wall clock, and fresh random
+ * input so that its random numbers differ from every other guest restored from the same snapshot:
+ * the seed is mixed into the pool (RNDADDENTROPY, credited) and the CRNG reseeds at once. */
+int op_resume(ctx *c, jwriter *w)
+{
+    (void)w;
+    long long realtime_ms;
+    unsigned char *seed = NULL;
+    size_t seed_len = 0;
+    if (arg_uint(c, "realtime_ms", &realtime_ms, 1) < 0) return -1;
+    if (arg_b64(c, "seed_b64", &seed, &seed_len, 1) < 0) return -1;
+    struct timespec ts = { realtime_ms / 1000, (realtime_ms % 1000) * 1000000L };
+    if (clock_settime(CLOCK_REALTIME, &ts) < 0) {
+        free(seed);
+        return fail_errno(c, errno, "clock_settime");
+    }
+    struct {
+        int entropy_count;
+        int buf_size;
+        unsigned char buf[256];
+    } pool;
+    if (seed_len > sizeof pool.buf) seed_len = sizeof pool.buf;
+    pool.entropy_count = (int)seed_len * 8;
+    pool.buf_size = (int)seed_len;
+    memcpy(pool.buf, seed, seed_len);
+    free(seed);
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail_errno(c, errno, "open /dev/urandom");
+    int rc = ioctl(fd, RNDADDENTROPY, &pool);
+    if (rc == 0) rc = ioctl(fd, RNDRESEEDCRNG);
+    int saved = errno;
+    close(fd);
+    if (rc < 0) return fail_errno(c, saved, "reseeding the kernel's random number generator");
     return 0;
 }
 
