@@ -8,6 +8,7 @@
 // is rebuilt. Used by vm/launch.ts; restored guests reset their clock and random state (agent
 // `resume`).
 import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { chmod, readdir, readFile, rm, stat, utimes } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -118,9 +119,8 @@ async function saveState(vm: Vm, file: string): Promise<void> {
   const sockPath = path.join(vm.workDir, name);
   const server = net.createServer();
   const received = new Promise<void>((resolve, reject) => {
-    server.once("connection", async (conn) => {
+    server.once("connection", (conn) => {
       server.close();
-      const { createWriteStream } = await import("node:fs");
       const out = createWriteStream(file);
       conn.pipe(out);
       out.on("finish", resolve);
