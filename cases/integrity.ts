@@ -130,6 +130,7 @@ export const D2 = defineCase({
   groups: ["D"],
   expect:
     "with inode_share on, files of 512/1024/2048-byte-block images, inline tails, hole-patterned and chunked files read back the source's bytes through both mounts, at odd read sizes and after eviction; SEEK_DATA/SEEK_HOLE extents are recorded (shared vs plain)",
+  concernTag: "sub-page-blocks",
   concern: "suspected wrong data for sub-page blocks",
   requires: ["page-cache-share"],
   images: LAYOUT_PAIRS.flat(),

@@ -15,6 +15,7 @@ export const I1 = defineCase({
   groups: ["I"],
   tags: ["control"],
   expect: "the same file in two images mounted with different domain_ids has two page caches (no equal frames); each mount reads the source's bytes",
+  concernTag: "trust-boundary",
   concern: "trust boundary: domain_id separates tenants",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
@@ -31,6 +32,7 @@ export const I2 = defineCase({
   groups: ["I", "A"],
   expect:
     "domain \"ab\" + value V, domain \"a\" + value \"b\"+V and domain \"b\" + value V+\"a\" are three different keys (domain_id NUL value): no shared frames, each file reads its own bytes; the same 40-byte value in one domain on identical content does share (control)",
+  concernTag: "trust-boundary",
   concern: "trust boundary: a key without a delimiter lets one domain's fingerprint match another's (fixed by the NUL separator)",
   requires: ["page-cache-share"],
   images: ["i2-v", "i2-dv", "i2-vd", "i2-dv-twin"],
@@ -60,6 +62,7 @@ export const I3a = defineCase({
   groups: ["I", "A"],
   expect:
     "design: inside one domain the fingerprint is trusted (images are signed), so a file forged with another file's fingerprint is served from that file's cache; both mounts then read one coherent content, either A's or B's, in both read orders and after eviction (never a mixture, never a crash). The substitution is recorded as evidence; I3b asserts the boundary",
+  concernTag: "unexpected-data",
   concern: "what prevents sneaking unexpected data in: only the domain boundary and fsck --xattr-inode-digest",
   requires: ["page-cache-share"],
   images: ["i3-a", "i3-forged"],
@@ -113,6 +116,7 @@ export const I3b = defineCase({
   name: "forged-fingerprint-other-domain-isolated",
   groups: ["I", "A"],
   expect: "a forged image mounted in another domain than the victim never shares with it: in both read orders each file reads its own bytes and no frame is shared",
+  concernTag: "unexpected-data",
   concern: "what prevents sneaking unexpected data in: domain_id is the trust boundary",
   requires: ["page-cache-share"],
   images: ["i3-a", "i3-forged"],
@@ -133,6 +137,7 @@ export const I4 = defineCase({
   name: "domain-id-hidden-from-proc",
   groups: ["I", "O"],
   expect: "with inode_share,domain_id=<secret> the secret appears nowhere in /proc/mounts, /proc/self/mountinfo or /proc/self/mountstats; inode_share is shown",
+  concernTag: "trust-boundary",
   concern: "trust boundary: the domain_id is a secret shared only by the tenants of a domain",
   requires: ["page-cache-share"],
   images: ["share-a"],
@@ -154,7 +159,9 @@ export const I5 = defineCase({
   name: "fsck-inode-digest-flags-forged-image",
   groups: ["I", "A"],
   expect: "fsck.erofs --xattr-inode-digest fails on the image with a forged fingerprint and passes on its unforged base; plain fsck.erofs (no digest check) accepts both",
+  concernTag: "unexpected-data",
   concern: "what prevents sneaking unexpected data in: fingerprints are trusted only from verified images",
+  hostSteps: "runs fsck.erofs on the host, not in the guest",
   images: ["i3-forged", "i3-b"],
   async run(t) {
     const tools = await erofsTools();
@@ -184,6 +191,7 @@ export const I6 = defineCase({
   groups: ["I", "L"],
   expect:
     "file-backed mounts sharing one domain: after the backing file of A is deleted reads through A and B return the source's bytes; after B's backing file is overwritten in place with zeros reads through B either fail with an errno or return bytes that are not another file's (no other file of A or B leaks through), the kernel never crashes or warns, and unmounting works",
+  concernTag: "blob-removal",
   concern: "what happens if the blob gets removed",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],

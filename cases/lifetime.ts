@@ -76,6 +76,7 @@ export const L1 = defineCase({
   groups: ["L"],
   expect:
     `unmounting and remounting A (whose inode serves the shared file's I/O) in a tight loop ${RACE_TIME} while ${RACE_READERS} threads read B's copy and drop its cache: every read returns the source's bytes, no busy inodes after unmount, no use-after-free`,
+  concernTag: "lifetime",
   concern: "lifetime rules",
   requires: ["page-cache-share"],
   images: ["corpus-a", "corpus-b"],
@@ -90,6 +91,7 @@ export const L2 = defineCase({
   name: "unmounting-the-io-serving-mount-under-a-reader-lz4hc",
   groups: ["L"],
   expect: "L1 with lz4hc-compressed files (decompression runs after the inode reference is dropped): correct bytes, clean unmounts",
+  concernTag: "lifetime",
   concern: "lifetime rules",
   requires: ["page-cache-share", "compression"],
   images: ["z-lz4hc", "z-lz4hc-b"],
@@ -106,6 +108,7 @@ export const L3 = defineCase({
   groups: ["L"],
   expect:
     "L1 on file-backed mounts with the directio option, each backing file removed right after mounting (A gets a fresh copy every cycle): reads stay correct, unmounts are clean",
+  concernTag: "blob-removal",
   concern: "if the blob gets removed",
   requires: ["page-cache-share", "file-backed"],
   images: ["corpus-a", "corpus-b"],
@@ -127,7 +130,7 @@ export const L3 = defineCase({
  * case itself may fail: they show that the failure needs A's inode to serve the shared I/O.
  */
 function controlsOf(race: CaseDef, loop: RemountLoop): [CaseDef, CaseDef] {
-  const common = { groups: race.groups, concern: race.concern, requires: race.requires, images: race.images, debug: true };
+  const common = { groups: race.groups, concern: race.concern, concernTag: race.concernTag, requires: race.requires, images: race.images, debug: true };
   return [
     defineCase({
       ...common,
@@ -163,6 +166,7 @@ export const L4 = defineCase({
   groups: ["L"],
   expect:
     "A is lazily unmounted while its shared files are open and mapped: the open files and B keep reading the source's bytes; once they are closed and unmapped the superblock goes away and the erofs inodes (real and shared) are freed back to the baseline",
+  concernTag: "lifetime",
   concern: "lifetime rules",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
@@ -238,6 +242,7 @@ export const L5 = defineCase({
   groups: ["L"],
   expect:
     "10 times: mount four images in two domains (plain and lz4hc, block and file-backed), read and map the shared files, unmount all, rmmod erofs (succeeds, its slab caches go away without 'still has objects'), insmod it again",
+  concernTag: "lifetime",
   concern: "lifetime rules",
   requires: ["page-cache-share", "compression"],
   images: ["corpus-a", "corpus-b", "z-lz4hc", "z-lz4hc-b"],

@@ -124,6 +124,7 @@ export const M3 = defineCase({
   id: "M3",
   name: "tenant-limit-or-removal-refaults-without-leak",
   groups: ["M"],
+  concernTag: "memory-accounting",
   concern:
     "one tenant's memory pressure evicting another tenant's shared pages: after cgroup A (which was charged) is squeezed to a tiny memory.max, B's data must refault correctly and be charged to B; removing the charged cgroup must leak nothing",
   expect:

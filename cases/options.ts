@@ -84,6 +84,7 @@ export const O3 = defineCase({
   debug: true,
   expect:
     "after a mount without domain_id, remount with inode_share is refused or ignored; lookups and reads afterwards return the source's bytes and the kernel does not oops",
+  concernTag: "remount",
   concern: "remount paths that enable sharing after mount (suspected NULL domain_id dereference in 7.2.13)",
   requires: ["page-cache-share"],
   images: ["share-a"],
@@ -120,6 +121,7 @@ export const O4 = defineCase({
   debug: true,
   expect:
     "an image with long xattr prefixes but no fingerprints, remounted inode_share,domain_id=x: lookups read every file correctly, nothing is shared with a fingerprinted image of that domain, and the kernel reports no out-of-bounds access",
+  concernTag: "remount",
   concern: "remount enabling inode_share on an image whose ishare prefix id was never validated",
   requires: ["page-cache-share"],
   images: ["xprefix-nofp", "share-a"],

@@ -14,6 +14,8 @@ import { mergeCommand } from "./cli/merge-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { exploreCommand } from "./cli/explore-command.ts";
+import { reproCommand } from "./cli/repro-command.ts";
+import { concernsCommand } from "./cli/concerns-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { kcidbSubmitCommand } from "./cli/kcidb-command.ts";
 import { b4CheckCommand } from "./cli/b4-check-command.ts";
@@ -112,6 +114,26 @@ addGuestOptions(
     .option("--known-bugs <dir>", "registered kernel bugs: findings they explain are labelled with the bug (default known-bugs/)")
     .option("--no-known-bugs", "label no finding as registered"),
 ).action(async (opts) => exit(await exploreCommand(opts)));
+
+addGuestOptions(
+  program
+    .command("repro")
+    .description("write a reproducer bundle that replays a case's steps with nothing but QEMU: a case id (run once here), a found case (E1, cases/found/E1.json) or a results.json entry (FILE#ID or --case ID); prints a summary for a mailing-list reply")
+    .argument("<target>", "case id, found case or results.json")
+    .requiredOption("--out <dir>", "where to write the bundle (a new or empty directory)")
+    .option("--case <id>", "the case of a results.json to reproduce")
+    .option("--no-kernel", "leave the kernel out of the bundle (run.sh then asks for a kernel image)"),
+).action(async (target: string, opts) => exit(await reproCommand(target, { ...opts, kernelIncluded: opts.kernel !== false, kernel: typeof opts.kernel === "string" ? opts.kernel : undefined })));
+
+addGuestOptions(
+  program
+    .command("concerns")
+    .description("per review concern (trust boundary, lifetime, blob removal, ...), what this kernel does in the cases that reproduce it, as text to paste into a review; reads RESULTS, or runs the concern cases when none is given")
+    .argument("[results]", "results.json (or its directory) of an earlier run")
+    .option("--out <dir>", "results directory when the cases are run (default results/concerns-<timestamp>)")
+    .option("--known-bugs <dir>", "registered kernel bugs (default known-bugs/)")
+    .option("--no-known-bugs", "label no failure as registered"),
+).action(async (results: string | undefined, opts) => exit(await concernsCommand(results, opts)));
 
 program
   .command("merge")

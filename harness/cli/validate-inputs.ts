@@ -186,6 +186,20 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     await guestOptions(o);
     await resultsOptions(o);
   },
+  repro: async (_a, o) => {
+    await guestOptions({ ...o, kernel: typeof o.kernel === "string" ? o.kernel : undefined });
+    await checkWritableDir(path.dirname(path.resolve(String(o.out))), "--out (its directory)");
+  },
+  concerns: async (a, o) => {
+    const given = list(a[0])[0];
+    if (given) {
+      const st = await stat(given).catch(() => undefined);
+      await checkResultsFile(st?.isDirectory() ? path.join(given, "results.json") : given, "results");
+      return;
+    }
+    await guestOptions(o);
+    await resultsOptions(o);
+  },
   series: async (a, o) => {
     memoryOption(o.memory);
     jobsOption(o);

@@ -62,6 +62,12 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** Sees every request sent and every reply matched to one (the runner records a case's steps through it). */
+export interface AgentTap {
+  request(id: number, op: string, args: Record<string, unknown>): void;
+  reply(id: number, reply: Record<string, unknown>): void;
+}
+
 export interface AgentClientOptions {
   defaultTimeoutMs?: number;
   /** Replies that match no waiting call (id null, or the call already timed out). */
@@ -118,6 +124,8 @@ export class AgentClient {
   private partial: Buffer[] = [];
   private nextId = 1;
   private closedReason: string | undefined;
+  /** Set while something records the traffic (runner/steps.ts). */
+  tap: AgentTap | undefined;
 
   constructor(stream: Duplex, options: AgentClientOptions = {}) {
     this.stream = stream;
@@ -151,6 +159,7 @@ export class AgentClient {
         reject(new AgentError(op, "timeout", `agent op "${op}" got no reply within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { op, resolve, reject, timer });
+      this.tap?.request(id, op, args);
       this.stream.write(JSON.stringify({ id, op, ...args }) + "\n");
     });
   }
@@ -387,6 +396,7 @@ export class AgentClient {
     }
     this.pending.delete(reply.id);
     clearTimeout(waiter.timer);
+    this.tap?.reply(reply.id, reply);
     if (reply.ok === true) {
       const { id: _id, ok: _ok, ...result } = reply;
       waiter.resolve(result);

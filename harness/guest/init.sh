@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # pcshare guest init: mount the pseudo filesystems, load the kernel modules in order, name the
-# image drives by their serial, then hand over to the agent (or an interactive shell).
+# image drives by their serial, then hand over to the agent (or an interactive shell, or, in a
+# reproducer bundle, the agent's replay of the recorded steps in /replay/steps.jsonl).
 /bin/busybox mount -t proc proc /proc
 if /bin/busybox grep -q 'pcshare.probe=1' /proc/cmdline; then
   echo "pcshare-init: probe ok"
@@ -15,7 +16,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-for m in $(cat /lib/modules/load.order); do
+for m in $(cat /lib/modules/load.order 2>/dev/null); do
   insmod "/lib/modules/$m" || echo "pcshare-init: insmod $m failed"
 done
 /bin/pcshare-agent --link-drives /dev/disk/pcshare
@@ -24,6 +25,12 @@ echo "pcshare-init: ready at $uptime s"
 if grep -q 'pcshare.shell=1' /proc/cmdline; then
   echo "pcshare-init: interactive shell; image drives are under /dev/disk/pcshare; exit to power off"
   setsid cttyhack sh -l
+  poweroff -f
+fi
+if grep -q 'pcshare.replay=1' /proc/cmdline; then
+  /bin/pcshare-agent --replay /replay/steps.jsonl
+  echo "pcshare-init: replay ended with status $?"
+  sync
   poweroff -f
 fi
 n=0

@@ -64,6 +64,8 @@ export interface CaseResult {
   groups: string[]; // e.g. ["F"]
   tags: string[];
   concern?: string;
+  /** The concern's tag (cases/concerns.ts), for `pcshare concerns`. */
+  concernTag?: string;
   outcome: Outcome;
   /** One-line reason for skip/fail/error/timeout/xfail. */
   reason?: string;
@@ -237,7 +239,7 @@ export interface BootRecord {
  */
 /** A result that records no work: nothing checked, measured or crashed (a skip, an unrun or missing case). */
 export function resultWithoutWork(
-  facts: Pick<CaseResult, "id" | "name" | "groups" | "tags"> & Partial<Pick<CaseResult, "concern">>,
+  facts: Pick<CaseResult, "id" | "name" | "groups" | "tags"> & Partial<Pick<CaseResult, "concern" | "concernTag">>,
   outcome: Outcome,
   reason: string | undefined,
   repeat: number | undefined,

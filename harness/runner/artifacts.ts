@@ -1,26 +1,33 @@
 // Per-case artifacts, as fstests keeps them: the console since the case began (console.log), the
-// kernel log it produced (dmesg.log) and the QEMU command of its guest (qemu.cmd), in
+// kernel log it produced (dmesg.log), the QEMU command of its guest (qemu.cmd) and the requests it
+// sent the guest (steps.json, runner/steps.ts), in
 // <out>/cases/<id>-<name>[.r<repeat>]/; and the console excerpt a failed case carries in its result.
 import path from "node:path";
 import { mkdir, writeFile } from "node:fs/promises";
 import { shellQuote } from "../vm/qemu-args.ts";
 import type { CrashReport } from "../report/model.ts";
 import type { KmsgRecord } from "../guest/protocol.ts";
+import type { StepRecord } from "./steps.ts";
 
 export interface CaseArtifacts {
   console: string;
   dmesg: string;
   qemuArgv: string[];
+  steps?: StepRecord;
 }
 
-/** Write the three files; returns their paths relative to outDir, as CaseResult.artifacts. */
+/** Write the files; returns their paths relative to outDir, as CaseResult.artifacts. */
 export async function writeCaseArtifacts(outDir: string, caseDir: string, a: CaseArtifacts): Promise<Record<string, string>> {
   const dir = path.join(outDir, "cases", caseDir);
   await mkdir(dir, { recursive: true });
-  const files = { console: "console.log", dmesg: "dmesg.log", qemu: "qemu.cmd" } as const;
+  const files: Record<string, string> = { console: "console.log", dmesg: "dmesg.log", qemu: "qemu.cmd" };
   await writeFile(path.join(dir, files.console), a.console);
   await writeFile(path.join(dir, files.dmesg), a.dmesg);
   await writeFile(path.join(dir, files.qemu), shellQuote(a.qemuArgv) + "\n");
+  if (a.steps) {
+    files.steps = "steps.json";
+    await writeFile(path.join(dir, files.steps), `${JSON.stringify(a.steps)}\n`);
+  }
   return Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.relative(outDir, path.join(dir, f))]));
 }
 

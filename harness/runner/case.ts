@@ -1,6 +1,7 @@
 // The case API: what a case declares (id, purpose, requirements, images) and the function that runs
 // it in the guest. Cases live in cases/*.ts, one file per group, and read like a specification.
 import type { CaseContext } from "./context.ts";
+import { CONCERNS, type ConcernTag } from "../../cases/concerns.ts";
 
 /** Requirements are data, checked before booting; an unmet one makes the case SKIP with its reason. */
 export type Requirement =
@@ -24,6 +25,10 @@ export interface CaseDef {
   expect: string;
   /** The review concern this case reproduces, when it reproduces one. */
   concern?: string;
+  /** Which of the review concerns (cases/concerns.ts) it is, for `pcshare concerns`; required with `concern`. */
+  concernTag?: ConcernTag;
+  /** Set when the case does part of its work on the host (not through the guest agent): why. A reproducer bundle cannot replay it. */
+  hostSteps?: string;
   requires?: Requirement[];
   /** Image names (from the image specs) this case mounts; they are attached to the guest. */
   images?: string[];
@@ -37,6 +42,8 @@ export interface CaseDef {
 export function defineCase(def: CaseDef): CaseDef {
   if (!/^[A-Z]\d+[a-z]?$/.test(def.id)) throw new Error(`case id "${def.id}" must look like F1, I3, M4b`);
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(def.name)) throw new Error(`case ${def.id}: name "${def.name}" must be kebab-case`);
+  if (def.concern && !def.concernTag) throw new Error(`case ${def.id}: a case with a concern names its concernTag (one of ${Object.keys(CONCERNS).join(", ")})`);
+  if (def.concernTag && !(def.concernTag in CONCERNS)) throw new Error(`case ${def.id}: concernTag "${def.concernTag}" is not in cases/concerns.ts`);
   return def;
 }
 

@@ -33,6 +33,7 @@ import type { RestoreMode } from "../vm/snapshot.ts";
 import { caseDirName, consoleExcerpt, formatKmsg, writeCaseArtifacts } from "./artifacts.ts";
 import { captureBaseline, makeClean, type Baseline } from "./clean-state.ts";
 import { runProvenance } from "./provenance.ts";
+import { StepRecorder } from "./steps.ts";
 
 export interface RunOptions {
   kernel: Kernel;
@@ -245,6 +246,9 @@ class CaseLoop {
   private async runOne(vm: Vm, p: Planned, clean: CleanState): Promise<CaseResult> {
     const { def } = p;
     const ctx = new CaseContext(vm.agent, this.opts.kernel, this.images, def.id);
+    // Every request of the case and of its reset is recorded (steps.json), for `pcshare repro`.
+    const recorder = new StepRecorder(() => ctx.checks.length);
+    vm.agent.tap = recorder;
     const mark = vm.console.mark();
     const started = Date.now();
     let end: CaseEnd = { how: "finished" };
@@ -261,6 +265,7 @@ class CaseLoop {
     const usable = vm.alive && guestUsableAfter(end, errCrashes.length ? errCrashes : vm.crashes(mark));
     if (!usable && vm.alive && guestUsableAfter(end)) await sleep(FATAL_GRACE_MS);
     const after = usable ? await this.resetAfter(vm, ctx, def) : { reset: { how: "not-run" } as ResetEnd, dmesg: "", crashes: [] };
+    vm.agent.tap = undefined;
     const crashes = errCrashes.length ? errCrashes : after.crashes.length ? after.crashes : vm.crashes(mark);
     await symbolizeCrashes(this.opts.kernel, crashes);
     const verdict = classifyCase({ end, checks: ctx.checks, crashes, reset: after.reset });
@@ -279,7 +284,7 @@ class CaseLoop {
       findings: ctx.findings,
       crashes,
       cleanState: clean,
-      artifacts: await writeCaseArtifacts(this.opts.outDir, caseDirName(def, p.repeat), { console: consoleText, dmesg: after.dmesg, qemuArgv: vm.argv }),
+      artifacts: await writeCaseArtifacts(this.opts.outDir, caseDirName(def, p.repeat), { console: consoleText, dmesg: after.dmesg, qemuArgv: vm.argv, steps: recorder.record() }),
     };
     if (verdict.outcome !== "pass" && verdict.outcome !== "skip") result.consoleExcerpt = consoleExcerpt(crashes, after.dmesg, consoleText);
     return result;
@@ -304,7 +309,7 @@ class CaseLoop {
 
 function baseResult(p: Planned, outcome: Outcome, reason?: string): CaseResult {
   const { def } = p;
-  const facts = { id: def.id, name: def.name, groups: def.groups, tags: def.tags ?? [], concern: def.concern };
+  const facts = { id: def.id, name: def.name, groups: def.groups, tags: def.tags ?? [], concern: def.concern, ...(def.concernTag && { concernTag: def.concernTag }) };
   return { ...resultWithoutWork(facts, outcome, reason, p.repeat), needsDebugKernel: def.debug };
 }
 

@@ -4,6 +4,7 @@
 #include "ops.h"
 #include "transport.h"
 #include "drives.h"
+#include "replay.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -55,22 +56,9 @@ static void error_reply(sbuf *out, int has_id, long long id, const char *msg, in
     jw_obj_end(&w);
 }
 
-/* Handle one request line; leaves the reply (without newline) in out. */
-static enum after_reply handle_line(const char *line, size_t len, int overlong, int stdio_mode, sbuf *out)
+/* Dispatch one parsed request; leaves the reply (without newline) in out. */
+enum after_reply handle_request(const jval *req, int stdio_mode, sbuf *out)
 {
-    char perr[256];
-    int has_id;
-    long long id = recover_id(line, len, &has_id);
-    if (overlong) {
-        snprintf(perr, sizeof perr, "request line too long (limit %d bytes)", MAX_LINE);
-        error_reply(out, has_id, id, perr, 0);
-        return AFTER_NOTHING;
-    }
-    jval *req = json_parse(line, len, perr, sizeof perr);
-    if (!req) {
-        error_reply(out, has_id, id, perr, 0);
-        return AFTER_NOTHING;
-    }
     enum after_reply after = AFTER_NOTHING;
     const jval *jid = json_get(req, "id");
     const jval *jop = json_get(req, "op");
@@ -107,6 +95,26 @@ static enum after_reply handle_line(const char *line, size_t len, int overlong, 
             }
         }
     }
+    return after;
+}
+
+/* Handle one request line; leaves the reply (without newline) in out. */
+static enum after_reply handle_line(const char *line, size_t len, int overlong, int stdio_mode, sbuf *out)
+{
+    char perr[256];
+    int has_id;
+    long long id = recover_id(line, len, &has_id);
+    if (overlong) {
+        snprintf(perr, sizeof perr, "request line too long (limit %d bytes)", MAX_LINE);
+        error_reply(out, has_id, id, perr, 0);
+        return AFTER_NOTHING;
+    }
+    jval *req = json_parse(line, len, perr, sizeof perr);
+    if (!req) {
+        error_reply(out, has_id, id, perr, 0);
+        return AFTER_NOTHING;
+    }
+    enum after_reply after = handle_request(req, stdio_mode, out);
     json_free(req);
     return after;
 }
@@ -117,7 +125,8 @@ static void usage(FILE *f)
                "  (no args)    serve on the virtio-serial port named \"" PORT_NAME "\"\n"
                "  --stdio      serve requests from stdin, replies on stdout; exit on EOF\n"
                "  --port PATH  serve on the given character device\n"
-               "  --link-drives DIR  symlink each virtio-blk disk's serial in DIR to its /dev node, then exit\n");
+               "  --link-drives DIR  symlink each virtio-blk disk's serial in DIR to its /dev node, then exit\n"
+               "  --replay FILE  run the recorded requests of FILE in order, printing each step and its checks (replay.c)\n");
 }
 
 int main(int argc, char **argv)
@@ -128,6 +137,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[k], "--stdio") == 0) stdio_mode = 1;
         else if (strcmp(argv[k], "--port") == 0 && k + 1 < argc) port = argv[++k];
         else if (strcmp(argv[k], "--link-drives") == 0 && k + 1 < argc) return link_drives(argv[k + 1]) < 0;
+        else if (strcmp(argv[k], "--replay") == 0 && k + 1 < argc) { kmsg_open(); return replay_file(argv[k + 1]); }
         else if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) { usage(stdout); return 0; }
         else { usage(stderr); return 2; }
     }

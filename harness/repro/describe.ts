@@ -1,0 +1,127 @@
+// Owns: the plain text of a reproducer bundle: one line per recorded step, what a correct kernel does
+// against what the run saw (expected.txt, seen.txt), the kernel's reference (kernel.txt) and the short
+// summary for a mailing-list reply. Pure: no I/O.
+import type { CaseResult, KernelInfo, Provenance } from "../report/model.ts";
+import type { RecordedStep } from "../runner/steps.ts";
+import type { GuestSteps } from "./guest-steps.ts";
+
+const str = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+/** One line for a request, as a reviewer reads it (the exact request is in steps.jsonl). */
+export function describeRequest(r: Record<string, unknown>): string {
+  const flags = Array.isArray(r.flags) ? (r.flags as string[]).join(",") : "";
+  switch (r.op) {
+    case "mount":
+      return `mount -t ${str(r.fstype ?? "erofs")} -o ${[flags, str(r.data ?? "")].filter(Boolean).join(",")} ${str(r.source)} ${str(r.target)}${r.flags && (r.flags as string[]).includes("remount") ? " (remount)" : ""}`;
+    case "umount":
+      return `umount${flags ? ` (${flags})` : ""} ${str(r.target)}`;
+    case "exec": {
+      const argv = (r.argv as string[]) ?? [];
+      return argv[0] === "sh" && argv[1] === "-c" ? `sh -c ${JSON.stringify(argv[2] ?? "")}` : argv.join(" ");
+    }
+    case "read_hash":
+      return `read(2) ${str(r.path)} and sha256 it`;
+    case "read_at":
+      return `${str(r.method)} ${str(r.path)} at ${str(r.offset)} (${str(r.iov)} B)`;
+    case "page_frames":
+      return `mmap + /proc/self/pagemap frames of ${((r.paths as string[]) ?? []).join(" and ")}`;
+    case "mincore":
+      return `mincore ${str(r.path)}`;
+    case "fadvise":
+      return `fadvise ${str(r.advice)} ${str(r.path)}`;
+    case "map_hold":
+      return `helper process: mmap and hold ${str(r.path)}`;
+    case "spawn":
+      return `start in background: ${((r.argv as string[]) ?? []).join(" ")}`;
+    case "proc_kill":
+      return "kill the helper process";
+    case "write_file":
+      return `write ${str(r.path)}`;
+    case "remount_race":
+      return `remount race: ${cut(JSON.stringify({ ...r, op: undefined }), 200)}`;
+    default: {
+      const { op, ...args } = r;
+      return `${str(op)} ${cut(JSON.stringify(args), 160)}`;
+    }
+  }
+}
+
+/** The steps worth reading: everything but the harness's own kernel-log collection. */
+export function stepLines(steps: readonly RecordedStep[]): string[] {
+  return steps.filter((s) => s.request.op !== "kmsg").map((s, i) => `${i + 1}. ${cut(describeRequest(s.request), 220)}`);
+}
+
+/** Kernel reference: release, where it came from, package or build hashes. */
+export function kernelReference(k: KernelInfo, prov?: Provenance["kernel"]): string {
+  const lines = [`release: ${k.release}`, `source: ${k.source}`, `version: ${k.version}`];
+  for (const [file, sha] of Object.entries(k.hashes ?? {})) lines.push(`sha256 ${sha}  ${file}`);
+  if (prov?.base) lines.push(`built from: ${prov.base}${prov.fragments?.length ? ` with config fragments ${prov.fragments.join(", ")}` : ""}`);
+  if (prov?.configSha256) lines.push(`config sha256 (sorted CONFIG_ lines): ${prov.configSha256}`);
+  if (k.series) lines.push(`series: ${k.series.spec} on ${k.series.base}, sha256 ${k.series.hash}`, ...k.series.patches.map((p) => `  ${p.subject}`));
+  return `${lines.join("\n")}\n`;
+}
+
+/** One line naming the kernel. */
+export function kernelLine(k: KernelInfo): string {
+  const pkg = Object.entries(k.hashes ?? {}).find(([f]) => f.endsWith(".deb"));
+  return `${k.release} (${k.source} ${k.version}${pkg ? `, ${pkg[0]} sha256 ${pkg[1].slice(0, 16)}...` : ""}${k.series ? `, series sha256 ${k.series.hash.slice(0, 16)}...` : ""})`;
+}
+
+export function expectedText(expect: string | undefined, r: CaseResult, g: GuestSteps): string {
+  const lines = [`A correct kernel: ${expect ?? "every check below holds"}, with no kernel report (oops, BUG, WARNING, KASAN, busy inodes, hung task).`, ""];
+  for (const j of g.judged) {
+    const where = j.step !== undefined ? `[judged in the guest at step ${j.step}]` : "[judged by pcshare only]";
+    lines.push(`${j.check.name}: ${j.check.expected ?? "holds"} ${where}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function seenText(r: CaseResult): string {
+  const lines = [`Outcome: ${r.rawOutcome ?? r.outcome}${r.reason ? `: ${r.rawReason || r.reason}` : ""}`, ""];
+  for (const c of r.checks) lines.push(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.seen ?? (c.ok ? "holds" : "does not hold")}`);
+  for (const c of r.crashes) lines.push(`kernel report (${c.kind}): ${c.title}`);
+  if (r.consoleExcerpt) lines.push("", "Excerpt:", r.consoleExcerpt);
+  return `${lines.join("\n")}\n`;
+}
+
+export interface SummaryInput {
+  result: CaseResult;
+  expect?: string;
+  steps: readonly RecordedStep[];
+  kernel: KernelInfo;
+  bundleDir: string;
+  withKernel: boolean;
+}
+
+const EXCERPT_LINES = 20;
+
+/** The text to paste into a reply: steps, expected, seen, kernel, excerpt, how to rerun. */
+export function summaryText(s: SummaryInput): string {
+  const r = s.result;
+  const failed = r.checks.filter((c) => !c.ok);
+  const seen = [
+    ...failed.map((c) => `${c.name}: ${c.seen ?? "does not hold"}`),
+    ...r.crashes.map((c) => `kernel report (${c.kind}): ${c.title}`),
+  ];
+  const excerpt = (r.crashes[0]?.symbolized ?? r.crashes[0]?.excerpt ?? r.consoleExcerpt ?? "").split("\n").filter(Boolean).slice(0, EXCERPT_LINES);
+  const out = [
+    `${r.id} ${r.name}: ${r.rawOutcome ?? r.outcome} on ${kernelLine(s.kernel)}`,
+    "",
+    "Steps (run in the guest, as root, on read-only erofs images):",
+    ...stepLines(s.steps).map((l) => `  ${l}`),
+    "",
+    "Expected:",
+    `  ${s.expect ?? "every check holds"}; no kernel report.`,
+    ...failed.filter((c) => c.expected !== undefined).map((c) => `  ${c.name}: ${c.expected}`),
+    "",
+    "Seen:",
+    ...(seen.length ? seen.map((l) => `  ${l}`) : [`  ${r.reason ?? "as expected"}`]),
+    "",
+    `Kernel: ${kernelLine(s.kernel)}`,
+    ...(excerpt.length ? ["", "Excerpt:", ...excerpt.map((l) => `  ${l}`)] : []),
+    "",
+    `Reproducer: ${s.bundleDir}/run.sh (needs only qemu-system-x86_64${s.withKernel ? "; the kernel is in the bundle" : "; give it the kernel image"})`,
+  ];
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,70 @@
+// Owns: turning a case's recorded steps (runner/steps.ts) and its checks into the step file the
+// agent replays in a reproducer bundle's guest (agent/replay.c): the requests in order, the host's
+// pauses, pid references to helpers the replay starts itself, and, for each check whose value is a
+// field of one reply (an errno name, a sha256), what a correct kernel replies there, so the guest
+// judges it again. Pure: no I/O.
+import type { Check } from "../report/model.ts";
+import type { RecordedStep } from "../runner/steps.ts";
+
+/** Pauses shorter than this are the host's own overhead; longer ones are kept (capped). */
+const MIN_DELAY_MS = 20;
+const MAX_DELAY_MS = 10_000;
+
+export interface GuestExpectation {
+  check: string;
+  errno?: string;
+  field?: string;
+  equals?: string;
+}
+
+export interface GuestSteps {
+  /** The step file, one request a line. */
+  lines: string[];
+  /** Per check of the case (same order): the step whose reply the guest judges it by, if any. */
+  judged: { check: Check; step?: number }[];
+}
+
+const ERRNO = /^(ok|E[A-Z0-9]+)$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The step (request id) whose reply check `index` judged: the last reply received before it was recorded. */
+export function stepOfCheck(steps: readonly RecordedStep[], index: number): RecordedStep | undefined {
+  let found: RecordedStep | undefined;
+  for (const s of steps) if (s.checksAtReply !== undefined && s.checksAtReply <= index) found = s;
+  return found;
+}
+
+/** What a correct kernel replies to `step` for `check`, when the check's seen value is a field of that reply. */
+export function expectationFor(check: Check, step: RecordedStep): GuestExpectation | undefined {
+  const reply = step.reply;
+  if (!reply || check.expected === undefined || check.seen === undefined) return undefined;
+  const seenErrno = reply.ok === true ? "ok" : typeof reply.errname === "string" ? reply.errname : undefined;
+  if (ERRNO.test(check.expected) && seenErrno !== undefined && check.seen === seenErrno) return { check: check.name, errno: check.expected };
+  if (SHA256.test(check.expected) && typeof reply.sha256 === "string" && check.seen === reply.sha256) {
+    return { check: check.name, field: "sha256", equals: check.expected };
+  }
+  return undefined;
+}
+
+/** The guest step file for a recorded case and its checks. */
+export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[]): GuestSteps {
+  const expectations = new Map<number, GuestExpectation[]>();
+  const judged = checks.map((check, i) => {
+    const step = stepOfCheck(steps, i);
+    const e = step && expectationFor(check, step);
+    if (!step || !e) return { check };
+    expectations.set(step.id, [...(expectations.get(step.id) ?? []), e]);
+    return { check, step: step.id };
+  });
+  const pidFrom = new Map<number, number>(); // pid seen in a reply -> the request id that started it
+  const lines = steps.map((s) => {
+    const req: Record<string, unknown> = { id: s.id, ...s.request };
+    if (s.delayMs >= MIN_DELAY_MS) req._delay_ms = Math.min(s.delayMs, MAX_DELAY_MS);
+    if (typeof req.pid === "number" && pidFrom.has(req.pid)) req._pid_of = pidFrom.get(req.pid);
+    const e = expectations.get(s.id);
+    if (e) req._expect = e;
+    if (typeof s.reply?.pid === "number") pidFrom.set(s.reply.pid, s.id);
+    return JSON.stringify(req);
+  });
+  return { lines, judged };
+}
