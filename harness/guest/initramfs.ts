@@ -41,7 +41,15 @@ export function initramfsCpio(files: [string, Buffer, number][]): Buffer {
   const entries: CpioEntry[] = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "lib", "lib/modules", "dev", "proc", "sys", "tmp", "run", "mnt", "root", "etc"].map(
     (d) => ({ path: d, type: "dir" as const }),
   );
-  for (const [p, data, mode] of files) entries.push({ path: p, type: "file", data, mode });
+  const dirs = new Set(entries.map((e) => e.path));
+  for (const [p, data, mode] of files) {
+    const parent = path.dirname(p);
+    if (parent !== "." && !dirs.has(parent)) {
+      dirs.add(parent);
+      entries.push({ path: parent, type: "dir" });
+    }
+    entries.push({ path: p, type: "file", data, mode });
+  }
   return writeCpio(entries);
 }
 

@@ -4,7 +4,7 @@
 import { CONCERNS, type ConcernTag } from "../../cases/concerns.ts";
 import type { CaseDef } from "../runner/case.ts";
 import type { CaseResult, RunResult } from "./model.ts";
-import { stripTimestamp } from "../vm/crash.ts";
+import { crashGist } from "./crash-gist.ts";
 
 const EXCERPT_LINES = 4;
 const WIDTH = 200;
@@ -42,15 +42,9 @@ function seen(r: CaseResult): string {
   return r.rawReason || r.reason || r.outcome;
 }
 
-/** The lines of a report that say where: its RIP line and the first frames of its call trace (else the lines after its title). */
+/** The lines of the first kernel report that say where (its title is already in "seen"). */
 function excerpt(r: CaseResult): string[] {
-  const crash = r.crashes[0];
-  const lines = (crash?.symbolized ?? crash?.excerpt ?? "").split("\n").map(stripTimestamp).filter((l) => l.trim());
-  const after = lines.slice(Math.max(0, lines.findIndex((l) => crash && l.includes(crash.title))) + 1);
-  const rip = after.filter((l) => /\bRIP: /.test(l)).slice(0, 1);
-  const trace = after.findIndex((l) => /Call Trace:/.test(l));
-  const frames = trace < 0 ? [] : after.slice(trace + 1).filter((l) => !/^\s*(<\/?(TASK|IRQ)>|\? )/.test(l)).slice(0, EXCERPT_LINES - 1);
-  return rip.length || frames.length ? [...rip, ...frames] : after.slice(0, EXCERPT_LINES);
+  return r.crashes[0] ? crashGist(r.crashes[0], EXCERPT_LINES - 1).slice(1).filter((l) => l !== "Call Trace:") : [];
 }
 
 /** The --kernel option that names this kernel again, when the source is one (Debian package or a file). */

@@ -5,7 +5,6 @@ import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Kernel } from "../kernel/kernel.ts";
-import { bootImage } from "../kernel/kernel.ts";
 import { buildImages } from "../images/build.ts";
 import { guestFiles, initramfsCpio, moduleFiles } from "../guest/initramfs.ts";
 import { writeCpio } from "../guest/cpio.ts";
@@ -59,8 +58,9 @@ async function writeImages(src: ReproSource, dir: string): Promise<ScriptDrive[]
 /** Kernel image and modules initramfs into kernel/; returns their paths relative to the bundle. */
 async function writeKernel(k: Kernel, dir: string): Promise<{ kernel: string; modules?: string }> {
   await mkdir(path.join(dir, "kernel"), { recursive: true });
-  const image = `kernel/${path.basename(bootImage(k))}`;
-  await copyFile(bootImage(k), path.join(dir, image));
+  // The kernel as packaged or built (bzImage): its sha256 is the one kernel.txt names.
+  const image = `kernel/${path.basename(k.image)}`;
+  await copyFile(k.image, path.join(dir, image));
   if (!k.modules.length) return { kernel: image };
   const files = await moduleFiles(k.modules);
   const cpio = writeCpio([{ path: "lib", type: "dir" }, { path: "lib/modules", type: "dir" }, ...files.map(([p, data, mode]) => ({ path: p, type: "file" as const, data, mode }))]);

@@ -4,6 +4,7 @@
 import type { CaseResult, KernelInfo, Provenance } from "../report/model.ts";
 import type { RecordedStep } from "../runner/steps.ts";
 import type { GuestSteps } from "./guest-steps.ts";
+import { crashGist } from "../report/crash-gist.ts";
 
 const str = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
@@ -13,7 +14,7 @@ export function describeRequest(r: Record<string, unknown>): string {
   const flags = Array.isArray(r.flags) ? (r.flags as string[]).join(",") : "";
   switch (r.op) {
     case "mount":
-      return `mount -t ${str(r.fstype ?? "erofs")} -o ${[flags, str(r.data ?? "")].filter(Boolean).join(",")} ${str(r.source)} ${str(r.target)}${r.flags && (r.flags as string[]).includes("remount") ? " (remount)" : ""}`;
+      return `mount${r.fstype ? ` -t ${str(r.fstype)}` : ""} -o ${[flags, str(r.data ?? "")].filter(Boolean).join(",")}${r.source ? ` ${str(r.source)}` : ""} ${str(r.target)}`;
     case "umount":
       return `umount${flags ? ` (${flags})` : ""} ${str(r.target)}`;
     case "exec": {
@@ -47,9 +48,27 @@ export function describeRequest(r: Record<string, unknown>): string {
   }
 }
 
-/** The steps worth reading: everything but the harness's own kernel-log collection. */
+/** The steps worth reading (all but the harness's own kernel-log collection); repeats of one request are one line. */
 export function stepLines(steps: readonly RecordedStep[]): string[] {
-  return steps.filter((s) => s.request.op !== "kmsg").map((s, i) => `${i + 1}. ${cut(describeRequest(s.request), 220)}`);
+  const lines: string[] = [];
+  let prev = "";
+  let times = 0;
+  const flush = () => {
+    if (times > 1) lines[lines.length - 1] += ` (${times} times)`;
+  };
+  for (const s of steps.filter((x) => x.request.op !== "kmsg")) {
+    const text = cut(describeRequest(s.request), 220);
+    if (text === prev) {
+      times++;
+      continue;
+    }
+    flush();
+    prev = text;
+    times = 1;
+    lines.push(`${lines.length + 1}. ${text}`);
+  }
+  flush();
+  return lines;
 }
 
 /** Kernel reference: release, where it came from, package or build hashes. */
@@ -94,7 +113,7 @@ export interface SummaryInput {
   withKernel: boolean;
 }
 
-const EXCERPT_LINES = 20;
+const EXCERPT_FRAMES = 8;
 
 /** The text to paste into a reply: steps, expected, seen, kernel, excerpt, how to rerun. */
 export function summaryText(s: SummaryInput): string {
@@ -104,7 +123,7 @@ export function summaryText(s: SummaryInput): string {
     ...failed.map((c) => `${c.name}: ${c.seen ?? "does not hold"}`),
     ...r.crashes.map((c) => `kernel report (${c.kind}): ${c.title}`),
   ];
-  const excerpt = (r.crashes[0]?.symbolized ?? r.crashes[0]?.excerpt ?? r.consoleExcerpt ?? "").split("\n").filter(Boolean).slice(0, EXCERPT_LINES);
+  const excerpt = r.crashes[0] ? crashGist(r.crashes[0], EXCERPT_FRAMES) : (r.consoleExcerpt ?? "").split("\n").filter(Boolean).slice(-EXCERPT_FRAMES);
   const out = [
     `${r.id} ${r.name}: ${r.rawOutcome ?? r.outcome} on ${kernelLine(s.kernel)}`,
     "",

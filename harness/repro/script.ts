@@ -112,7 +112,12 @@ fi
 tr -d '\\r' < "$LOG" > "$work/log"
 echo
 echo "== steps (replies on the console log) =="
-grep '^pcshare-step [0-9]* >' "$work/log" | cut -c1-160
+awk '/^pcshare-step [0-9]* >/ {
+  s = $0; sub(/^pcshare-step [0-9]* > /, "", s); gsub(/"id":[0-9]*,|,"_delay_ms":[0-9]*/, "", s)
+  if (s == prev) { n++; next }
+  if (n) print "    (the same " n " more times)"
+  n = 0; prev = s; print "  " substr(s, 1, 160)
+} END { if (n) print "    (the same " n " more times)" }' "$work/log"
 echo
 echo "== checks judged in the guest =="
 grep -E '^pcshare-(check|replay)' "$work/log" || echo "(none)"
@@ -125,6 +130,11 @@ if [ -s "$work/report" ]; then
   failed=1
 fi
 grep -q '^pcshare-check [0-9]* FAIL' "$work/log" && failed=1
+if grep -q '^pcshare-init: replay ended with status 2' "$work/log"; then
+  echo "run.sh: the guest could not read the bundle's steps:" >&2
+  grep '^pcshare-replay' "$work/log" >&2
+  exit 2
+fi
 if ! grep -q '^pcshare-replay: done' "$work/log"; then
   echo
   echo "run.sh: the replay did not finish (the agent died or the guest stopped): last console lines:"
