@@ -10,7 +10,7 @@ import { guestFiles, initramfsCpio, moduleFiles } from "../guest/initramfs.ts";
 import { writeCpio } from "../guest/cpio.ts";
 import { guestCmdline } from "../vm/qemu-args.ts";
 import { blobDriveName } from "../runner/run.ts";
-import { guestSteps } from "./guest-steps.ts";
+import { guestSteps, sourceShaOf } from "./guest-steps.ts";
 import { runScript, type ScriptDrive } from "./script.ts";
 import { expectedText, kernelLine, kernelReference, seenText, summaryText } from "./describe.ts";
 import { ReproError, type ReproSource } from "./source.ts";
@@ -32,13 +32,14 @@ export function drivesUsed(src: ReproSource): string[] {
   return [...names];
 }
 
-/** Copy the case's images (and blob devices) into images/; returns their drives. */
-async function writeImages(src: ReproSource, dir: string): Promise<ScriptDrive[]> {
+/** Copy the case's images (and blob devices) into images/; returns their drives and each image's files (path -> sha256). */
+async function writeImages(src: ReproSource, dir: string): Promise<{ drives: ScriptDrive[]; files: Map<string, Map<string, string>> }> {
   const used = drivesUsed(src);
   const images = used.filter((n) => !n.includes("."));
   const built = images.length ? await buildImages(src.specs, { names: images }) : new Map();
   const recorded = src.run.provenance?.images ?? {};
   const drives: ScriptDrive[] = [];
+  const files = new Map<string, Map<string, string>>();
   await mkdir(path.join(dir, "images"), { recursive: true });
   for (const b of built.values()) {
     if (recorded[b.name] && recorded[b.name] !== b.manifest.key) {
@@ -46,13 +47,14 @@ async function writeImages(src: ReproSource, dir: string): Promise<ScriptDrive[]
     }
     await copyFile(b.imagePath, path.join(dir, "images", `${b.name}.erofs`));
     drives.push({ name: b.name, file: `images/${b.name}.erofs` });
+    files.set(b.name, new Map(b.manifest.files.filter((f: { sha256: string | null }) => f.sha256).map((f: { path: string; sha256: string }) => [f.path, f.sha256])));
     for (const [i, p] of b.devicePaths.entries()) {
       const name = blobDriveName(b.name, i);
       await copyFile(p, path.join(dir, "images", `${name}.erofs`));
       drives.push({ name, file: `images/${name}.erofs` });
     }
   }
-  return drives;
+  return { drives, files };
 }
 
 /** Kernel image and modules initramfs into kernel/; returns their paths relative to the bundle. */
@@ -82,11 +84,12 @@ export async function writeBundle(src: ReproSource, opts: BundleOptions): Promis
   const dir = opts.outDir;
   await mkdir(dir, { recursive: true });
   const k = src.run.kernel;
-  if (opts.kernel && opts.kernel.info.release !== k.release) {
-    throw new ReproError(`${src.result.id} ran on ${k.release} (${k.source}) but the kernel options name ${opts.kernel.info.release}: pass the same --kernel, or --no-kernel`);
+  const given = opts.kernel?.info;
+  if (given && (given.release !== k.release || (given.hashes?.vmlinuz && k.hashes?.vmlinuz && given.hashes.vmlinuz !== k.hashes.vmlinuz))) {
+    throw new ReproError(`${src.result.id} ran on ${kernelLine(k)} but the kernel options name ${kernelLine(given)}: pass the kernel options of that run, or --no-kernel`);
   }
-  const g = guestSteps(src.steps.steps, src.result.checks);
-  const drives = await writeImages(src, dir);
+  const { drives, files: imageFiles } = await writeImages(src, dir);
+  const g = guestSteps(src.steps.steps, src.result.checks, sourceShaOf(src.steps.steps, imageFiles));
   const kernelFiles = opts.kernel ? await writeKernel(opts.kernel, dir) : undefined;
   const steps = `${g.lines.join("\n")}\n`;
   const { files } = await guestFiles();

@@ -21,6 +21,8 @@ export function describeRequest(r: Record<string, unknown>): string {
       const argv = (r.argv as string[]) ?? [];
       return argv[0] === "sh" && argv[1] === "-c" ? `sh -c ${JSON.stringify(argv[2] ?? "")}` : argv.join(" ");
     }
+    case "read_file":
+      return `cat ${str(r.path)}`;
     case "read_hash":
       return `read(2) ${str(r.path)} and sha256 it`;
     case "read_at":

@@ -1,8 +1,8 @@
 // Owns: turning a case's recorded steps (runner/steps.ts) and its checks into the step file the
 // agent replays in a reproducer bundle's guest (agent/replay.c): the requests in order, the host's
 // pauses, pid references to helpers the replay starts itself, and, for each check whose value is a
-// field of one reply (an errno name, a sha256), what a correct kernel replies there, so the guest
-// judges it again. Pure: no I/O.
+// field of one reply (an errno name, a sha256, the bytes of the image's file), what a correct kernel
+// replies there, so the guest judges it again. Pure: no I/O.
 import type { Check } from "../report/model.ts";
 import type { RecordedStep } from "../runner/steps.ts";
 
@@ -34,10 +34,23 @@ export function stepOfCheck(steps: readonly RecordedStep[], index: number): Reco
   return found;
 }
 
-/** What a correct kernel replies to `step` for `check`, when the check's seen value is a field of that reply. */
-export function expectationFor(check: Check, step: RecordedStep): GuestExpectation | undefined {
+/** The sha256 of the file a guest path reads in its image (from the image's manifest), when known. */
+export type SourceSha = (guestPath: string) => string | undefined;
+
+/** The words a check uses for "the bytes the image holds" (explore's model). */
+const SOURCE_BYTES = "source bytes";
+
+/**
+ * What a correct kernel replies to `step` for `check`, when the check's seen value is a field of that
+ * reply: an errno name, a sha256, or "source bytes" of a read(2) whose source sha256 the images give.
+ */
+export function expectationFor(check: Check, step: RecordedStep, sourceSha: SourceSha = () => undefined): GuestExpectation | undefined {
   const reply = step.reply;
   if (!reply || check.expected === undefined || check.seen === undefined) return undefined;
+  if (check.expected === SOURCE_BYTES && step.request.op === "read_hash" && typeof step.request.path === "string") {
+    const sha = sourceSha(step.request.path);
+    if (sha) return { check: check.name, field: "sha256", equals: sha };
+  }
   const seenErrno = reply.ok === true ? "ok" : typeof reply.errname === "string" ? reply.errname : undefined;
   if (ERRNO.test(check.expected) && seenErrno !== undefined && check.seen === seenErrno) return { check: check.name, errno: check.expected };
   if (SHA256.test(check.expected) && typeof reply.sha256 === "string" && check.seen === reply.sha256) {
@@ -47,11 +60,11 @@ export function expectationFor(check: Check, step: RecordedStep): GuestExpectati
 }
 
 /** The guest step file for a recorded case and its checks. */
-export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[]): GuestSteps {
+export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[], sourceSha?: SourceSha): GuestSteps {
   const expectations = new Map<number, GuestExpectation[]>();
   const judged = checks.map((check, i) => {
     const step = stepOfCheck(steps, i);
-    const e = step && expectationFor(check, step);
+    const e = step && expectationFor(check, step, sourceSha);
     if (!step || !e) return { check };
     expectations.set(step.id, [...(expectations.get(step.id) ?? []), e]);
     return { check, step: step.id };
@@ -67,4 +80,22 @@ export function guestSteps(steps: readonly RecordedStep[], checks: readonly Chec
     return JSON.stringify(req);
   });
   return { lines, judged };
+}
+
+/**
+ * Guest path -> sha256 of the image file it names: mounts (recorded mount requests: source device or
+ * file-backed copy -> target) joined with each image's files (path -> sha256).
+ */
+export function sourceShaOf(steps: readonly RecordedStep[], files: ReadonlyMap<string, ReadonlyMap<string, string>>): SourceSha {
+  const targets = new Map<string, string>(); // mount target -> image name
+  for (const s of steps) {
+    const r = s.request;
+    if (r.op !== "mount" || typeof r.source !== "string" || typeof r.target !== "string") continue;
+    const m = /^\/dev\/disk\/pcshare\/([^/.]+)$/.exec(r.source) ?? /^\/run\/pcshare-backing\/([^/.]+)\.erofs$/.exec(r.source);
+    if (m) targets.set(r.target.replace(/\/$/, ""), m[1]);
+  }
+  return (p) => {
+    for (const [target, image] of targets) if (p.startsWith(`${target}/`)) return files.get(image)?.get(p.slice(target.length));
+    return undefined;
+  };
 }

@@ -70,7 +70,7 @@ ${p.kernel ? `if [ -z "$kernel" ]; then
   kernel="$here/${p.kernel}"
   ${p.modules ? `[ -n "$modules" ] || modules="$here/${p.modules}"` : ":"}
 fi` : `if [ -z "$kernel" ]; then
-  echo "This bundle has no kernel (made with --no-kernel). The case ran on: ${p.kernelRef.replace(/["$`\\]/g, "")}" >&2
+  echo "This bundle has no kernel (made with --no-kernel). The case ran on: ${p.kernelRef.replace(/["$`\\]/g, "")} (see kernel.txt)" >&2
   if [ -t 0 ]; then
     printf 'path of the kernel image to boot: ' >&2; read -r kernel
     printf 'initramfs with its modules (empty: none, erofs and virtio_blk built in): ' >&2; read -r modules
