@@ -1,0 +1,71 @@
+// Record and replay against the real agent on the host (no guest): a client's requests are recorded
+// through the runner's StepRecorder, turned into a step file (repro/guest-steps.ts), and the agent's
+// --replay runs them again: helper pids are remapped, checks are judged again, the exit status says
+// whether every check held.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { buildAgent } from "../../harness/guest/build-agent.ts";
+import { StepRecorder } from "../../harness/runner/steps.ts";
+import { guestSteps } from "../../harness/repro/guest-steps.ts";
+import type { Check } from "../../harness/report/model.ts";
+import { scratchDir, startClient } from "./agent-harness.ts";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let stepFile: string;
+let data: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await scratchDir());
+  data = path.join(dir, "data.bin");
+  await writeFile(data, "the recorded bytes\n");
+  const { client, exited } = await startClient();
+  const checks: Check[] = [];
+  const rec = new StepRecorder(() => checks.length);
+  client.tap = rec;
+  const pid = await client.spawn(["/bin/sleep", "30"]);
+  const missing = await client.openProbe(path.join(dir, "missing"), ["O_RDONLY"]).then(() => "ok", (e: { errname?: string }) => e.errname ?? "?");
+  checks.push({ name: "open of a missing file", ok: missing === "ENOENT", expected: "ENOENT", seen: missing });
+  const h = await client.readHash(data);
+  checks.push({ name: "bytes of data.bin", ok: true, expected: h.sha256, seen: h.sha256 });
+  const killed = await client.procKill(pid);
+  expect(killed.reaped).toBe(true);
+  client.close();
+  await exited;
+  stepFile = path.join(dir, "steps.jsonl");
+  await writeFile(stepFile, `${guestSteps(rec.steps, checks).lines.join("\n")}\n`);
+}, 120_000);
+
+afterAll(async () => cleanup?.());
+
+async function replay(file: string) {
+  return execa(await buildAgent(), ["--replay", file], { reject: false });
+}
+
+describe("agent --replay of recorded steps", () => {
+  it("runs every step again, kills the helper it started itself and judges the checks: exit 0", async () => {
+    const r = await replay(stepFile);
+    expect(r.stdout).toMatch(/^pcshare-step \d+ > .*"op":"spawn"/m);
+    expect(r.stdout).toMatch(/^pcshare-step \d+ < .*"reaped":true/m); // the new sleep's pid, not the recorded one
+    expect(r.stdout).toMatch(/^pcshare-check \d+ ok: open of a missing file$/m);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ ok: bytes of data\.bin$/m);
+    expect(r.stdout).toMatch(/^pcshare-replay: done: 4 steps, 0 checks failed$/m);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it("reports a check that no longer holds with both values: exit 1", async () => {
+    await writeFile(data, "other bytes\n");
+    const r = await replay(stepFile);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ FAIL: bytes of data\.bin: expected [0-9a-f]{64}, seen [0-9a-f]{64}$/m);
+    expect(r.stdout).toMatch(/^pcshare-replay: done: 4 steps, 1 checks failed$/m);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it("exits 2 on a step file it cannot read", async () => {
+    const r = await replay(path.join(dir, "nothing.jsonl"));
+    expect(r.stdout).toMatch(/^pcshare-replay: cannot open .*nothing\.jsonl/m);
+    expect(r.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,96 @@
+// The step file of a reproducer bundle, from recorded steps and checks (pure; no guest): which step a
+// check judged, which checks the guest can judge again and with what value, pid references, pauses.
+import { describe, expect, it } from "vitest";
+import { expectationFor, guestSteps, sourceShaOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
+import type { RecordedStep } from "../../harness/runner/steps.ts";
+import type { Check } from "../../harness/report/model.ts";
+
+const SHA_A = "a".repeat(64);
+const SHA_B = "b".repeat(64);
+
+const steps: RecordedStep[] = [
+  { id: 5, request: { op: "mount", source: "/dev/disk/pcshare/share-a", target: "/mnt/share-a-1", data: "" }, delayMs: 3, reply: { id: 5, ok: true }, checksAtReply: 0 },
+  { id: 6, request: { op: "mount", source: "/dev/disk/pcshare/share-b", target: "/mnt/b", data: "inode_share" }, delayMs: 0, reply: { id: 6, ok: false, errname: "EINVAL" }, checksAtReply: 1 },
+  { id: 7, request: { op: "spawn", argv: ["/bin/sleep", "9"] }, delayMs: 250, reply: { id: 7, ok: true, pid: 4242 }, checksAtReply: 2 },
+  { id: 8, request: { op: "read_hash", path: "/mnt/share-a-1/data/big.bin" }, delayMs: 60_000, reply: { id: 8, ok: true, sha256: SHA_B }, checksAtReply: 2 },
+  { id: 9, request: { op: "proc_kill", pid: 4242 }, delayMs: 0, reply: { id: 9, ok: true, reaped: true }, checksAtReply: 4 },
+];
+
+const checks: Check[] = [
+  { name: "plain mount works", ok: true, expected: "ok", seen: "ok" },
+  { name: "inode_share without domain_id refused", ok: false, expected: "ok", seen: "EINVAL" },
+  { name: "read(2) of big.bin", ok: false, expected: SHA_A, seen: SHA_B },
+  { name: "frames shared", ok: false, expected: "shared", seen: "separate" },
+];
+
+describe("stepOfCheck", () => {
+  it("ties a check to the last reply received before it was recorded", () => {
+    expect(stepOfCheck(steps, 0)?.id).toBe(5);
+    expect(stepOfCheck(steps, 1)?.id).toBe(6);
+    expect(stepOfCheck(steps, 2)?.id).toBe(8);
+    expect(stepOfCheck(steps, 3)?.id).toBe(8);
+  });
+
+  it("has none for a check recorded before any reply", () => {
+    expect(stepOfCheck([{ ...steps[0], checksAtReply: 1 }], 0)).toBeUndefined();
+  });
+});
+
+describe("expectationFor", () => {
+  it("judges an errno check by the reply's errno name, with the correct kernel's value", () => {
+    expect(expectationFor(checks[1], steps[1])).toEqual({ check: checks[1].name, errno: "ok" });
+  });
+
+  it("judges a sha256 check by the reply's sha256 field", () => {
+    expect(expectationFor(checks[2], steps[3])).toEqual({ check: checks[2].name, field: "sha256", equals: SHA_A });
+  });
+
+  it("leaves a check alone whose seen value is not in the reply", () => {
+    expect(expectationFor(checks[3], steps[3])).toBeUndefined();
+    expect(expectationFor({ ...checks[1], seen: "ENOENT" }, steps[1])).toBeUndefined();
+  });
+
+  it("turns 'source bytes' of a read(2) into the image file's sha256", () => {
+    const c: Check = { name: "read(2) of the whole file: expected source bytes", ok: false, expected: "source bytes", seen: "other bytes" };
+    const sha = sourceShaOf(steps, new Map([["share-a", new Map([["/data/big.bin", SHA_A]])]]));
+    expect(expectationFor(c, steps[3], sha)).toEqual({ check: c.name, field: "sha256", equals: SHA_A });
+    expect(expectationFor(c, steps[3])).toBeUndefined();
+  });
+});
+
+describe("sourceShaOf", () => {
+  it("maps guest paths below recorded mount targets to the image's files, block device or file-backed copy", () => {
+    const fileBacked: RecordedStep = { id: 1, request: { op: "mount", source: "/run/pcshare-backing/share-b.erofs", target: "/mnt/share-b-2" }, delayMs: 0 };
+    const files = new Map([["share-a", new Map([["/data/big.bin", SHA_A]])], ["share-b", new Map([["/x", SHA_B]])]]);
+    const sha = sourceShaOf([...steps, fileBacked], files);
+    expect(sha("/mnt/share-a-1/data/big.bin")).toBe(SHA_A);
+    expect(sha("/mnt/share-b-2/x")).toBe(SHA_B);
+    expect(sha("/mnt/share-a-10/data/big.bin")).toBeUndefined();
+    expect(sha("/proc/mounts")).toBeUndefined();
+  });
+});
+
+describe("guestSteps", () => {
+  const g = guestSteps(steps, checks);
+  const lines = g.lines.map((l) => JSON.parse(l));
+
+  it("keeps every request in order with its id", () => {
+    expect(lines.map((l) => [l.id, l.op])).toEqual([[5, "mount"], [6, "mount"], [7, "spawn"], [8, "read_hash"], [9, "proc_kill"]]);
+  });
+
+  it("keeps the host's pauses from 20 ms on, capped at 10 s", () => {
+    expect(lines.map((l) => l._delay_ms)).toEqual([undefined, undefined, 250, 10_000, undefined]);
+  });
+
+  it("points a pid at the step whose reply returned it", () => {
+    expect(lines[4]._pid_of).toBe(7);
+    expect(lines[4].pid).toBe(4242);
+  });
+
+  it("attaches the guest-judged checks to their steps and says which checks only pcshare judges", () => {
+    expect(lines[0]._expect).toEqual([{ check: "plain mount works", errno: "ok" }]);
+    expect(lines[1]._expect).toEqual([{ check: "inode_share without domain_id refused", errno: "ok" }]);
+    expect(lines[3]._expect).toEqual([{ check: "read(2) of big.bin", field: "sha256", equals: SHA_A }]);
+    expect(g.judged.map((j) => j.step)).toEqual([5, 6, 8, undefined]);
+  });
+});
