@@ -46,9 +46,14 @@ export async function reproCommand(target: string, opts: ReproCliOptions): Promi
       src = await runForRepro(def, specs, kernel, out, guest);
       if (!withKernel) kernel = undefined;
     }
-    const summary = await writeBundle(src, { outDir: out, kernel, ...guest });
+    const { summary, hostJudged } = await writeBundle(src, { outDir: out, kernel, ...guest });
     const outcome = src.result.rawOutcome ?? src.result.outcome;
     if (outcome === "pass") process.stdout.write(`pcshare repro: note: ${src.result.id} passed on this kernel; the bundle replays a passing run\n`);
+    if (hostJudged.length && !src.result.crashes.length) {
+      process.stdout.write(
+        `pcshare repro: note: run.sh replays the steps but cannot judge ${hostJudged.length === 1 ? "this failed check" : `these ${hostJudged.length} failed checks`} by itself (only pcshare judges them; compare the replies on the console with seen.txt): ${hostJudged.join("; ")}\n`,
+      );
+    }
     process.stdout.write(`pcshare repro: bundle in ${out} (run it: sh ${path.join(out, "run.sh")})\n\n${summary}`);
     return 0;
   } catch (err) {

@@ -79,8 +79,15 @@ function guestSize(src: ReproSource, opts: BundleOptions): { memoryMiB: number; 
   return { memoryMiB: mem ? Number(mem[1]) : opts.memoryMiB, cpus: smp ? Number(smp[1]) : opts.cpus };
 }
 
-/** Write the bundle; returns the summary text (also in summary.txt). */
-export async function writeBundle(src: ReproSource, opts: BundleOptions): Promise<string> {
+export interface Bundle {
+  /** The text for a reply (also in summary.txt). */
+  summary: string;
+  /** Failed checks of the run that only pcshare judges (the guest replays their steps but cannot judge them). */
+  hostJudged: string[];
+}
+
+/** Write the bundle. */
+export async function writeBundle(src: ReproSource, opts: BundleOptions): Promise<Bundle> {
   const dir = opts.outDir;
   await mkdir(dir, { recursive: true });
   const k = src.run.kernel;
@@ -116,5 +123,5 @@ export async function writeBundle(src: ReproSource, opts: BundleOptions): Promis
   if (consoleLog && existsSync(consoleLog)) await copyFile(consoleLog, path.join(dir, "seen-console.log"));
   const summary = summaryText({ result: src.result, expect: src.def?.expect, steps: src.steps.steps, kernel: k, bundleDir: dir, withKernel: !!opts.kernel });
   await writeFile(path.join(dir, "summary.txt"), summary);
-  return summary;
+  return { summary, hostJudged: g.judged.filter((j) => !j.check.ok && j.step === undefined).map((j) => j.check.name) };
 }
