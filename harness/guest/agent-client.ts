@@ -1,5 +1,6 @@
 // Host side of the pcshare-agent protocol: JSON-line requests over any Duplex (QEMU chardev socket in
 // production, the agent's stdio in tests), replies matched by id, typed wrappers for every op.
+import { createHash } from "node:crypto";
 import type { Duplex } from "node:stream";
 import type {
   AgentOp,
@@ -12,6 +13,7 @@ import type {
   FcntlProbeReply,
   FsMountArgs,
   FsMountReply,
+  HashFilesReply,
   MapHoldArgs,
   ProcMapping,
   ReadMethod,
@@ -236,6 +238,15 @@ export class AgentClient {
     return this.call("read_hash", { path, ...(options.blockSize !== undefined && { block_size: options.blockSize }) }, options);
   }
 
+  /**
+   * Read each file to its end with read(2) and hash it, in one request; results in the order of
+   * `paths`, an errno per file that could not be opened or read. The agent checks the list against
+   * its digest first, so a path altered on the way is a refused request, never a wrong open.
+   */
+  hashFiles(paths: string[], options: { blockSize?: number } & CallOptions = {}): Promise<HashFilesReply> {
+    return this.call("hash_files", { paths, paths_sha256: pathsDigest(paths), ...(options.blockSize !== undefined && { block_size: options.blockSize }) }, options);
+  }
+
   async pageFrames(paths: string[], options: RangeArgs & CallOptions = {}): Promise<PageFramesFile[]> {
     const r = await this.call("page_frames", { paths, ...range(options) }, options);
     return r.files;
@@ -422,6 +433,13 @@ export class AgentClient {
       waiter.reject(new AgentError(waiter.op, "closed", `agent op "${waiter.op}": ${reason}`));
     }
   }
+}
+
+/** sha256 of the paths' UTF-8 bytes, each followed by a NUL byte (what hash_files recomputes on arrival). */
+export function pathsDigest(paths: string[]): string {
+  const h = createHash("sha256");
+  for (const p of paths) h.update(p, "utf8").update("\0");
+  return h.digest("hex");
 }
 
 function range(r: RangeArgs): RangeArgs {

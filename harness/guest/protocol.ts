@@ -90,6 +90,24 @@ export interface ReadHashReply {
   duration_ms: number;
 }
 
+export interface HashFilesArgs {
+  /** at most 4096 */
+  paths: string[];
+  /** read(2) size; default 1 MiB. */
+  block_size?: number;
+  /** sha256 of the paths' UTF-8 bytes, each followed by a NUL: the agent refuses a list that arrived altered */
+  paths_sha256?: string;
+}
+/** One file of hash_files: its size and sha256, or the call that failed and its errno. */
+export type HashedFile = { size: number; sha256: string } | { error: "open" | "read"; errno: number; errname: string };
+export interface HashFilesReply {
+  /** the same digest computed over the paths as received */
+  paths_sha256: string;
+  /** in request order */
+  files: HashedFile[];
+  duration_ms: number;
+}
+
 export interface PageFramesArgs extends RangeArgs {
   paths: string[];
 }
@@ -329,6 +347,7 @@ export interface AgentOps {
   read_file: { args: ReadFileArgs; reply: ReadFileReply };
   write_file: { args: WriteFileArgs; reply: WriteFileReply };
   read_hash: { args: ReadHashArgs; reply: ReadHashReply };
+  hash_files: { args: HashFilesArgs; reply: HashFilesReply };
   page_frames: { args: PageFramesArgs; reply: PageFramesReply };
   mincore: { args: MincoreArgs; reply: MincoreReply };
   fadvise: { args: FadviseArgs; reply: Empty };

@@ -5,7 +5,7 @@
 // what the content hashes allow; plain mounts must cache about every page (else nothing was measured).
 import type { Check, Measurement, Outcome } from "../report/model.ts";
 import type { Duplicate, Ideal } from "./ideal.ts";
-import type { Mode, ModeResult } from "./saving.ts";
+import { showPath, type Mode, type ModeResult } from "./saving.ts";
 import { savingPct } from "./ideal.ts";
 
 /** The measured saving must reach this share of the ideal one (the cover letter's "read all" claim). */
@@ -36,7 +36,7 @@ export function assessSaving(ideal: Ideal, measured: Record<Mode, ModeResult>): 
       name: `${mode}: every file read has its source's bytes`,
       ok: r.wrong.length === 0 && r.read > 0,
       expected: `${r.read} files, all equal`,
-      seen: `${r.wrong.length} wrong or unreadable${r.wrong.length ? `: ${r.wrong.slice(0, 3).map((w) => `${w.label}:${w.path} read as ${w.seen.slice(0, 200)}`).join("; ")}` : ""}`,
+      seen: `${r.wrong.length} wrong or unreadable${r.wrong.length ? `: ${r.wrong.slice(0, 3).map((w) => `${w.label}:${showPath(w.path)} read as ${w.seen.slice(0, 200)}`).join("; ")}` : ""}`,
     });
   }
   const fs = frameTotals(shared);

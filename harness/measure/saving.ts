@@ -1,9 +1,11 @@
 // The page-cache saving of sharing, measured in a guest: every image mounted in one sharing domain,
 // every chosen file read source by source with Cached (/proc/meminfo) taken after each source; then
-// the same with plain mounts. Each file read is checked against its source's sha256, and a sample of
-// files whose content an earlier file had is checked for identical page frames (/proc/self/pagemap):
-// the frames say per file what Cached says in bulk.
+// the same with plain mounts. Each file read is checked against its source's sha256: the agent reads
+// and hashes it (paths go as a JSON list checked against its digest, results come back by position).
+// A sample of files whose content an earlier file had is checked for identical page frames
+// (/proc/self/pagemap): the frames say per file what Cached says in bulk.
 import type { AgentClient } from "../guest/agent-client.ts";
+import type { HashedFile } from "../guest/protocol.ts";
 import type { FileRecord } from "../images/manifest.ts";
 import { cacheSnapshot, dropCaches } from "./memory.ts";
 import { countEqualFrames } from "./sharing-verdict.ts";
@@ -101,33 +103,62 @@ async function measureMode(agent: AgentClient, images: MeasuredImage[], mode: Mo
   }
 }
 
-/** Files per sha256sum command (paths passed as arguments, so nothing but the agent stands between the list and the reader). */
-const BATCH = 200;
+/**
+ * Paths per guest request: at most this many, and at most BATCH_BYTES of JSON, so a request stays far
+ * below the agent's 1 MiB line limit whatever the names (4096-byte paths, escaped control characters).
+ */
+const BATCH_FILES = 256;
+const BATCH_BYTES = 256 * 1024;
 
-/** Read one source's files (read(2) via sha256sum, or mmap + touch first for mmap-all) and check every file's bytes. */
+/** `paths` cut into request-sized batches, in order. */
+export function pathBatches(paths: string[], maxFiles = BATCH_FILES, maxBytes = BATCH_BYTES): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let bytes = 0;
+  for (const p of paths) {
+    const b = Buffer.byteLength(JSON.stringify(p)) + 1;
+    if (cur.length && (cur.length >= maxFiles || bytes + b > maxBytes)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(p);
+    bytes += b;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/** A path for a message: quoted as JSON (a name may hold newlines), long ones cut to their last 160 characters. */
+export function showPath(p: string): string {
+  const q = JSON.stringify(p);
+  return q.length <= 162 ? q : `"…${q.slice(-160)}`;
+}
+
+/** What one file read as: its sha256, or the call that failed with its errno name. */
+export function readAs(r: HashedFile): string {
+  return "sha256" in r ? r.sha256 : `unreadable: ${r.error}: ${r.errname}`;
+}
+
+/**
+ * Read one source's files (read(2) in the agent, or mmap + touch first for mmap-all) and check every
+ * file's bytes. The agent answers file by file in request order, so a result is matched to its file by
+ * position, never by parsing a name back out of a tool's text output.
+ */
 async function readSource(agent: AgentClient, img: MeasuredImage, dir: string, opts: SavingOptions): Promise<{ read: number; wrong: WrongFile[]; ms: number }> {
   const timeoutMs = opts.readTimeoutMs ?? 600_000;
   const t0 = Date.now();
+  const paths = img.files.map((f) => `${dir}${f.path}`);
   if (opts.access === "mmap-all") {
-    for (let i = 0; i < img.files.length; i += 256) {
-      await agent.pageFrames(img.files.slice(i, i + 256).map((f) => `${dir}${f.path}`), { timeoutMs });
-    }
+    for (const batch of pathBatches(paths)) await agent.pageFrames(batch, { timeoutMs });
   }
-  const seen = new Map<string, string>();
-  const errors: string[] = [];
-  for (let i = 0; i < img.files.length; i += BATCH) {
-    const r = await agent.exec(["sha256sum", "--", ...img.files.slice(i, i + BATCH).map((f) => `${dir}${f.path}`)], { timeoutMs });
-    if (r.stdoutTruncated) throw new Error(`${img.label}: the guest's sha256sum output was cut at the agent's limit`);
-    for (const line of r.stdout.split("\n")) {
-      const m = line.match(/^([0-9a-f]{64}) {2}(.*)$/);
-      if (m && m[2].startsWith(`${dir}/`)) seen.set(m[2].slice(dir.length), m[1]);
-    }
-    errors.push(...r.stderr.split("\n").filter(Boolean));
-  }
+  const results: HashedFile[] = [];
+  for (const batch of pathBatches(paths)) results.push(...(await agent.hashFiles(batch, { timeoutMs })).files);
   const ms = Date.now() - t0;
-  const wrong = img.files
-    .filter((f) => seen.get(f.path) !== f.sha256)
-    .map((f) => ({ label: img.label, path: f.path, expected: f.sha256!, seen: seen.get(f.path) ?? `unreadable: ${errors.find((l) => l.includes(f.path)) ?? errors[0] ?? "no output"}` }));
+  const wrong = img.files.flatMap((f, i) => {
+    const seen = readAs(results[i]);
+    return seen === f.sha256 ? [] : [{ label: img.label, path: f.path, expected: f.sha256!, seen }];
+  });
   return { read: img.files.length, wrong, ms };
 }
 

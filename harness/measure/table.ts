@@ -4,7 +4,7 @@
 import type { FileRecord } from "../images/manifest.ts";
 import type { Ideal } from "./ideal.ts";
 import { savingPct } from "./ideal.ts";
-import type { FrameCheck, Mode, ModeResult } from "./saving.ts";
+import { showPath, type FrameCheck, type Mode, type ModeResult } from "./saving.ts";
 
 const MiB = 1 << 20;
 const mib = (b: number) => (b / MiB).toFixed(1);
@@ -40,6 +40,6 @@ export function perFileLines(checks: FrameCheck[], mode: Mode, lookup: (label: s
   return missed.slice(0, limit).map((c) => {
     const d = c.duplicate;
     const why = notSharedReason(lookup(d.firstLabel, d.firstPath), lookup(d.label, d.path), mode);
-    return `${mib(d.size).padStart(8)} MiB  ${d.label}:${d.path} (same bytes as ${d.firstLabel}:${d.firstPath}): ${c.equal}/${c.pages} frames shared — ${why}`;
+    return `${mib(d.size).padStart(8)} MiB  ${d.label}:${showPath(d.path)} (same bytes as ${d.firstLabel}:${showPath(d.firstPath)}): ${c.equal}/${c.pages} frames shared — ${why}`;
   });
 }

@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { constants, closeSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { AgentClient, AgentError } from "../../harness/guest/agent-client.ts";
+import { AgentClient, AgentError, pathsDigest } from "../../harness/guest/agent-client.ts";
 import { AGENT_EXEC_OUTPUT_CAP, AGENT_PROTOCOL_VERSION } from "../../harness/guest/protocol.ts";
 import { scratchDir, startClient, type SpawnedAgent, remoteError } from "./agent-harness.ts";
 
@@ -206,6 +206,48 @@ describe("read_hash", () => {
       size: 0,
       sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     });
+  });
+});
+
+describe("hash_files", () => {
+  // The names that text tools get wrong: a newline (sha256sum prints it raw, splitting its output
+  // line), a backslash, quotes, spaces, a leading dash, non-ASCII and astral characters, a 255-byte
+  // name, and a path of a few KiB through 14 directories.
+  const NAMES = ["line\nbreak", "back\\slash", "q\"uote's", " lead and trail ", "-n", "café 日本語", "emoji-😀", "x".repeat(255)];
+  const DEEP = Array.from({ length: 14 }, (_, i) => `d${i}-${"é".repeat(60)}`).join("/");
+
+  it("hashes every file in request order, whatever its name, with an errno per file it cannot read", async () => {
+    const base = path.join(dir, "names");
+    await mkdir(path.join(base, DEEP), { recursive: true });
+    const want: { path: string; sha: string | null; size: number }[] = [];
+    for (const [i, n] of NAMES.entries()) {
+      for (const p of [path.join(base, n), path.join(base, DEEP, n)]) {
+        const data = randomBytes(1000 + i * 5000);
+        await writeFile(p, data);
+        want.push({ path: p, sha: sha256(data), size: data.length });
+      }
+    }
+    want.splice(3, 0, { path: path.join(base, "missing"), sha: null, size: 0 });
+    want.splice(6, 0, { path: base, sha: null, size: 0 }); // a directory: open works, read(2) fails
+    expect(Buffer.byteLength(want[want.length - 1].path)).toBeGreaterThan(1500);
+    const r = await client.hashFiles(want.map((w) => w.path));
+    expect(r.files).toHaveLength(want.length);
+    r.files.forEach((f, i) => {
+      if (want[i].sha) expect(f, want[i].path).toEqual({ size: want[i].size, sha256: want[i].sha });
+    });
+    expect(r.files[3]).toEqual({ error: "open", errno: os.constants.errno.ENOENT, errname: "ENOENT" });
+    expect(r.files[6]).toMatchObject({ error: "read", errname: "EISDIR" });
+    expect(r.paths_sha256).toBe(pathsDigest(want.map((w) => w.path)));
+  });
+
+  it("refuses a list that does not match its digest, and more than 4096 paths", async () => {
+    const f = path.join(dir, "one");
+    await writeFile(f, "x");
+    const err = await client.call("hash_files", { paths: [f], paths_sha256: pathsDigest([`${f}2`]) }).catch((e) => e);
+    expect(err).toBeInstanceOf(AgentError);
+    expect(err.message).toMatch(/the paths arrived altered \(sha256 of the list received [0-9a-f]{64}, sent [0-9a-f]{64}\)/);
+    await expect(client.hashFiles(Array(4097).fill(f))).rejects.toThrow(/at most 4096 paths/);
+    expect((await client.hashFiles([f, f])).files).toHaveLength(2);
   });
 });
 

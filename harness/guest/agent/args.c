@@ -17,6 +17,7 @@ const op_entry OPS[] = {
     { "read_file", op_read_file },
     { "write_file", op_write_file },
     { "read_hash", op_read_hash },
+    { "hash_files", op_hash_files },
     { "page_frames", op_page_frames },
     { "mincore", op_mincore },
     { "fadvise", op_fadvise },

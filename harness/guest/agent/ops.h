@@ -60,6 +60,7 @@ int op_exec(ctx *c, jwriter *w);
 int op_read_file(ctx *c, jwriter *w);
 int op_write_file(ctx *c, jwriter *w);
 int op_read_hash(ctx *c, jwriter *w);
+int op_hash_files(ctx *c, jwriter *w);
 int op_open_probe(ctx *c, jwriter *w);
 int op_fadvise(ctx *c, jwriter *w);
 int op_page_frames(ctx *c, jwriter *w);

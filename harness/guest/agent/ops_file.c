@@ -1,4 +1,4 @@
-/* pcshare-agent: file ops — read_file, write_file, read_hash, open_probe, fadvise. */
+/* pcshare-agent: file ops — read_file, write_file, read_hash, hash_files, open_probe, fadvise. */
 #define _GNU_SOURCE
 #include "ops.h"
 #include "sha256.h"
@@ -14,6 +14,7 @@
 #define READ_FILE_LIMIT (64LL << 20)
 #define HASH_BLOCK_DEFAULT (1LL << 20)
 #define HASH_BLOCK_LIMIT (64LL << 20)
+#define MAX_HASH_FILES 4096
 
 static int open_path(ctx *c, const char *path, int flags, mode_t mode)
 {
@@ -87,45 +88,127 @@ int op_write_file(ctx *c, jwriter *w)
     return 0;
 }
 
-int op_read_hash(ctx *c, jwriter *w)
+static void hex_digest(const unsigned char d[32], char hex[65])
 {
-    const char *path;
-    long long bs = HASH_BLOCK_DEFAULT;
-    if (arg_str(c, "path", &path, 1) < 0 || arg_uint(c, "block_size", &bs, 0) < 0) return -1;
-    if (bs < 1 || bs > HASH_BLOCK_LIMIT) return fail(c, "read_hash: block_size must be 1..%lld", HASH_BLOCK_LIMIT);
-    int64_t start = now_ms_monotonic();
-    int fd = open_path(c, path, O_RDONLY, 0);
-    if (fd < 0) return -1;
-    char *buf = malloc((size_t)bs);
-    if (!buf) { close(fd); return fail_errno(c, ENOMEM, "read_hash"); }
-    sha256_ctx h;
-    sha256_init(&h);
-    long long total = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf, (size_t)bs);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return fail_errno(c, e, "read_hash: read %s", path);
-        }
-        if (r == 0) break;
-        sha256_update(&h, buf, (size_t)r);
-        total += r;
-    }
-    free(buf);
-    close(fd);
-    unsigned char d[32];
-    char hex[65];
-    sha256_final(&h, d);
     for (int k = 0; k < 32; k++) {
         hex[2 * k] = "0123456789abcdef"[d[k] >> 4];
         hex[2 * k + 1] = "0123456789abcdef"[d[k] & 15];
     }
     hex[64] = '\0';
+}
+
+/* Read fd to its end with read(2) of bs bytes into buf; 0 with *total and hex set, or an errno. */
+static int hash_fd(int fd, char *buf, size_t bs, long long *total, char hex[65])
+{
+    sha256_ctx h;
+    sha256_init(&h);
+    *total = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf, bs);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return errno;
+        if (r == 0) break;
+        sha256_update(&h, buf, (size_t)r);
+        *total += r;
+    }
+    unsigned char d[32];
+    sha256_final(&h, d);
+    hex_digest(d, hex);
+    return 0;
+}
+
+static int block_size_arg(ctx *c, long long *bs)
+{
+    *bs = HASH_BLOCK_DEFAULT;
+    if (arg_uint(c, "block_size", bs, 0) < 0) return -1;
+    if (*bs < 1 || *bs > HASH_BLOCK_LIMIT) return fail(c, "%s: block_size must be 1..%lld", c->op, HASH_BLOCK_LIMIT);
+    return 0;
+}
+
+int op_read_hash(ctx *c, jwriter *w)
+{
+    const char *path;
+    long long bs;
+    if (arg_str(c, "path", &path, 1) < 0 || block_size_arg(c, &bs) < 0) return -1;
+    int64_t start = now_ms_monotonic();
+    int fd = open_path(c, path, O_RDONLY, 0);
+    if (fd < 0) return -1;
+    char *buf = malloc((size_t)bs);
+    if (!buf) { close(fd); return fail_errno(c, ENOMEM, "read_hash"); }
+    long long total;
+    char hex[65];
+    int e = hash_fd(fd, buf, (size_t)bs, &total, hex);
+    free(buf);
+    close(fd);
+    if (e) return fail_errno(c, e, "read_hash: read %s", path);
     jw_key(w, "size"); jw_int(w, total);
     jw_key(w, "sha256"); jw_str(w, hex);
+    jw_key(w, "duration_ms"); jw_int(w, now_ms_monotonic() - start);
+    return 0;
+}
+
+/* sha256 of the paths as received, each followed by a NUL byte: the host sends the same of what it meant. */
+static void paths_digest(const jval *paths, char hex[65])
+{
+    sha256_ctx h;
+    sha256_init(&h);
+    for (size_t k = 0; k < paths->len; k++) sha256_update(&h, paths->items[k].str, paths->items[k].len + 1);
+    unsigned char d[32];
+    sha256_final(&h, d);
+    hex_digest(d, hex);
+}
+
+/* Each file read to its end with read(2) and hashed; results in request order, an error per file
+ * (errno) instead of failing the request, so no path ever has to be matched back from text. */
+int op_hash_files(ctx *c, jwriter *w)
+{
+    const jval *paths;
+    const char *want = NULL;
+    long long bs;
+    if (arg_arr(c, "paths", &paths, 1) < 0 || block_size_arg(c, &bs) < 0 || arg_str(c, "paths_sha256", &want, 0) < 0)
+        return -1;
+    if (paths->len > MAX_HASH_FILES) return fail(c, "hash_files: at most %d paths", MAX_HASH_FILES);
+    for (size_t k = 0; k < paths->len; k++)
+        if (paths->items[k].type != J_STR || strlen(paths->items[k].str) != paths->items[k].len)
+            return fail(c, "hash_files: paths must be strings without NUL bytes");
+    char got[65];
+    paths_digest(paths, got);
+    if (want && strcmp(want, got) != 0)
+        return fail(c, "hash_files: the paths arrived altered (sha256 of the list received %s, sent %s)", got, want);
+    char *buf = malloc((size_t)bs);
+    if (!buf) return fail_errno(c, ENOMEM, "hash_files");
+    int64_t start = now_ms_monotonic();
+    jw_key(w, "paths_sha256"); jw_str(w, got);
+    jw_key(w, "files");
+    jw_arr(w);
+    for (size_t k = 0; k < paths->len; k++) {
+        const char *path = paths->items[k].str;
+        long long total = 0;
+        char hex[65];
+        int fd, e = 0;
+        do fd = open(path, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        const char *what = "open";
+        if (fd < 0) e = errno;
+        else {
+            e = hash_fd(fd, buf, (size_t)bs, &total, hex);
+            what = "read";
+            close(fd);
+        }
+        jw_obj(w);
+        if (e) {
+            const char *name = strerrorname_np(e);
+            jw_key(w, "error"); jw_str(w, what);
+            jw_key(w, "errno"); jw_int(w, e);
+            jw_key(w, "errname"); jw_str(w, name ? name : "E?");
+        } else {
+            jw_key(w, "size"); jw_int(w, total);
+            jw_key(w, "sha256"); jw_str(w, hex);
+        }
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    free(buf);
     jw_key(w, "duration_ms"); jw_int(w, now_ms_monotonic() - start);
     return 0;
 }
