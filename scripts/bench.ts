@@ -17,7 +17,9 @@
 //            verdict's counts; the rounds' budget is 8 min so that the whole stays near 10 min
 //   measure  end-to-end time of `pcshare measure` on two mmdebstrap root filesystems (Debian bookworm
 //            and trixie, minbase, ~100 MB each): cold (fresh cache: mmdebstrap, images, guest) and cached
-// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all seven run (the
+//   explore  `pcshare explore` on the default kernel, seed 42, 5 min of programs (PCSHARE_BENCH_EXPLORE
+//            sets the minutes), no shrinking: programs per minute and the time to the first finding
+// Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all eight run (the
 // kernel's cold build takes minutes: 456 s on 2 idle cores here).
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -37,8 +39,10 @@ import { DEFAULT_SPECS } from "../harness/images/commands.ts";
 import { adaptiveComparison, seriesChoices } from "../harness/cli/series-command.ts";
 import { measureSources } from "../harness/cli/measure-command.ts";
 import { parseSources } from "../harness/measure/sources/parse.ts";
+import { explore } from "../harness/explore/explore.ts";
+import { loadKnownBugs } from "../harness/verdict/load-known-bugs.ts";
 
-const SECTIONS = ["boot", "images", "suite", "jobs", "kernel", "ab", "measure"];
+const SECTIONS = ["boot", "images", "suite", "jobs", "kernel", "ab", "measure", "explore"];
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : SECTIONS);
 const unknown = [...wanted].filter((w) => !SECTIONS.includes(w));
 if (unknown.length) {
@@ -282,6 +286,28 @@ async function benchMeasure(): Promise<void> {
   }
 }
 
+/** Programs per minute and time to the first finding of `pcshare explore` on the default kernel (no shrinking, nothing saved). */
+async function benchExplore(): Promise<void> {
+  const kernel = await resolveKernel();
+  const minutes = Number(process.env.PCSHARE_BENCH_EXPLORE ?? 5);
+  const seed = 42;
+  const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-explore-"));
+  try {
+    const res = await explore({ kernel, seed, budgetMs: minutes * 60_000, shrinkMs: 0, outDir: out, bugs: await loadKnownBugs() });
+    const min = res.elapsedMs / 60_000;
+    const first = [...res.findings].sort((a, b) => a.atMs - b.atMs)[0];
+    const firstNew = res.findings.filter((f) => !f.knownBugs.length).sort((a, b) => a.atMs - b.atMs)[0];
+    const label = (f: typeof first) => `${s(f.atMs)} (${f.firstProgram}: ${f.signature}${f.knownBugs.length ? `, registered bug ${f.knownBugs.join(", ")}` : ", new"})`;
+    console.log(`explore: seed ${seed}, ${minutes} min of programs on ${kernel.info.release}, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
+    console.log(`  programs:                ${res.programs} in ${min.toFixed(1)} min = ${(res.programs / min).toFixed(2)} programs/min (a fresh guest each)`);
+    console.log(`  first finding:           ${first ? label(first) : "none"}`);
+    console.log(`  first unregistered one:  ${firstNew ? label(firstNew) : "none"}`);
+    console.log(`  distinct findings:       ${res.findings.length}`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
 /** A comment-only patch against the default source: what does a "no change" verdict cost? */
 async function benchAb(): Promise<void> {
   const series = "kernel-patches/comment-only";
@@ -312,3 +338,4 @@ if (wanted.has("jobs")) await benchJobs();
 if (wanted.has("kernel")) await benchKernel();
 if (wanted.has("ab")) await benchAb();
 if (wanted.has("measure")) await benchMeasure();
+if (wanted.has("explore")) await benchExplore();

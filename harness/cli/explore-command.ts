@@ -64,5 +64,5 @@ export async function exploreCommand(opts: ExploreCliOptions): Promise<number> {
 function findingLine(f: Finding): string {
   const known = f.knownBugs.length ? ` [registered bug ${f.knownBugs.join(", ")}]` : " [NEW]";
   const shrunk = f.shrunkOps !== undefined ? `, shrunk to ${f.shrunkOps}` : f.reproduced === false ? ", did not repeat on replay" : "";
-  return `${f.signature}${known}: ${f.firstProgram}, ${f.ops} ops${shrunk}${f.found ? `, saved as ${f.found.id}` : ""}`;
+  return `${f.signature}${known}: ${f.firstProgram} after ${(f.atMs / 60_000).toFixed(1)} min, ${f.ops} ops${shrunk}${f.found ? `, saved as ${f.found.id}` : ""}`;
 }

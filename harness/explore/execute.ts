@@ -36,7 +36,7 @@ export class ProgramExecutor {
     private readonly contents: ContentIndex,
     private readonly fileBacked: boolean,
   ) {
-    this.model = new SharingModel(program.images.map((n) => modelImage(t.image(n).manifest)));
+    this.model = new SharingModel(program.images.map((n) => modelImage(t.image(n).manifest)), { dax: t.kernel.config.CONFIG_FS_DAX === "y" });
   }
 
   async run(): Promise<void> {

@@ -47,6 +47,8 @@ export interface Finding {
   /** fast-check path of the program that first showed it, and of the smallest one shrinking found. */
   path: string;
   firstProgram: string;
+  /** When the program that first showed it finished, ms since the exploration started. */
+  atMs: number;
   ops: number;
   shrunkOps?: number;
   /** The shrunk program failed the same way again when saved (false: a race that did not repeat). */
@@ -80,7 +82,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreResult> {
       if (Date.now() >= deadline || (opts.maxPrograms !== undefined && index >= opts.maxPrograms)) return false;
       const r = await runner.run(drawn, `P${index + 1}`, "explore");
       const sig = signatureOf(r);
-      if (sig && !findings.has(sig)) findings.set(sig, { signature: sig, knownBugs: knownBugsOf(r, opts.kernel.info, opts.bugs), path: String(index), firstProgram: r.id, ops: drawn.ops.length, drawn });
+      if (sig && !findings.has(sig)) findings.set(sig, { signature: sig, knownBugs: knownBugsOf(r, opts.kernel.info, opts.bugs), path: String(index), firstProgram: r.id, atMs: Date.now() - t0, ops: drawn.ops.length, drawn });
       const minutes = (Date.now() - t0) / 60_000;
       opts.onProgress?.(
         `[${r.id}] ${r.outcome.padEnd(7)} ${drawn.ops.length} ops${sig ? `  ${sig}` : ""}  | ${index + 1} programs, ${findings.size} distinct findings, ${(runner.count / Math.max(minutes, 1e-9)).toFixed(1)} programs/min`,

@@ -172,7 +172,8 @@ export class SharingModel {
   private readonly pinned: { sb: Superblock; path: string }[] = [];
   private nextId = 1;
 
-  constructor(readonly images: readonly ModelImage[]) {}
+  /** `dax`: the kernel has CONFIG_FS_DAX (without it erofs refuses every dax option). */
+  constructor(readonly images: readonly ModelImage[], private readonly kernel: { dax: boolean } = { dax: true }) {}
 
   // ---- predictions ----
 
@@ -183,6 +184,7 @@ export class SharingModel {
     const reused = backing === "bdev" ? this.bdevSuperblock(img) : undefined;
     if (p.unknown.length) return { result: { expect: "refused", rule: `unknown mount option ${p.unknown.join(",")}` }, sharing: { expect: "no", rule: "not mounted" } };
     if (p.domain === "") return { result: { expect: "refused", rule: "domain_id= with an empty value is a bad value (O1)" }, sharing: { expect: "no", rule: "not mounted" } };
+    if (p.dax && !this.kernel.dax) return { result: { expect: "refused", rule: "a kernel without CONFIG_FS_DAX refuses dax options" }, sharing: { expect: "no", rule: "not mounted" } };
     if (reused) {
       // The same block device again: the same superblock, its options; whether the new options are checked is not documented.
       const fillSuperRefuses = p.share && p.domain === undefined;

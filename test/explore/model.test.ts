@@ -60,6 +60,12 @@ describe("mount results", () => {
     expect(new SharingModel(IMAGES).predictMount(0, "bdev", opts).result.expect).toBe(want);
   });
 
+  it("a kernel without CONFIG_FS_DAX refuses dax=never too", () => {
+    const never = { share: true, domain: "d1", raw: "inode_share,domain_id=d1,dax=never" };
+    expect(new SharingModel(IMAGES, { dax: false }).predictMount(0, "bdev", never).result.expect).toBe("refused");
+    expect(new SharingModel(IMAGES, { dax: true }).predictMount(0, "bdev", never).result.expect).toBe("ok");
+  });
+
   it("an image without fingerprints mounts with sharing off", () => {
     expect(new SharingModel(IMAGES).predictMount(2, "bdev", shared("d1")).sharing.expect).toBe("no");
   });
