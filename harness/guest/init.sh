@@ -30,8 +30,8 @@ fi
 if grep -q 'pcshare.replay=1' /proc/cmdline; then
   /bin/pcshare-agent --replay /replay/steps.jsonl
   echo "pcshare-init: replay ended with status $?"
-  sync
-  poweroff -f
+  # No sync (-n): after a kernel report in unmount, sync can block on the broken superblock forever.
+  poweroff -n -f
 fi
 n=0
 while [ $n -lt 3 ]; do
