@@ -15,6 +15,7 @@ export interface GuestExpectation {
   errno?: string;
   field?: string;
   equals?: string;
+  frames?: "yes" | "no";
 }
 
 export interface GuestSteps {
@@ -25,13 +26,21 @@ export interface GuestSteps {
 }
 
 const ERRNO = /^(ok|E[A-Z0-9]+)$/;
+/** What explore's executor says of two files' page frames (execute.ts). */
+const FRAMES_SEEN = new Set(["yes", "no", "partly", "no pages present"]);
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** The step (request id) whose reply check `index` judged: the last reply received before it was recorded. */
-export function stepOfCheck(steps: readonly RecordedStep[], index: number): RecordedStep | undefined {
-  let found: RecordedStep | undefined;
-  for (const s of steps) if (s.checksAtReply !== undefined && s.checksAtReply <= index) found = s;
-  return found;
+/**
+ * The step whose reply check `index` judged: the last reply received before it was recorded; for a
+ * check of a sha256 (unique enough to name its reply), the latest earlier reply with that sha256.
+ */
+export function stepOfCheck(steps: readonly RecordedStep[], index: number, check?: Check): RecordedStep | undefined {
+  const before = steps.filter((s) => s.checksAtReply !== undefined && s.checksAtReply <= index);
+  if (check?.seen && SHA256.test(check.seen)) {
+    const withSha = before.filter((s) => s.reply?.sha256 === check.seen).at(-1);
+    if (withSha) return withSha;
+  }
+  return before.at(-1);
 }
 
 /** The sha256 of the file a guest path reads in its image (from the image's manifest), when known. */
@@ -56,6 +65,8 @@ export function expectationFor(check: Check, step: RecordedStep, sourceSha: Sour
   if (SHA256.test(check.expected) && typeof reply.sha256 === "string" && check.seen === reply.sha256) {
     return { check: check.name, field: "sha256", equals: check.expected };
   }
+  const pair = step.request.op === "page_frames" && Array.isArray(step.request.paths) && step.request.paths.length === 2;
+  if (pair && (check.expected === "yes" || check.expected === "no") && FRAMES_SEEN.has(check.seen)) return { check: check.name, frames: check.expected };
   return undefined;
 }
 
@@ -63,7 +74,7 @@ export function expectationFor(check: Check, step: RecordedStep, sourceSha: Sour
 export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[], sourceSha?: SourceSha): GuestSteps {
   const expectations = new Map<number, GuestExpectation[]>();
   const judged = checks.map((check, i) => {
-    const step = stepOfCheck(steps, i);
+    const step = stepOfCheck(steps, i, check);
     const e = step && expectationFor(check, step, sourceSha);
     if (!step || !e) return { check };
     expectations.set(step.id, [...(expectations.get(step.id) ?? []), e]);

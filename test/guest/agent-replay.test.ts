@@ -1,7 +1,7 @@
 // Record and replay against the real agent on the host (no guest): a client's requests are recorded
 // through the runner's StepRecorder, turned into a step file (repro/guest-steps.ts), and the agent's
-// --replay runs them again: helper pids are remapped, checks are judged again, the exit status says
-// whether every check held.
+// --replay runs them again: helper pids are remapped, checks (errno, sha256, page frames of two
+// files) are judged again, the exit status says whether every check held.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { writeFile } from "node:fs/promises";
@@ -16,11 +16,14 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let stepFile: string;
 let data: string;
+let other: string;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await scratchDir());
   data = path.join(dir, "data.bin");
   await writeFile(data, "the recorded bytes\n");
+  other = path.join(dir, "other.bin");
+  await writeFile(other, "other bytes\n");
   const { client, exited } = await startClient();
   const checks: Check[] = [];
   const rec = new StepRecorder(() => checks.length);
@@ -29,7 +32,12 @@ beforeAll(async () => {
   const missing = await client.openProbe(path.join(dir, "missing"), ["O_RDONLY"]).then(() => "ok", (e: { errname?: string }) => e.errname ?? "?");
   checks.push({ name: "open of a missing file", ok: missing === "ENOENT", expected: "ENOENT", seen: missing });
   const h = await client.readHash(data);
+  await client.readHash(other); // a later reply: the sha256 check below still finds its own
   checks.push({ name: "bytes of data.bin", ok: true, expected: h.sha256, seen: h.sha256 });
+  await client.pageFrames([data, data]);
+  checks.push({ name: "one file mapped twice shares its frames", ok: true, expected: "yes", seen: "yes" });
+  await client.pageFrames([data, other]);
+  checks.push({ name: "two files share none", ok: true, expected: "no", seen: "no" });
   const killed = await client.procKill(pid);
   expect(killed.reaped).toBe(true);
   client.close();
@@ -51,15 +59,17 @@ describe("agent --replay of recorded steps", () => {
     expect(r.stdout).toMatch(/^pcshare-step \d+ < .*"reaped":true/m); // the new sleep's pid, not the recorded one
     expect(r.stdout).toMatch(/^pcshare-check \d+ ok: open of a missing file$/m);
     expect(r.stdout).toMatch(/^pcshare-check \d+ ok: bytes of data\.bin$/m);
-    expect(r.stdout).toMatch(/^pcshare-replay: done: 4 steps, 0 checks failed$/m);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ ok: one file mapped twice shares its frames$/m);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ ok: two files share none$/m);
+    expect(r.stdout).toMatch(/^pcshare-replay: done: 7 steps, 0 checks failed$/m);
     expect(r.exitCode).toBe(0);
   });
 
   it("reports a check that no longer holds with both values: exit 1", async () => {
-    await writeFile(data, "other bytes\n");
+    await writeFile(data, "changed bytes\n");
     const r = await replay(stepFile);
     expect(r.stdout).toMatch(/^pcshare-check \d+ FAIL: bytes of data\.bin: expected [0-9a-f]{64}, seen [0-9a-f]{64}$/m);
-    expect(r.stdout).toMatch(/^pcshare-replay: done: 4 steps, 1 checks failed$/m);
+    expect(r.stdout).toMatch(/^pcshare-replay: done: 7 steps, 1 checks failed$/m);
     expect(r.exitCode).toBe(1);
   });
 

@@ -31,6 +31,12 @@ describe("stepOfCheck", () => {
     expect(stepOfCheck(steps, 3)?.id).toBe(8);
   });
 
+  it("ties a sha256 check to the latest earlier reply with that sha256, when later replies came first", () => {
+    const later: RecordedStep = { id: 10, request: { op: "meminfo" }, delayMs: 0, reply: { id: 10, ok: true }, checksAtReply: 4 };
+    expect(stepOfCheck([...steps, later], 4, checks[2])?.id).toBe(8);
+    expect(stepOfCheck([...steps, later], 4, checks[3])?.id).toBe(10);
+  });
+
   it("has none for a check recorded before any reply", () => {
     expect(stepOfCheck([{ ...steps[0], checksAtReply: 1 }], 0)).toBeUndefined();
   });
@@ -43,6 +49,14 @@ describe("expectationFor", () => {
 
   it("judges a sha256 check by the reply's sha256 field", () => {
     expect(expectationFor(checks[2], steps[3])).toEqual({ check: checks[2].name, field: "sha256", equals: SHA_A });
+  });
+
+  it("judges explore's page-frames check of two files by the frames of the reply", () => {
+    const frames: RecordedStep = { id: 11, request: { op: "page_frames", paths: ["/mnt/a/x", "/mnt/b/x"] }, delayMs: 0, reply: { id: 11, ok: true, files: [] } };
+    const c: Check = { name: "page frames shared: expected yes, seen no", ok: false, expected: "yes", seen: "no" };
+    expect(expectationFor(c, frames)).toEqual({ check: c.name, frames: "yes" });
+    expect(expectationFor({ ...c, expected: "shared", seen: "separate" }, frames)).toBeUndefined();
+    expect(expectationFor(c, { ...frames, request: { op: "page_frames", paths: ["/mnt/a/x"] } })).toBeUndefined();
   });
 
   it("leaves a check alone whose seen value is not in the reply", () => {

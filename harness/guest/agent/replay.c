@@ -6,9 +6,12 @@
  *   "_pid_of": ID        the request's "pid" is the pid the reply to request ID returned
  *                        (map_hold/spawn), not the recorded number
  *   "_expect": [ {"check": NAME, "errno": "ok"|"EINVAL"|...}
- *              | {"check": NAME, "field": KEY, "equals": STRING} ]
- *                        what a correct kernel replies: the errno name ("ok" for success) or the
- *                        value of a top-level string field of the reply (e.g. "sha256")
+ *              | {"check": NAME, "field": KEY, "equals": STRING}
+ *              | {"check": NAME, "frames": "yes"|"no"} ]
+ *                        what a correct kernel replies: the errno name ("ok" for success), the
+ *                        value of a top-level string field of the reply (e.g. "sha256"), or whether
+ *                        the two files of a page_frames reply map the same frames (every page present
+ *                        in both: "yes"; none: "no"; some: "partly"; no page present: "no pages present")
  * Output lines: "pcshare-step ID > REQUEST", "pcshare-step ID < REPLY" (both shortened),
  * "pcshare-check ID ok|FAIL: NAME[: expected X, seen Y]" and a last "pcshare-replay: ..." line. */
 #define _GNU_SOURCE
@@ -61,6 +64,23 @@ static const char *errno_of(const jval *reply)
     return err && err->type == J_STR ? err->str : "failed";
 }
 
+/* Whether the two files of a page_frames reply map the same page frames (as explore's executor says it). */
+static const char *frames_shared(const jval *reply)
+{
+    const jval *files = json_get(reply, "files");
+    if (!files || files->type != J_ARR || files->len != 2) return errno_of(reply);
+    const jval *a = json_get(&files->items[0], "pfns"), *b = json_get(&files->items[1], "pfns");
+    if (!a || !b || a->type != J_ARR || b->type != J_ARR) return "no frames in the reply";
+    size_t n = a->len < b->len ? a->len : b->len, present = 0, equal = 0;
+    for (size_t k = 0; k < n; k++) {
+        const jval *x = &a->items[k], *y = &b->items[k];
+        if (x->type != J_NUM || y->type != J_NUM) continue;
+        present++;
+        if (x->i == y->i) equal++;
+    }
+    return present == 0 ? "no pages present" : equal == present ? "yes" : equal == 0 ? "no" : "partly";
+}
+
 /* Evaluate the step's expectations against its reply; returns the number that failed. */
 static int check_expectations(long long id, const jval *expect, const jval *reply)
 {
@@ -72,6 +92,7 @@ static int check_expectations(long long id, const jval *expect, const jval *repl
         const jval *want_errno = json_get(e, "errno");
         const jval *field = json_get(e, "field");
         const jval *equals = json_get(e, "equals");
+        const jval *frames = json_get(e, "frames");
         const char *want = NULL, *seen = NULL;
         if (want_errno && want_errno->type == J_STR) {
             want = want_errno->str;
@@ -80,6 +101,9 @@ static int check_expectations(long long id, const jval *expect, const jval *repl
             const jval *v = json_get(reply, field->str);
             want = equals->str;
             seen = v && v->type == J_STR ? v->str : errno_of(reply);
+        } else if (frames && frames->type == J_STR) {
+            want = frames->str;
+            seen = frames_shared(reply);
         } else {
             continue;
         }
