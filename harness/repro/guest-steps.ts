@@ -32,13 +32,15 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
  * The step whose reply check `index` judged: the last reply received before it was recorded; for a
- * check of a sha256 (unique enough to name its reply), the latest earlier reply with that sha256.
+ * check of a sha256 (unique enough to name its reply), the latest earlier reply with that sha256,
+ * preferring one that read the path the check names (two files with the same bytes).
  */
 export function stepOfCheck(steps: readonly RecordedStep[], index: number, check?: Check): RecordedStep | undefined {
   const before = steps.filter((s) => s.checksAtReply !== undefined && s.checksAtReply <= index);
   if (check?.seen && SHA256.test(check.seen)) {
-    const withSha = before.filter((s) => s.reply?.sha256 === check.seen).at(-1);
-    if (withSha) return withSha;
+    const withSha = before.filter((s) => s.reply?.sha256 === check.seen);
+    const named = withSha.filter((s) => typeof s.request.path === "string" && check.name.includes(s.request.path)).at(-1);
+    if (named ?? withSha.at(-1)) return named ?? withSha.at(-1);
   }
   return before.at(-1);
 }

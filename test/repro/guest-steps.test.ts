@@ -37,6 +37,13 @@ describe("stepOfCheck", () => {
     expect(stepOfCheck([...steps, later], 4, checks[3])?.id).toBe(10);
   });
 
+  it("prefers the reply that read the path a sha256 check names, when two files have the same bytes", () => {
+    const readB: RecordedStep = { id: 12, request: { op: "read_hash", path: "/mnt/b/copy.bin" }, delayMs: 0, reply: { id: 12, ok: true, sha256: SHA_B }, checksAtReply: 2 };
+    const named: Check = { name: "/mnt/share-a-1/data/big.bin reads its own bytes", ok: true, expected: SHA_B, seen: SHA_B };
+    expect(stepOfCheck([...steps.slice(0, 4), readB], 2, named)?.id).toBe(8);
+    expect(stepOfCheck([...steps.slice(0, 4), readB], 2, { ...named, name: "bytes" })?.id).toBe(12);
+  });
+
   it("has none for a check recorded before any reply", () => {
     expect(stepOfCheck([{ ...steps[0], checksAtReply: 1 }], 0)).toBeUndefined();
   });
