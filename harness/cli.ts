@@ -73,6 +73,8 @@ addGuestOptions(
     .option("--skip <ids...>", "leave these cases out")
     .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
     .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
+    .option("--all-variants", "run every variant of every case (default: cases with many layout variants run a window of them, rotated by the seed)")
+    .option("--variant-seed <n>", "seed that picks the rotating cases' variants (default: days since 1970-01-01 UTC; recorded in results.json)")
     .option("--jobs <n>", "guests running cases at once (default: what the host's free cores and memory allow; the choice is printed)")
     .option("--restore <mode>", "auto: start guests from a snapshot of a ready guest, made once per kernel and image set (falls back to booting); off: boot every guest (default auto; or PCSHARE_RESTORE)")
     .option("--out <dir>", "results directory (default results/<timestamp>)")

@@ -16,6 +16,8 @@ import { specsOption } from "../images/commands.ts";
 import { onInterrupt, signalExitCode } from "../vm/reaper.ts";
 import { resolveJobs } from "../runner/jobs.ts";
 import { restoreModeFromEnv, type RestoreMode } from "../vm/snapshot.ts";
+import { defaultVariantSeed } from "../runner/variants.ts";
+import { intIn } from "./validate.ts";
 import { recordRun, type HistoryOptions } from "./history-command.ts";
 
 export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "history" | "label"> {
@@ -35,6 +37,10 @@ export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "hi
   strict?: boolean;
   /** Run only shard "i/n" of the selection. */
   shard?: string;
+  /** Run every variant of every case (default: rotating cases run their window for the seed). */
+  allVariants?: boolean;
+  /** Seed that picks the rotating cases' variants (default: the UTC day). */
+  variantSeed?: string;
   /** Results files that weigh the shards; false with --no-durations (declared timeouts only). */
   durations?: string[] | boolean;
 }
@@ -42,7 +48,7 @@ export interface RunCliOptions extends GuestCliOptions, Pick<HistoryOptions, "hi
 const MARK: Record<string, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", xfail: "xfail", xpass: "XPASS", error: "ERR ", timeout: "TIME", missing: "MISS" };
 
 function printResult(r: CaseResult, i: number, total: number): void {
-  const rep = r.repeat ? ` (repeat ${r.repeat})` : "";
+  const rep = (r.repeat ? ` (repeat ${r.repeat})` : "") + (r.variants ? ` [${r.variants.join(",")}]` : "");
   const why = r.outcome === "pass" ? "" : `  ${r.reason ?? ""}`;
   process.stdout.write(`[${String(i).padStart(String(total).length)}/${total}] ${MARK[r.outcome]} ${r.id} ${r.name}${rep} (${(r.durationMs / 1000).toFixed(1)} s)${why}\n`);
 }
@@ -62,6 +68,8 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     `pcshare: ${cases.length} cases on ${kernel.info.release} (${kernel.info.source}${hasPageCacheShare(kernel) ? "" : ", page cache sharing ABSENT: sharing cases skip"})\n`,
   );
   const repeat = intOption(opts.repeat, "--repeat");
+  const variants = { seed: opts.variantSeed === undefined ? defaultVariantSeed() : intIn(opts.variantSeed, "--variant-seed", { min: 0, max: Number.MAX_SAFE_INTEGER }), all: opts.allVariants ?? false };
+  if (cases.some((c) => c.variantsPerRun)) process.stdout.write(`pcshare: variants: ${variants.all ? "all" : `rotating by seed ${variants.seed} (--variant-seed ${variants.seed} repeats this choice, --all-variants runs all)`}\n`);
   const memoryMiB = intOption(opts.memory, "--memory");
   const cpus = intOption(opts.cpus, "--cpus");
   const given = opts.jobs === undefined ? undefined : intOption(opts.jobs, "--jobs");
@@ -82,6 +90,7 @@ export async function runCommand(opts: RunCliOptions): Promise<number> {
     outDir,
     specs,
     repeat,
+    variants,
     memoryMiB,
     cpus,
     jobs: jobs.jobs,

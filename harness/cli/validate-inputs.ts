@@ -170,6 +170,7 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
   },
   run: async (_a, o) => {
     intIn(String(o.repeat), "--repeat", LIMITS.repeat);
+    if (o.variantSeed !== undefined) intIn(String(o.variantSeed), "--variant-seed", { min: 0, max: Number.MAX_SAFE_INTEGER });
     jobsOption(o);
     if (o.restore !== undefined) checkRestoreMode(String(o.restore), "--restore ");
     await historyOptions(o);

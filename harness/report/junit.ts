@@ -72,6 +72,7 @@ function caseKey(c: CaseResult): string {
 /** A case's known bugs and measurements as suite-level properties (the schema allows none on <testcase>). */
 function caseProperties(c: CaseResult): Node[] {
   return [
+    ...(c.variants ? [prop(`${caseKey(c)}.variants`, c.variants.join(","))] : []),
     ...(c.knownBugs ?? []).map((b) => prop(`${caseKey(c)}.known_bug`, b.id)),
     ...c.measurements.map((m) => prop(`${caseKey(c)}.measure.${measurementLabel(m)}`, `${formatNumber(m.value)} ${m.unit}`)),
   ];
@@ -79,6 +80,7 @@ function caseProperties(c: CaseResult): Node[] {
 
 function systemOut(c: CaseResult): string | undefined {
   const parts: string[] = [];
+  if (c.variants) parts.push(`variants: ${c.variants.join(", ")}`);
   if (c.outcome === "xfail") parts.push(`expected failure (xfail)${c.reason ? `: ${c.reason}` : ""}`);
   if (c.outcome === "xpass") parts.push(`XPASS: expected to fail but passed${c.reason ? `: ${c.reason}` : ""}`);
   for (const b of c.knownBugs ?? []) parts.push(`known bug ${b.id}${b.race ? " (race)" : ""}: ${b.title} (known-bugs/${b.file}${b.link ? `, ${b.link}` : ""})`);

@@ -35,6 +35,7 @@ export function ktapDiagnostics(c: CaseResult): string[] {
   const diag = (s: string) => {
     for (const line of cleanText(s).split("\n")) out.push(line.trim() ? `# ${line.trimEnd()}` : "#");
   };
+  if (c.variants) diag(`variants: ${c.variants.join(", ")}`);
   if (c.outcome === "fail" && c.reason) diag(`reason: ${oneLine(c.reason)}`);
   for (const b of c.knownBugs ?? [])
     diag(`known bug ${b.id}${b.race ? " (race)" : ""}: ${oneLine(b.title)} [known-bugs/${b.file}${b.link ? ` ${b.link}` : ""}]`);

@@ -83,6 +83,8 @@ export interface CaseResult {
   artifacts: Record<string, string>;
   /** Which repetition this was (0-based) when --repeat was used. */
   repeat?: number;
+  /** The variants of the case this result ran (ids in the case's order), for a case that declares variants. */
+  variants?: string[];
   /** True if the case's verdict needs a debug kernel to mean much. */
   needsDebugKernel?: boolean;
   /** The outcome before the known-bugs layer changed it (fail for an xfail, pass for an xpass). */
@@ -165,11 +167,15 @@ export interface RunResult {
   tools: Record<string, string>; // e.g. { "mkfs.erofs": "1.9.4", busybox: "1.35.0" }
   /** Guests that ran cases at once (--jobs); absent in results of runs before it existed (1). */
   jobs?: number;
+  /** Seed that chose the variants of rotating cases (runner/variants.ts), when a case has variants. */
+  variantSeed?: number;
+  /** --all-variants: every variant of every case ran. */
+  allVariants?: boolean;
   cases: CaseResult[];
   /** Every guest the run used, in order. */
   boots?: BootRecord[];
   /** The registered bugs that affect this kernel, when the known-bugs layer was applied. */
-  knownBugs?: (KnownBugRef & { cases: string[] })[];
+  knownBugs?: (KnownBugRef & { cases: string[]; variants?: string[] })[];
   /** What is needed to reproduce the run: pcshare's commit, the kernel's source and config, the images' specs. */
   provenance?: Provenance;
   /** This run is shard i of n (`pcshare run --shard`): the split of the whole selection, for `pcshare merge`. */

@@ -36,6 +36,18 @@ export interface CaseDef {
   debug?: boolean;
   /** Guest-side time limit for the whole case (default 60 s). */
   timeoutMs?: number;
+  /**
+   * Variant ids (e.g. image layouts) the case runs over, one after another in one guest; `t.variants`
+   * holds the ones chosen for this run (runner/variants.ts). Every check names its variant.
+   */
+  variants?: string[];
+  /** Run only this many variants per run, rotated by the run's variant seed (--all-variants: all). */
+  variantsPerRun?: number;
+  /**
+   * Where this case's window starts relative to the seed's (default 0): two cases over the same
+   * variants with windows of half of them and offsets 0 and half cover every variant in each run.
+   */
+  variantOffset?: number;
   run(t: CaseContext): Promise<void>;
 }
 
@@ -44,6 +56,11 @@ export function defineCase(def: CaseDef): CaseDef {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(def.name)) throw new Error(`case ${def.id}: name "${def.name}" must be kebab-case`);
   if (def.concern && !def.concernTag) throw new Error(`case ${def.id}: a case with a concern names its concernTag (one of ${Object.keys(CONCERNS).join(", ")})`);
   if (def.concernTag && !(def.concernTag in CONCERNS)) throw new Error(`case ${def.id}: concernTag "${def.concernTag}" is not in cases/concerns.ts`);
+  const v = def.variants;
+  if (v && new Set(v).size !== v.length) throw new Error(`case ${def.id}: variant ids must be unique`);
+  if (def.variantsPerRun !== undefined && (!v?.length || !Number.isInteger(def.variantsPerRun) || def.variantsPerRun < 1)) {
+    throw new Error(`case ${def.id}: variantsPerRun needs variants and must be a positive integer`);
+  }
   return def;
 }
 

@@ -65,6 +65,8 @@ export class CaseContext {
     readonly kernel: Kernel,
     private readonly images: Map<string, ImageHandle>,
     readonly caseId: string,
+    /** The case's variants chosen for this run (runner/variants.ts); empty for a case without variants. */
+    readonly variants: readonly string[] = [],
   ) {}
 
   // ---- recording ----

@@ -34,6 +34,7 @@ import { caseDirName, consoleExcerpt, formatKmsg, writeCaseArtifacts } from "./a
 import { captureBaseline, makeClean, type Baseline } from "./clean-state.ts";
 import { runProvenance } from "./provenance.ts";
 import { StepRecorder } from "./steps.ts";
+import { chosenVariants, defaultVariantSeed, type VariantChoice } from "./variants.ts";
 
 export interface RunOptions {
   kernel: Kernel;
@@ -42,6 +43,8 @@ export interface RunOptions {
   /** Image spec files, or the specs loadSpecs read from them (the commands load them before any download or boot). */
   specs: string[] | Map<string, ImageSpec>;
   repeat?: number;
+  /** Which variants of the cases that declare them run (default: seed of today, rotating cases rotate). */
+  variants?: VariantChoice;
   memoryMiB?: number;
   /** Guest CPUs (default: bootGuest's). */
   cpus?: number;
@@ -70,6 +73,8 @@ interface Planned {
   def: CaseDef;
   /** Repetition number, only when there are several (reports then suffix the case names). */
   repeat?: number;
+  /** The case's variants this run executes (undefined for a case without variants). */
+  variants?: string[];
   skipReason?: string;
 }
 
@@ -78,7 +83,8 @@ class RunAborted extends Error {}
 
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
-  const plan = planRuns(opts);
+  const variants = opts.variants ?? { seed: defaultVariantSeed(), all: false };
+  const plan = planRuns(opts, variants);
   const queue = new WorkQueue<CaseResult>(plan.length);
   const emit = (i: number, r: CaseResult) => {
     const done = queue.record(i, r);
@@ -111,17 +117,20 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     kernel: opts.kernel.info,
     tools: await toolVersions(),
     jobs,
+    ...(plan.some((p) => p.variants) && { variantSeed: variants.seed, allVariants: variants.all }),
     cases: queue.results as CaseResult[],
     boots: pool?.boots ?? [],
     provenance: await runProvenance(opts.kernel, opts.specs, plan.filter((p) => !p.skipReason).flatMap((p) => p.def.images ?? [])),
   };
 }
 
-function planRuns(opts: RunOptions): Planned[] {
+function planRuns(opts: RunOptions, choice: VariantChoice): Planned[] {
   const repeat = opts.repeat ?? 1;
   const plan: Planned[] = [];
   for (let r = 0; r < repeat; r++) {
-    for (const def of opts.cases) plan.push({ def, repeat: repeat > 1 ? r : undefined, skipReason: unmetRequirement(opts.kernel, def.requires) });
+    for (const def of opts.cases) {
+      plan.push({ def, repeat: repeat > 1 ? r : undefined, variants: chosenVariants(def, choice), skipReason: unmetRequirement(opts.kernel, def.requires) });
+    }
   }
   return plan;
 }
@@ -245,7 +254,7 @@ class CaseLoop {
 
   private async runOne(vm: Vm, p: Planned, clean: CleanState): Promise<CaseResult> {
     const { def } = p;
-    const ctx = new CaseContext(vm.agent, this.opts.kernel, this.images, def.id);
+    const ctx = new CaseContext(vm.agent, this.opts.kernel, this.images, def.id, p.variants);
     // Every request of the case and of its reset is recorded (steps.json), for `pcshare repro`.
     const recorder = new StepRecorder(() => ctx.checks.length);
     vm.agent.tap = recorder;
@@ -310,7 +319,7 @@ class CaseLoop {
 function baseResult(p: Planned, outcome: Outcome, reason?: string): CaseResult {
   const { def } = p;
   const facts = { id: def.id, name: def.name, groups: def.groups, tags: def.tags ?? [], concern: def.concern, ...(def.concernTag && { concernTag: def.concernTag }) };
-  return { ...resultWithoutWork(facts, outcome, reason, p.repeat), needsDebugKernel: def.debug };
+  return { ...resultWithoutWork(facts, outcome, reason, p.repeat), ...(p.variants && { variants: p.variants }), needsDebugKernel: def.debug };
 }
 
 export async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {

@@ -87,6 +87,11 @@ export const KnownBugSchema = z
     title: z.string().min(1),
     /** Case ids that show the bug. */
     cases: z.array(z.string().regex(/^[A-Z]\d+[a-z]?$/, "a case id such as O3 or I3b")).min(1),
+    /**
+     * Variants of the cases (e.g. layouts) that show the bug: a result that ran none of them neither
+     * explains a failure by it nor counts as an xpass of it. Absent: every variant.
+     */
+    variants: z.array(z.string().min(1)).min(1).optional(),
     /** Kernels affected: any of these (each: a version range and, optionally, config options). */
     kernels: z.array(KernelRangeSchema).min(1),
     /** Fires by chance (timing): a pass on an affected kernel is an xpass that does not mean it is fixed. */

@@ -131,9 +131,17 @@ export function explain(c: CaseResult, bugs: readonly KnownBug[]): Explanation {
   return { bugs: unexplained.length ? [] : [...matched].map(([b, m]) => ref(b, m.labels)), unexplained };
 }
 
-/** The bugs registered for this case id on this kernel. */
-export function bugsFor(caseId: string, kernel: KernelInfo, bugs: readonly KnownBug[]): KnownBug[] {
-  return bugs.filter((b) => b.cases.includes(caseId) && affects(b, kernel));
+/**
+ * The bugs registered for this case id on this kernel; with the variants a result ran, only the bugs
+ * registered for one of them (or for every variant).
+ */
+export function bugsFor(caseId: string, kernel: KernelInfo, bugs: readonly KnownBug[], variants?: readonly string[]): KnownBug[] {
+  return bugs.filter((b) => b.cases.includes(caseId) && affects(b, kernel) && ranVariantOf(b, variants));
+}
+
+/** Whether a result that ran `variants` (undefined: a case without variants) could show bug `b`. */
+function ranVariantOf(b: Pick<KnownBug, "variants">, variants: readonly string[] | undefined): boolean {
+  return !b.variants || !variants || b.variants.some((v) => variants.includes(v));
 }
 
 /**
@@ -141,7 +149,7 @@ export function bugsFor(caseId: string, kernel: KernelInfo, bugs: readonly Known
  * has seen (rawOutcome set: also on a fail it explained as not the known bug) is left as it is.
  */
 export function applyToCase(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): CaseResult {
-  const mine = bugsFor(c.id, kernel, bugs);
+  const mine = bugsFor(c.id, kernel, bugs, c.variants);
   if (!mine.length || c.rawOutcome !== undefined) return c;
   const raw = { rawReason: c.reason ?? "" };
   if (c.outcome === "fail") {
@@ -189,7 +197,7 @@ export function applyKnownBugs(run: RunResult, bugs: readonly KnownBug[]): RunRe
   return {
     ...run,
     cases: run.cases.map((c) => applyToCase(c, run.kernel, bugs)),
-    knownBugs: bugs.filter((b) => affects(b, run.kernel)).map((b) => ({ id: b.id, title: b.title, file: b.file, version: b.version, race: b.race, cases: b.cases, ...(b.link && { link: b.link }) })),
+    knownBugs: bugs.filter((b) => affects(b, run.kernel)).map((b) => ({ id: b.id, title: b.title, file: b.file, version: b.version, race: b.race, cases: b.cases, ...(b.variants && { variants: b.variants }), ...(b.link && { link: b.link }) })),
   };
 }
 
@@ -205,7 +213,7 @@ export interface BugTally {
 
 export function tallyKnownBugs(run: RunResult): BugTally[] {
   return (run.knownBugs ?? []).map((b) => {
-    const cases = run.cases.filter((c) => b.cases.includes(c.id) && c.outcome !== "skip");
+    const cases = run.cases.filter((c) => b.cases.includes(c.id) && c.outcome !== "skip" && ranVariantOf(b, c.variants));
     const hits = cases.filter((c) => c.outcome === "xfail" && c.knownBugs?.some((k) => k.id === b.id)).length;
     const passes = cases.filter((c) => c.outcome === "xpass" && c.knownBugs?.some((k) => k.id === b.id)).length;
     return { id: b.id, file: b.file, race: b.race, hits, passes, runs: cases.length };

@@ -73,6 +73,10 @@ const rows: Row[] = [
     kernel: { config: { ...recorded.kernel.config, CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "n" } },
     outcome: "fail",
   },
+  { name: "D2 recorded with its variants (bs2048 among them)", id: "D2", edit: (c) => (c.variants = ["bs512", "bs2048"]), outcome: "xfail", bug: "erofs-ishare-inline-tail-zeros-bs2048" },
+  { name: "D2 passing with bs2048 among its variants", id: "D2", edit: (c) => ((c.variants = ["bs2048"]), (c.outcome = "pass"), (c.crashes = []), c.checks.forEach((k) => (k.ok = true))), outcome: "xpass", bug: "erofs-ishare-inline-tail-zeros-bs2048" },
+  { name: "D2 passing without bs2048 among its variants: not evidence of a fix", id: "D2", edit: (c) => ((c.variants = ["lz4", "zstd"]), (c.outcome = "pass"), (c.crashes = []), c.checks.forEach((k) => (k.ok = true))), outcome: "pass" },
+  { name: "D2's failure in a run without bs2048 is not that bug", id: "D2", edit: (c) => (c.variants = ["lz4"]), outcome: "fail" },
   { name: "an error is never changed", id: "O3", edit: (c) => (c.outcome = "error"), outcome: "error" },
   { name: "a timeout is never changed", id: "L2", edit: (c) => (c.outcome = "timeout"), outcome: "timeout" },
 ];
