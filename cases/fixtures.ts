@@ -44,10 +44,20 @@ export async function expectPair(t: CaseContext, a: FileRef, b: FileRef, expecte
   return probe;
 }
 
-/** expectPair on the common file of mounts `ma` and `mb` (both must read the source's bytes). */
-export async function expectSharing(t: CaseContext, ma: Mounted, mb: Mounted, expected: SharingVerdict, label = ""): Promise<SharingProbe> {
+/**
+ * expectPair in both read orders: `a` first, then `b` first. Each probe starts from drop_caches,
+ * which also frees the unused inodes, so the side read first is also the one instantiated first.
+ * Labels: "<label>, A first" / "<label>, B first" (or just "A first" / "B first").
+ */
+export async function expectPairBothOrders(t: CaseContext, a: FileRef, b: FileRef, expected: SharingVerdict, label = ""): Promise<[SharingProbe, SharingProbe]> {
+  const p = label ? `${label}, ` : "";
+  return [await expectPair(t, a, b, expected, `${p}A first`), await expectPair(t, b, a, expected, `${p}B first`)];
+}
+
+/** expectPairBothOrders on the common file of mounts `ma` and `mb` (both must read the source's bytes). */
+export async function expectSharing(t: CaseContext, ma: Mounted, mb: Mounted, expected: SharingVerdict, label = ""): Promise<[SharingProbe, SharingProbe]> {
   const f = commonFile(t, ma.image.name, mb.image.name);
-  return expectPair(t, { path: ma.path(f.pathA), sha256: f.sha256 }, { path: mb.path(f.pathB), sha256: f.sha256 }, expected, label);
+  return expectPairBothOrders(t, { path: ma.path(f.pathA), sha256: f.sha256 }, { path: mb.path(f.pathB), sha256: f.sha256 }, expected, label);
 }
 
 export interface SharedAndPlain {

@@ -4,19 +4,26 @@
 import { defineCase } from "../harness/runner/case.ts";
 import { createHash } from "node:crypto";
 import { commonFile, expectSharing, PAIR, sharedAndPlain } from "./fixtures.ts";
+import { dropCaches } from "../harness/measure/memory.ts";
 
 export const F1 = defineCase({
   id: "F1",
   name: "same-domain-shares-frames",
   groups: ["F"],
   tags: ["smoke", "control"],
-  expect: "the same file in two images mounted with one domain_id is one set of page frames; both read the source's bytes",
+  expect:
+    "the same file in two images mounted with one domain_id is one set of page frames whichever image is mounted first and whichever file is read (instantiated) first; both read the source's bytes",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
-    const a = await t.mount("share-a", { domain: "d1" });
-    const b = await t.mount("share-b", { domain: "d1" });
-    await expectSharing(t, a, b, "shared");
+    for (const first of [PAIR.a, PAIR.b]) {
+      const m1 = await t.mount(first, { domain: "d1" });
+      const m2 = await t.mount(first === PAIR.a ? PAIR.b : PAIR.a, { domain: "d1" });
+      const [a, b] = first === PAIR.a ? [m1, m2] : [m2, m1];
+      await expectSharing(t, a, b, "shared", `${first} mounted first`);
+      await t.umount(m2);
+      await t.umount(m1);
+    }
   },
 });
 
@@ -25,7 +32,7 @@ export const F1b = defineCase({
   name: "plain-mounts-do-not-share",
   groups: ["F"],
   tags: ["smoke", "control"],
-  expect: "without inode_share the same file in two images has two page caches (negative control for F1's signals)",
+  expect: "without inode_share the same file in two images has two page caches, whichever is read first (negative control for F1's signals)",
   images: ["share-a", "share-b"],
   async run(t) {
     const a = await t.mount("share-a");
@@ -38,26 +45,32 @@ export const F2 = defineCase({
   id: "F2",
   name: "fadvise-dontneed-evicts-for-both",
   groups: ["F", "M"],
-  expect: "after reading through A, POSIX_FADV_DONTNEED through B empties the shared cache for both mounts",
+  expect: "after reading through one mount, POSIX_FADV_DONTNEED through the other empties the shared cache for both mounts (A read and B evicting, and B read and A evicting)",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
     const a = await t.mount("share-a", { domain: "d1" });
     const b = await t.mount("share-b", { domain: "d1" });
     const f = commonFile(t, "share-a", "share-b");
-    await t.agent.readHash(a.path(f.pathA));
-    const before = await t.agent.mincore(b.path(f.pathB));
-    t.measure("resident_b_before", before.resident, "pages", { kind: "exact" });
-    t.assert("B resident after reading A (sharing precondition)", before.resident === before.pages, { expected: before.pages, seen: before.resident });
-    await t.agent.fadvise(b.path(f.pathB), "dontneed");
-    const ra = await t.agent.mincore(a.path(f.pathA));
-    const rb = await t.agent.mincore(b.path(f.pathB));
-    t.measure("resident_a_after_dontneed_via_b", ra.resident, "pages", { kind: "exact" });
-    t.measure("resident_b_after_dontneed_via_b", rb.resident, "pages", { kind: "exact" });
-    t.expectEqual("A resident pages after DONTNEED through B", ra.resident, 0);
-    t.expectEqual("B resident pages after DONTNEED through B", rb.resident, 0);
-    const again = await t.agent.readHash(b.path(f.pathB));
-    t.expectEqual("B reads the source's bytes after eviction", again.sha256, f.sha256);
+    const sides = { A: a.path(f.pathA), B: b.path(f.pathB) };
+    for (const [reader, evicter] of [["A", "B"], ["B", "A"]] as const) {
+      const o = `${reader} read, ${evicter} evicts`;
+      const suffix = reader === "A" ? "" : "_b_read_a_evicts"; // the A-read figures keep their names
+      await dropCaches(t.agent);
+      await t.agent.readHash(sides[reader]);
+      const before = await t.agent.mincore(sides[evicter]);
+      t.measure(`resident_${evicter.toLowerCase()}_before${suffix}`, before.resident, "pages", { kind: "exact" });
+      t.assert(`${o}: ${evicter} resident after reading ${reader} (sharing precondition)`, before.resident === before.pages, { expected: before.pages, seen: before.resident });
+      await t.agent.fadvise(sides[evicter], "dontneed");
+      const ra = await t.agent.mincore(sides.A);
+      const rb = await t.agent.mincore(sides.B);
+      t.measure(`resident_a_after_dontneed_via_${evicter.toLowerCase()}`, ra.resident, "pages", { kind: "exact" });
+      t.measure(`resident_b_after_dontneed_via_${evicter.toLowerCase()}`, rb.resident, "pages", { kind: "exact" });
+      t.expectEqual(`${o}: A resident pages after DONTNEED through ${evicter}`, ra.resident, 0);
+      t.expectEqual(`${o}: B resident pages after DONTNEED through ${evicter}`, rb.resident, 0);
+      const again = await t.agent.readHash(sides[evicter]);
+      t.expectEqual(`${o}: ${evicter} reads the source's bytes after eviction`, again.sha256, f.sha256);
+    }
   },
 });
 
@@ -168,29 +181,34 @@ export const F6 = defineCase({
   name: "sendfile-splice-after-other-mount-cached",
   groups: ["F"],
   expect:
-    "after B read the shared file, sendfile(2) and splice(2) from A return the source's bytes; whether the shared cache served them is recorded (Cached growth during the copy)",
+    "after one mount read the shared file, sendfile(2) and splice(2) from the other (A after B, and B after A) return the source's bytes; whether the shared cache served them is recorded (Cached growth during the copy)",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
     const a = await t.mount("share-a", { domain: "d1" });
     const b = await t.mount("share-b", { domain: "d1" });
     const f = commonFile(t, "share-a", "share-b");
-    t.assertEqual("B reads the source's bytes", (await t.agent.readHash(b.path(f.pathB))).sha256, f.sha256);
-    for (const method of ["sendfile", "splice"] as const) {
-      const before = await t.agent.meminfo();
-      const r = await t.agent.copyHash(a.path(f.pathA), method);
-      const after = await t.agent.meminfo();
-      t.expectEqual(`${method} from A copies the whole file`, r.bytes, f.size);
-      t.expectEqual(`${method} from A returns the source's bytes`, r.sha256, f.sha256);
-      const growth = ((after.Cached ?? 0) - (before.Cached ?? 0)) * 1024;
-      t.measure(`${method}_cached_growth`, growth, "B", { kind: "noisy", better: "lower" });
-      const served = growth < f.size / 2;
-      t.measure(`${method}_served_from_shared_cache`, served ? 1 : 0, "count", { kind: "exact" });
-      if (!served) t.finding(`${method} from A after B cached the shared file grew Cached by ${Math.round(growth / 1024)} KiB (a second copy, not the shared cache)`);
+    const sides = { A: a.path(f.pathA), B: b.path(f.pathB) };
+    for (const [cacher, copier] of [["B", "A"], ["A", "B"]] as const) {
+      const o = cacher === "B" ? "" : "_from_b"; // the figures of copies from A keep their names
+      await dropCaches(t.agent);
+      t.assertEqual(`${cacher} reads the source's bytes`, (await t.agent.readHash(sides[cacher])).sha256, f.sha256);
+      for (const method of ["sendfile", "splice"] as const) {
+        const before = await t.agent.meminfo();
+        const r = await t.agent.copyHash(sides[copier], method);
+        const after = await t.agent.meminfo();
+        t.expectEqual(`${method} from ${copier} copies the whole file`, r.bytes, f.size);
+        t.expectEqual(`${method} from ${copier} returns the source's bytes`, r.sha256, f.sha256);
+        const growth = ((after.Cached ?? 0) - (before.Cached ?? 0)) * 1024;
+        t.measure(`${method}${o}_cached_growth`, growth, "B", { kind: "noisy", better: "lower" });
+        const served = growth < f.size / 2;
+        t.measure(`${method}${o}_served_from_shared_cache`, served ? 1 : 0, "count", { kind: "exact" });
+        if (!served) t.finding(`${method} from ${copier} after ${cacher} cached the shared file grew Cached by ${Math.round(growth / 1024)} KiB (a second copy, not the shared cache)`);
+      }
+      const partial = await t.agent.copyHash(sides[copier], "splice", { offset: 4095, length: 10_000 });
+      const ref = await t.agent.readAt(sides[cacher], "pread", 4095, [10_000]);
+      t.expectEqual(`splice of an unaligned range from ${copier} equals pread of it through ${cacher}`, partial.sha256, createHash("sha256").update(ref.data).digest("hex"));
     }
-    const partial = await t.agent.copyHash(a.path(f.pathA), "splice", { offset: 4095, length: 10_000 });
-    const ref = await t.agent.readAt(b.path(f.pathB), "pread", 4095, [10_000]);
-    t.expectEqual("splice of an unaligned range equals pread of it through B", partial.sha256, createHash("sha256").update(ref.data).digest("hex"));
   },
 });
 
@@ -199,7 +217,7 @@ export const F7 = defineCase({
   name: "read-edges-match-unshared-file",
   groups: ["F"],
   expect:
-    "read, pread, readv and preadv at, across and past EOF (and inside) return the same counts and bytes on a shared file as on the same file of a plain mount",
+    "read, pread, readv and preadv at, across and past EOF (and inside) return the same counts and bytes on a shared file as on the same file of a plain mount, whichever of the two is read first",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
@@ -220,10 +238,14 @@ export const F7 = defineCase({
         { method: "preadv", offset: 1, iov: [1, 4095, 3], expect: Math.min(4099, size - 1) },
         { method: "preadv", offset: size, iov: [10, 10], expect: 0 },
       ];
-      for (const p of probes) {
-        const label = `${pa}: ${p.method} at ${p.offset} into [${p.iov.join(",")}]`;
-        const s = await t.agent.readAt(shared.path(pa), p.method, p.offset, p.iov);
-        const u = await t.agent.readAt(plain.path(pb), p.method, p.offset, p.iov);
+      for (const [p, plainFirst] of probes.flatMap((x) => [[x, false], [x, true]] as const)) {
+        const label = `${pa}: ${p.method} at ${p.offset} into [${p.iov.join(",")}]${plainFirst ? " (plain read first)" : ""}`;
+        const readShared = () => t.agent.readAt(shared.path(pa), p.method, p.offset, p.iov);
+        const readPlain = () => t.agent.readAt(plain.path(pb), p.method, p.offset, p.iov);
+        if (plainFirst) await dropCaches(t.agent);
+        const u0 = plainFirst ? await readPlain() : undefined;
+        const s = await readShared();
+        const u = u0 ?? (await readPlain());
         t.expectEqual(`${label}: byte count (shared)`, s.bytes, p.expect);
         t.expectEqual(`${label}: shared and plain return the same count`, s.bytes, u.bytes);
         t.expect(`${label}: shared and plain return the same bytes`, s.data.equals(u.data), { expected: u.data.toString("hex").slice(0, 32), seen: s.data.toString("hex").slice(0, 32) });

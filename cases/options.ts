@@ -155,8 +155,8 @@ export const O5 = defineCase({
     const listed = await showsInodeShare(t, b.dir);
     t.measure("inode_share_listed_after_remount", listed ? 1 : 0, "count", { kind: "exact" });
     // the share state must match the options /proc/mounts lists
-    const p = await expectSharing(t, a, b, listed ? "shared" : "separate");
-    t.measure("shared_after_remount", p.verdict === "shared" ? 1 : 0, "count", { kind: "exact" });
+    const probes = await expectSharing(t, a, b, listed ? "shared" : "separate");
+    for (const [p, order] of [[probes[0], "a_first"], [probes[1], "b_first"]] as const) t.measure(`shared_after_remount_${order}`, p.verdict === "shared" ? 1 : 0, "count", { kind: "exact" });
   },
 });
 
