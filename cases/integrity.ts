@@ -51,7 +51,7 @@ export const D1 = defineCase({
   name: "mixed-corpus-bytes-equal-source-with-and-without-sharing",
   groups: ["D"],
   expect:
-    "every file of a ~200-file corpus (1 B to 1 MiB, inline tails, 4 KiB-aligned, holes, zeros) read with read(2) through A and through B has the source's sha256, with inode_share on (B's copies already resident after reading A) and off",
+    "every file of a ~200-file corpus (1 B to 1 MiB, inline tails, 4 KiB-aligned, holes, zeros) read with read(2) through A and through B has the source's sha256, with inode_share on (in both read orders: the other side's copies already resident after reading one) and off",
   requires: ["page-cache-share"],
   images: ["corpus-a", "corpus-b"],
   timeoutMs: 120_000,
@@ -62,29 +62,36 @@ export const D1 = defineCase({
     t.measure("corpus_files", twins.length, "count", { kind: "exact" });
     t.measure("corpus_bytes", twins.reduce((s, f) => s + f.size, 0), "B", { kind: "exact" });
     const large = twins.filter((f) => f.size >= 64 * 1024);
-    for (const mode of ["shared", "plain"] as const) {
+    // Sharing mounts in both read orders (the side read first instantiates the shared inodes), plain once.
+    for (const [mode, first] of [["shared", "A"], ["shared", "B"], ["plain", "A"]] as const) {
       const a = await t.mount("corpus-a", { domain: mode === "shared" ? "d1" : false });
       const b = await t.mount("corpus-b", { domain: mode === "shared" ? "d1" : false });
+      const sides = { A: { m: a, rel: twins.map((f) => f.pathA) }, B: { m: b, rel: twins.map((f) => f.pathB) } };
+      const [x, y] = first === "A" ? [sides.A, sides.B] : [sides.B, sides.A];
+      const other = first === "A" ? "B" : "A";
+      // The A-first rounds keep the names their figures and checks always had.
+      const label = first === "A" ? mode : `${mode}, B first`;
       await dropCaches(t.agent);
       const t0 = Date.now();
-      const ha = await hashAll(t, twins.map((f) => a.path(f.pathA)));
-      // Sharing in effect (or not): how much of B's larger files is resident after reading A only.
+      const hx = await hashAll(t, x.rel.map((p) => x.m.path(p)));
+      // Sharing in effect (or not): how much of the other side's larger files is resident after reading one side only.
       let resident = 0;
       let pages = 0;
       for (const f of large) {
-        const r = await t.agent.mincore(b.path(f.pathB));
+        const r = await t.agent.mincore(first === "A" ? b.path(f.pathB) : a.path(f.pathA));
         resident += r.resident;
         pages += r.pages;
       }
-      const hb = await hashAll(t, twins.map((f) => b.path(f.pathB)));
-      t.measure("read_both_ms", Date.now() - t0, "ms", { series: mode });
-      t.measure("b_resident_after_reading_a", resident, "pages", { series: mode, kind: "exact" });
-      t.measure("b_pages_checked", pages, "pages", { series: mode, kind: "exact" });
+      const hy = await hashAll(t, y.rel.map((p) => y.m.path(p)));
+      const series = first === "A" ? mode : `${mode} B first`;
+      t.measure("read_both_ms", Date.now() - t0, "ms", { series });
+      t.measure(first === "A" ? "b_resident_after_reading_a" : "a_resident_after_reading_b", resident, "pages", { series, kind: "exact" });
+      t.measure("b_pages_checked", pages, "pages", { series, kind: "exact" });
       const expected = twins.map((f) => f.sha256);
-      t.expectEqual(`${mode}: files read through A with bytes other than the source's`, wrong(twins.map((f) => f.pathA), ha, expected), []);
-      t.expectEqual(`${mode}: files read through B with bytes other than the source's`, wrong(twins.map((f) => f.pathB), hb, expected), []);
+      t.expectEqual(`${label}: files read through ${first} with bytes other than the source's`, wrong(x.rel, hx, expected), []);
+      t.expectEqual(`${label}: files read through ${other} with bytes other than the source's`, wrong(y.rel, hy, expected), []);
       if (mode === "shared") {
-        t.expect("shared: B's files >= 64 KiB resident after reading A only (sharing in effect)", resident >= 0.95 * pages, { expected: `>= 95% of ${pages}`, seen: resident });
+        t.expect(`${label}: ${other}'s files >= 64 KiB resident after reading ${first} only (sharing in effect)`, resident >= 0.95 * pages, { expected: `>= 95% of ${pages}`, seen: resident });
       } else {
         t.expect("plain: B's files not resident after reading A only", resident <= 0.05 * pages, { expected: `<= 5% of ${pages}`, seen: resident });
       }
@@ -275,47 +282,50 @@ export const D4 = defineCase({
   name: "private-mapping-write-leaves-shared-cache-unchanged",
   groups: ["D"],
   expect:
-    "a write into a MAP_PRIVATE mapping of a shared file through A (copy-on-write) changes only that mapping: B's and A's read(2) and B's mapping return the source's bytes, before and after eviction",
+    "a write into a MAP_PRIVATE mapping of a shared file through A (copy-on-write) changes only that mapping: B's and A's read(2) and B's mapping return the source's bytes, before and after eviction; the same with the roles of A and B swapped",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
     const a = await t.mount("share-a", { domain: "d1" });
     const b = await t.mount("share-b", { domain: "d1" });
     const f = commonFile(t, "share-a", "share-b");
-    const pa = a.path(f.pathA);
-    const pb = b.path(f.pathB);
-    await t.agent.readHash(pa);
-    // A helper maps A's file MAP_PRIVATE, reads every page (sharing the file's frames), then writes
-    // one page: a copy-on-write fault gives that page a private frame for this mapping only.
-    const page = 2;
-    const [fb0] = await t.agent.pageFrames([pb]);
-    const before = fb0.pfns[page];
-    const pid = await t.agent.mapHold(pa, { private: true, writePage: page, maxMs: 30_000 });
-    try {
-      const [map] = await t.agent.procFrames(pid, pa);
-      t.assert("the helper maps A's file", map !== undefined && map.start > 0, { seen: map });
-      const at = map.start / 4096 + page;
-      const back = await t.sh(`dd if=/proc/${pid}/mem bs=4096 skip=${at} count=1 2>/dev/null | sha256sum`, { allowFail: true });
-      const pattern = createHash("sha256").update(Buffer.alloc(4096, 0xa5)).digest("hex");
-      t.expectEqual("the private mapping holds the written bytes", back.stdout.trim().split(/\s+/)[0], pattern);
-      const [after] = await t.agent.procFrames(pid, pa);
-      const [fb] = await t.agent.pageFrames([pb]);
-      t.expect("the written page left the shared frame (copy-on-write)", after.pfns[page] !== before && after.pfns[page] !== fb.pfns[page], {
-        expected: `a frame other than ${before}`,
-        seen: after.pfns[page],
-      });
-      t.expect("the other pages of the private mapping still use the shared frames", after.pfns[page + 1] === fb.pfns[page + 1], {
-        expected: fb.pfns[page + 1],
-        seen: after.pfns[page + 1],
-      });
-      t.expectEqual("B reads the source's bytes after the private write", (await t.agent.readHash(pb)).sha256, f.sha256);
-      t.expectEqual("A reads the source's bytes after the private write", (await t.agent.readHash(pa)).sha256, f.sha256);
-      await t.agent.fadvise(pb, "dontneed");
-      t.expectEqual("B reads the source's bytes after eviction", (await t.agent.readHash(pb)).sha256, f.sha256);
-    } finally {
-      await t.agent.procKill(pid);
+    // Both orders: A's file mapped privately and written while B reads, then B's while A reads.
+    for (const [X, Y, px, py] of [["A", "B", a.path(f.pathA), b.path(f.pathB)], ["B", "A", b.path(f.pathB), a.path(f.pathA)]] as const) {
+      const o = X === "A" ? "" : "B written: "; // the A-written checks keep their names
+      await dropCaches(t.agent);
+      await t.agent.readHash(px);
+      // A helper maps X's file MAP_PRIVATE, reads every page (sharing the file's frames), then writes
+      // one page: a copy-on-write fault gives that page a private frame for this mapping only.
+      const page = 2;
+      const [fy0] = await t.agent.pageFrames([py]);
+      const before = fy0.pfns[page];
+      const pid = await t.agent.mapHold(px, { private: true, writePage: page, maxMs: 30_000 });
+      try {
+        const [map] = await t.agent.procFrames(pid, px);
+        t.assert(`${o}the helper maps ${X}'s file`, map !== undefined && map.start > 0, { seen: map });
+        const at = map.start / 4096 + page;
+        const back = await t.sh(`dd if=/proc/${pid}/mem bs=4096 skip=${at} count=1 2>/dev/null | sha256sum`, { allowFail: true });
+        const pattern = createHash("sha256").update(Buffer.alloc(4096, 0xa5)).digest("hex");
+        t.expectEqual(`${o}the private mapping holds the written bytes`, back.stdout.trim().split(/\s+/)[0], pattern);
+        const [after] = await t.agent.procFrames(pid, px);
+        const [fy] = await t.agent.pageFrames([py]);
+        t.expect(`${o}the written page left the shared frame (copy-on-write)`, after.pfns[page] !== before && after.pfns[page] !== fy.pfns[page], {
+          expected: `a frame other than ${before}`,
+          seen: after.pfns[page],
+        });
+        t.expect(`${o}the other pages of the private mapping still use the shared frames`, after.pfns[page + 1] === fy.pfns[page + 1], {
+          expected: fy.pfns[page + 1],
+          seen: after.pfns[page + 1],
+        });
+        t.expectEqual(`${o}${Y} reads the source's bytes after the private write`, (await t.agent.readHash(py)).sha256, f.sha256);
+        t.expectEqual(`${o}${X} reads the source's bytes after the private write`, (await t.agent.readHash(px)).sha256, f.sha256);
+        await t.agent.fadvise(py, "dontneed");
+        t.expectEqual(`${o}${Y} reads the source's bytes after eviction`, (await t.agent.readHash(py)).sha256, f.sha256);
+      } finally {
+        await t.agent.procKill(pid);
+      }
+      t.expectEqual(`${o}${X} reads the source's bytes after the mapping is gone`, (await t.agent.readHash(px)).sha256, f.sha256);
     }
-    t.expectEqual("A reads the source's bytes after the mapping is gone", (await t.agent.readHash(pa)).sha256, f.sha256);
   },
 });
 

@@ -39,46 +39,53 @@ export const M1 = defineCase({
   name: "drop-caches-and-unmount-free-shared-cache",
   groups: ["M"],
   expect:
-    "with no file open, drop_caches empties the shared page cache for both mounts, and unmounting both sharing mounts frees it: each time Cached returns to its baseline",
+    "with no file open, drop_caches empties the shared page cache for both mounts, and unmounting both sharing mounts frees it, whichever mount reads and is unmounted first: each time Cached returns to its baseline",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   async run(t) {
     const f = commonFile(t, "share-a", "share-b");
-    const a = await t.mount("share-a", { domain: "d1" });
-    const b = await t.mount("share-b", { domain: "d1" });
-    const pa = a.path(f.pathA);
-    const pb = b.path(f.pathB);
+    // Both orders: A read and unmounted first (its inode may be the one that served I/O; B keeps the
+    // data reachable), then B read and unmounted first.
+    for (const X of ["A", "B"] as const) {
+      const Y = X === "A" ? "B" : "A";
+      const o = X === "A" ? "" : "B first: "; // the A-first checks keep their names
+      const fo = X === "A" ? "" : "_b_first";
+      const a = await t.mount("share-a", { domain: "d1" });
+      const b = await t.mount("share-b", { domain: "d1" });
+      const side = { A: { m: a, p: a.path(f.pathA) }, B: { m: b, p: b.path(f.pathB) } };
+      const [x, y] = [side[X], side[Y]];
 
-    // 1. drop_caches
-    await dropCaches(t.agent);
-    const base1 = await cached(t);
-    t.expectEqual("A reads the source's bytes", (await t.agent.readHash(pa)).sha256, f.sha256);
-    t.expectEqual("B reads the source's bytes", (await t.agent.readHash(pb)).sha256, f.sha256);
-    const grown1 = (await cached(t)) - base1;
-    t.measure("cached_growth_read_a_and_b", grown1, "B", { kind: "noisy" });
-    t.assert("reading the file grew Cached by about its size (precondition)", grown1 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown1 });
-    await dropCaches(t.agent);
-    const left1 = (await cached(t)) - base1;
-    t.measure("cached_left_after_drop_caches", left1, "B", { kind: "noisy" });
-    t.expect("drop_caches returns Cached to its baseline", left1 <= SLACK, { expected: `<= ${SLACK}`, seen: left1 });
-    t.expectEqual("A resident pages after drop_caches", (await t.agent.mincore(pa)).resident, 0);
-    t.expectEqual("B resident pages after drop_caches", (await t.agent.mincore(pb)).resident, 0);
+      // 1. drop_caches
+      await dropCaches(t.agent);
+      const base1 = await cached(t);
+      t.expectEqual(`${o}${X} reads the source's bytes`, (await t.agent.readHash(x.p)).sha256, f.sha256);
+      t.expectEqual(`${o}${Y} reads the source's bytes`, (await t.agent.readHash(y.p)).sha256, f.sha256);
+      const grown1 = (await cached(t)) - base1;
+      t.measure(`cached_growth_read_a_and_b${fo}`, grown1, "B", { kind: "noisy" });
+      t.assert(`${o}reading the file grew Cached by about its size (precondition)`, grown1 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown1 });
+      await dropCaches(t.agent);
+      const left1 = (await cached(t)) - base1;
+      t.measure(`cached_left_after_drop_caches${fo}`, left1, "B", { kind: "noisy" });
+      t.expect(`${o}drop_caches returns Cached to its baseline`, left1 <= SLACK, { expected: `<= ${SLACK}`, seen: left1 });
+      t.expectEqual(`${o}A resident pages after drop_caches`, (await t.agent.mincore(side.A.p)).resident, 0);
+      t.expectEqual(`${o}B resident pages after drop_caches`, (await t.agent.mincore(side.B.p)).resident, 0);
 
-    // 2. unmount (A first: its inode may be the one that served I/O; B keeps the data reachable)
-    await dropCaches(t.agent);
-    const base2 = await cached(t);
-    await t.agent.readHash(pa);
-    await t.agent.readHash(pb);
-    const grown2 = (await cached(t)) - base2;
-    t.measure("cached_growth_read_a_and_b_again", grown2, "B", { kind: "noisy" });
-    t.assert("the second read grew Cached by about the file size (precondition)", grown2 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown2 });
-    await t.umount(a);
-    t.measure("cached_left_after_umount_a", (await cached(t)) - base2, "B", { kind: "noisy" });
-    t.expectEqual("B still reads the source's bytes after A is unmounted", (await t.agent.readHash(pb)).sha256, f.sha256);
-    await t.umount(b);
-    const left2 = (await cached(t)) - base2;
-    t.measure("cached_left_after_umount_both", left2, "B", { kind: "noisy" });
-    t.expect("unmounting both mounts returns Cached to its baseline", left2 <= SLACK, { expected: `<= ${SLACK}`, seen: left2 });
+      // 2. unmount
+      await dropCaches(t.agent);
+      const base2 = await cached(t);
+      await t.agent.readHash(x.p);
+      await t.agent.readHash(y.p);
+      const grown2 = (await cached(t)) - base2;
+      t.measure(`cached_growth_read_a_and_b_again${fo}`, grown2, "B", { kind: "noisy" });
+      t.assert(`${o}the second read grew Cached by about the file size (precondition)`, grown2 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown2 });
+      await t.umount(x.m);
+      t.measure(`cached_left_after_umount_${X.toLowerCase()}${fo}`, (await cached(t)) - base2, "B", { kind: "noisy" });
+      t.expectEqual(`${o}${Y} still reads the source's bytes after ${X} is unmounted`, (await t.agent.readHash(y.p)).sha256, f.sha256);
+      await t.umount(y.m);
+      const left2 = (await cached(t)) - base2;
+      t.measure(`cached_left_after_umount_both${fo}`, left2, "B", { kind: "noisy" });
+      t.expect(`${o}unmounting both mounts returns Cached to its baseline`, left2 <= SLACK, { expected: `<= ${SLACK}`, seen: left2 });
+    }
   },
 });
 
