@@ -47,11 +47,11 @@ export async function expectPair(t: CaseContext, a: FileRef, b: FileRef, expecte
 /**
  * expectPair in both read orders: `a` first, then `b` first. Each probe starts from drop_caches,
  * which also frees the unused inodes, so the side read first is also the one instantiated first.
- * Labels: "<label>, A first" / "<label>, B first" (or just "A first" / "B first").
+ * The A-first probe keeps `label` (its checks and figures keep the names a one-order probe had); the
+ * B-first one is labelled "<label>, B first" (or "B first").
  */
 export async function expectPairBothOrders(t: CaseContext, a: FileRef, b: FileRef, expected: SharingVerdict, label = ""): Promise<[SharingProbe, SharingProbe]> {
-  const p = label ? `${label}, ` : "";
-  return [await expectPair(t, a, b, expected, `${p}A first`), await expectPair(t, b, a, expected, `${p}B first`)];
+  return [await expectPair(t, a, b, expected, label), await expectPair(t, b, a, expected, label ? `${label}, B first` : "B first")];
 }
 
 /** expectPairBothOrders on the common file of mounts `ma` and `mb` (both must read the source's bytes). */

@@ -157,6 +157,14 @@ describe("ktap diagnostics", () => {
   });
 });
 
+describe("ktap variants", () => {
+  it("names the variants a case ran first, and nothing for a case without", () => {
+    const c = makeCase({ id: "D5", name: "x", outcome: "fail", reason: "lz4: shared", variants: ["lz4", "zstd"] });
+    expect(ktapDiagnostics(c)[0]).toBe("# variants: lz4, zstd");
+    expect(ktapDiagnostics(makeCase({ id: "F1", name: "x", outcome: "fail", reason: "r" })).some((l) => l.includes("variants"))).toBe(false);
+  });
+});
+
 describe("ktap result lines", () => {
   it("prints the directive without a reason when there is none", () => {
     expect(ktapResultLine(makeCase({ id: "R1", name: "r", outcome: "skip" }), 7)).toBe("ok 7 R1_r # SKIP");
