@@ -121,14 +121,22 @@ export function chooseFiles(files: FileRecord[], access: Access, percent: number
   return regular.filter((f) => createHash("sha256").update(`${label}\0${f.path}`).digest().readUInt16BE(0) < (percent / 100) * 65536);
 }
 
-/** Guest memory (MiB) for `plainBytes` of page cache: at least `given`; an error when the host cannot give it. */
+/** Guest memory (MiB) for `plainBytes` of page cache, against what this host has available now. */
 async function guestMemory(plainBytes: number, given: number): Promise<number> {
-  const need = Math.max(given, BASE_MIB + Math.ceil((1.2 * plainBytes) / MiB));
   const info = await readFile("/proc/meminfo", "utf8").catch(() => "");
   const availKiB = Number(info.match(/^MemAvailable:\s+(\d+)/m)?.[1] ?? os.freemem() / 1024);
-  const availMiB = Math.floor(availKiB / 1024);
-  if (need > availMiB - 256) {
-    throw new InputError(`the guest needs ${need} MiB (the sources' plain page cache is ${(plainBytes / MiB).toFixed(0)} MiB) but the host has ${availMiB} MiB available; measure fewer or smaller sources, use --access sample, or free memory`);
+  return guestMemoryMiB(plainBytes, given, Math.floor(availKiB / 1024));
+}
+
+/**
+ * Guest memory (MiB) for `plainBytes` of page cache: BASE_MIB plus 1.2 x the plain total (the plain
+ * pass must cache every page), at least `given`; an InputError when that leaves the host under 256 MiB
+ * of its `availableMiB`.
+ */
+export function guestMemoryMiB(plainBytes: number, given: number, availableMiB: number): number {
+  const need = Math.max(given, BASE_MIB + Math.ceil((1.2 * plainBytes) / MiB));
+  if (need > availableMiB - 256) {
+    throw new InputError(`the guest needs ${need} MiB (the sources' plain page cache is ${(plainBytes / MiB).toFixed(0)} MiB) but the host has ${availableMiB} MiB available; measure fewer or smaller sources, use --access sample, or free memory`);
   }
   return need;
 }
