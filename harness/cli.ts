@@ -98,7 +98,10 @@ addGuestOptions(
     .option("--access <mode>", "read-all (read(2) every file), mmap-all (map and touch every page, then read) or sample", "read-all")
     .option("--sample-percent <n>", "share of files read with --access sample", "25")
     .option("--per-file", "list the largest files that should have shared but did not, with the reason")
-    .option("--out <dir>", "results directory (default results/measure-<timestamp>)"),
+    .option("--out <dir>", "results directory (default results/measure-<timestamp>)")
+    .option("--history <file>", "history database the run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
+    .option("--no-history", "do not record the run in the history")
+    .option("--label <text>", "label of the run in the history"),
 ).action(async (sources: string[], opts) => exit(await measureCommand(sources, opts)));
 
 addGuestOptions(

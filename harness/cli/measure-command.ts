@@ -19,12 +19,13 @@ import { unmetRequirement } from "../runner/requirements.ts";
 import { hostInfo, toolVersions } from "../runner/run.ts";
 import { bootGuest } from "../vm/launch.ts";
 import { writeReports, REPORT_FILES } from "../report/index.ts";
+import { recordRun, type HistoryOptions } from "./history-command.ts";
 import { measurementCharts, renderChart } from "../report/svg-chart.ts";
 import type { CaseResult, RunResult } from "../report/model.ts";
 import type { FileRecord } from "../images/manifest.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 
-export interface MeasureCliOptions extends GuestCliOptions {
+export interface MeasureCliOptions extends GuestCliOptions, HistoryOptions {
   access: string;
   samplePercent: string;
   perFile?: boolean;
@@ -46,7 +47,7 @@ export async function measureCommand(sourceTexts: string[], opts: MeasureCliOpti
   if (samplePercent > 100) throw new InputError(`--sample-percent ${opts.samplePercent}: at most 100`);
   const kernel = await kernelFrom(opts);
   const outDir = path.resolve(opts.out ?? path.join("results", `measure-${new Date().toISOString().replace(/[:.]/g, "-")}`));
-  return measureSources(kernel, sources, { access, samplePercent, perFile: opts.perFile ?? false, outDir, memoryMiB: intOption(opts.memory, "--memory"), cpus: intOption(opts.cpus, "--cpus") });
+  return measureSources(kernel, sources, { access, samplePercent, perFile: opts.perFile ?? false, outDir, memoryMiB: intOption(opts.memory, "--memory"), cpus: intOption(opts.cpus, "--cpus"), record: (run) => recordRun(run, outDir, opts) });
 }
 
 export interface MeasureRunOptions {
@@ -57,6 +58,8 @@ export interface MeasureRunOptions {
   /** guest memory at least this (MiB); more when the sources need it */
   memoryMiB: number;
   cpus: number;
+  /** appends the finished run to the history (the command's; the bench records nothing); returns a line to print */
+  record?: (run: RunResult) => Promise<string>;
 }
 
 /** Measure `sources` on `kernel`, write the results into opts.outDir, print the table; the exit status. */
@@ -66,7 +69,9 @@ export async function measureSources(kernel: Kernel, sources: ParsedSource[], op
   const missing = unmetRequirement(kernel, ["page-cache-share"]);
   if (missing) {
     process.stdout.write(`pcshare measure: skip: ${missing} (${kernel.info.release}, ${kernel.info.source}); nothing measured\n`);
-    await writeReports(await runResult(kernel, startedAt, caseResult(sources, { outcome: "skip", reason: missing, checks: [], measurements: [] }, 0)), outDir);
+    const run = await runResult(kernel, startedAt, caseResult(sources, { outcome: "skip", reason: missing, checks: [], measurements: [] }, 0));
+    await writeReports(run, outDir);
+    if (opts.record) process.stdout.write(await opts.record(run));
     return EXIT_SKIP;
   }
   const images = [];
@@ -106,6 +111,7 @@ export async function measureSources(kernel: Kernel, sources: ParsedSource[], op
     process.stdout.write(`\nlargest files that should have shared but did not:\n${perFileLines(measured.shared.frames, "shared", lookup).map((l) => `  ${l}`).join("\n")}\n`);
   }
   process.stdout.write(`\n${result.outcome}${result.reason ? `: ${result.reason}` : ""}\nreport: ${path.join(outDir, REPORT_FILES.html)}\nresults: ${outDir}\n`);
+  if (opts.record) process.stdout.write(await opts.record(run));
   return result.outcome === "pass" ? 0 : 1;
 }
 

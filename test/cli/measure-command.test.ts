@@ -62,6 +62,10 @@ describe("pcshare measure", () => {
     expect(r.stdout).toMatch(/skip: kernel lacks EROFS page cache sharing \(CONFIG_EROFS_FS_PAGE_CACHE_SHARE is not set\)/);
     expect(run.cases[0]).toMatchObject({ id: "MEASURE", outcome: "skip" });
     expect(run.kernel.release).toMatch(/^6\.12\./);
+    // recorded in the history like any run (the tests' own temporary database)
+    expect(r.stdout).toContain(`history: ${process.env.PCSHARE_HISTORY}`);
+    const listed = await execa("npx", ["tsx", "harness/cli.ts", "history", "--kernel", run.kernel.release], { reject: false });
+    expect(listed.stdout).toContain(path.join(out, "trixie"));
   }, 300_000);
 
   it("reads every file of trees with awkward names, matched file by file (a newline in a name once failed both modes)", async () => {
