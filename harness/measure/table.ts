@@ -8,7 +8,7 @@ import { showPath, type FrameCheck, type Mode, type ModeResult } from "./saving.
 
 const MiB = 1 << 20;
 const mib = (b: number) => (b / MiB).toFixed(1);
-const pct = (v: number) => `${v.toFixed(1)} %`;
+const pct = (v: number) => `${(Math.abs(v) < 0.05 ? 0 : v).toFixed(1)} %`;
 
 export function savingTable(ideal: Ideal, m: Record<Mode, ModeResult>): string {
   const head = ["source", "files", "data MiB", "plain MiB", "shared MiB", "ideal MiB", "saving", "ideal saving"];
