@@ -9,9 +9,10 @@
 //   suite    wall time of the whole suite and the harness overhead (everything but guest case time)
 //   kernel   minimal kernel from Debian's linux-source: cold build (fresh workspace, source already
 //            downloaded), incremental rebuild after a one-file patch, boot-to-agent median of 5
-//   jobs     wall time of the whole suite serial (--jobs 1) and with 2 guests at once, and more where
-//            the host has the cores (up to 4): one sample each, with the cases whose verdict differed
-//            from the serial run's
+//   jobs     wall time of the whole suite: serial with every guest booted (the path before snapshots),
+//            serial with guests restored from a snapshot, and 2 guests at once (restored), and more
+//            where the host has the cores (up to 4): one sample each, with the cases whose verdict
+//            differed from the first run's (registered races aside, they should be none)
 //   ab       wall time of a comment-only A/B verdict (`pcshare series kernel-patches/comment-only`
 //            over the whole suite): both builds (incremental) and the adaptive rounds, with the
 //            verdict's counts; the rounds' budget is 8 min so that the whole stays near 10 min
@@ -32,6 +33,7 @@ import { chooseBoot } from "../harness/kernel/boot.ts";
 import type { Drive } from "../harness/vm/qemu-args.ts";
 import { blobDriveName } from "../harness/runner/run.ts";
 import { bootGuest, prepareGuest } from "../harness/vm/launch.ts";
+import { restoreModeFromEnv, type RestoreMode } from "../harness/vm/snapshot.ts";
 import { buildImages } from "../harness/images/build.ts";
 import { runSuite } from "../harness/runner/run.ts";
 import { ALL_CASES } from "../cases/index.ts";
@@ -214,7 +216,7 @@ async function benchSuite(): Promise<void> {
   try {
     await buildImages(DEFAULT_SPECS); // image builds are cached work, not suite time
     const t0 = Date.now();
-    const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specs: DEFAULT_SPECS });
+    const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specs: DEFAULT_SPECS, restore: restoreModeFromEnv() });
     const wall = Date.now() - t0;
     const guest = run.cases.reduce((n, c) => n + (c.guestMs ?? 0), 0);
     const counts = run.cases.reduce<Record<string, number>>((m, c) => ({ ...m, [c.outcome]: (m[c.outcome] ?? 0) + 1 }), {});
@@ -237,24 +239,29 @@ async function benchSuite(): Promise<void> {
 async function benchJobs(): Promise<void> {
   const kernel = await resolveKernel();
   const cpus = os.availableParallelism();
-  const levels = [1, ...[2, 3, 4].filter((n) => n === 2 || n <= cpus)];
+  const levels: { jobs: number; restore: RestoreMode }[] = [
+    { jobs: 1, restore: "off" },
+    { jobs: 1, restore: "auto" },
+    ...[2, 3, 4].filter((n) => n === 2 || n <= cpus).map((jobs) => ({ jobs, restore: "auto" as const })),
+  ];
   await buildImages(DEFAULT_SPECS);
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
-  console.log(`jobs: ${ALL_CASES.length} cases on ${kernel.info.release}, ${cpus} CPUs; one sample per level (TCG on a shared host: noisy)`);
+  console.log(`jobs: ${ALL_CASES.length} cases on ${kernel.info.release}, ${cpus} CPUs; one sample per level (TCG on a shared host: noisy); target <= 45 s`);
   let serial: { wall: number; outcomes: Map<string, string> } | undefined;
-  for (const jobs of levels) {
+  for (const { jobs, restore } of levels) {
     const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-jobs-"));
     try {
       const before = load();
       const t0 = Date.now();
-      const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specs: DEFAULT_SPECS, jobs });
+      const run = await runSuite({ kernel, cases: ALL_CASES, outDir: out, specs: DEFAULT_SPECS, jobs, restore });
       const wall = Date.now() - t0;
       const outcomes = new Map(run.cases.map((c) => [c.id, c.outcome as string]));
       serial ??= { wall, outcomes };
       const differ = [...outcomes].filter(([id, o]) => serial!.outcomes.get(id) !== o).map(([id, o]) => `${id} ${serial!.outcomes.get(id)} -> ${o}`);
-      const speedup = jobs === 1 ? "" : `  x${(serial.wall / wall).toFixed(2)} of serial`;
-      console.log(`  --jobs ${jobs}: ${s(wall)}${speedup}, ${run.boots?.length ?? 0} boots; load average before ${before}, after ${load()}`);
-      if (jobs > 1) console.log(`    verdicts differing from serial: ${differ.length ? differ.join(", ") : "none"}`);
+      const speedup = serial.wall === wall ? "" : `  x${(serial.wall / wall).toFixed(2)} of the first`;
+      const restored = (run.boots ?? []).filter((b) => b.start === "restore").length;
+      console.log(`  --jobs ${jobs} --restore ${restore}: ${s(wall)}${speedup}, ${run.boots?.length ?? 0} guests (${restored} restored); load average before ${before}, after ${load()}`);
+      if (differ.length || serial.wall !== wall) console.log(`    verdicts differing from the first run: ${differ.length ? differ.join(", ") : "none"}`);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
