@@ -9,6 +9,8 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 
 import { homedir } from "node:os";
 import path from "node:path";
 import { exists } from "./fs.ts";
+import { ownerTag } from "./owner.ts";
+import { sweepStaleTempDirs } from "./temp.ts";
 
 /** Root of pcshare's cache: $PCSHARE_CACHE, else $XDG_CACHE_HOME/pcshare, else ~/.cache/pcshare. */
 export function cacheRoot(): string {
@@ -140,7 +142,9 @@ export async function cachedDir(area: string, key: string, build: (tmpDir: strin
   if (found) return found;
   const final = cachePath(area, key);
   await mkdir(path.dirname(final), { recursive: true });
-  const tmp = await mkdtemp(path.join(path.dirname(final), `.tmp-${key}-`));
+  // Named by its owner, so that what a killed run left (SIGKILL runs no cleanup) is removed by the next one.
+  await sweepStaleTempDirs(`.tmp-${key}-`, path.dirname(final));
+  const tmp = await mkdtemp(path.join(path.dirname(final), `.tmp-${key}-${ownerTag()}-`));
   try {
     await build(tmp);
     await recordEntry(tmp, opts.verify ?? "hash");

@@ -64,8 +64,17 @@ export function spawnLeashed(command: string, args: string[], opts: LeashOptions
     (r) => fromLines(lines) ?? { code: r.exitCode ?? null, signal: r.signal ?? null },
     (e: { exitCode?: number; signal?: string }) => fromLines(lines) ?? { code: e.exitCode ?? null, signal: e.signal ?? null },
   );
-  const signal = (s: NodeJS.Signals) => {
+  // The leash handles SIGTERM and SIGUSR1 once it has started the child (it reports the pid then);
+  // before that, Node's default for SIGUSR1 is to start its inspector, and the child would be
+  // started anyway. A signal sent that early waits for the pid.
+  let started = false;
+  childPid.then(() => (started = true), () => {});
+  const signalNow = (s: NodeJS.Signals) => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(s);
+  };
+  const signal = (s: NodeJS.Signals) => {
+    if (started) signalNow(s);
+    else childPid.then(() => signalNow(s), () => {});
   };
   return { proc, childPid, childExit, stop: () => signal("SIGTERM"), kill: () => signal("SIGUSR1") };
 }

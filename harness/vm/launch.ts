@@ -68,6 +68,7 @@ async function restoreGuest(boot: BootOptions): Promise<Vm | { problem: string }
   try {
     source = await snapshotFor(boot);
   } catch (err) {
+    if (boot.signal?.aborted) throw err;
     const problem = `no snapshot could be made: ${firstLine(err)}`;
     process.stderr.write(`pcshare: ${problem}; booting instead\n`);
     return { problem };

@@ -24,8 +24,11 @@ export class Qmp {
 
   private constructor(private readonly socket: net.Socket) {}
 
-  /** Connects to `socketPath` (retrying while QEMU has not started listening) and negotiates. */
-  static async connect(socketPath: string, timeoutMs = 10_000): Promise<Qmp> {
+  /**
+   * Connects to `socketPath` (retrying while QEMU has not started listening) and negotiates; gives up
+   * at once when `gone()` says QEMU has exited.
+   */
+  static async connect(socketPath: string, timeoutMs = 10_000, gone: () => string | undefined = () => undefined): Promise<Qmp> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -36,6 +39,8 @@ export class Qmp {
         await qmp.execute("qmp_capabilities");
         return qmp;
       } catch (err) {
+        const exited = gone();
+        if (exited) throw new QmpError("connect", `QEMU exited (${exited})`);
         if (Date.now() > deadline) throw new QmpError("connect", `${socketPath}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 20));
       }

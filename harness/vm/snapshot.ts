@@ -15,6 +15,7 @@ import path from "node:path";
 import { cachedDir, cachePath, lookupEntry } from "../util/cache.ts";
 import { InputError } from "../util/input-error.ts";
 import { progress } from "../util/progress.ts";
+import { sweepStaleTempDirs } from "../util/temp.ts";
 import { qemuArgs, guestCmdline } from "./qemu-args.ts";
 import { Vm, type BootOptions, type RestoreSource } from "./vm.ts";
 
@@ -90,7 +91,8 @@ async function makeSnapshot(key: string, boot: BootOptions): Promise<string> {
   const step = progress(`making guest snapshot ${key}`);
   try {
     const dir = await cachedDir(AREA, key, async (tmp) => {
-      const vm = await Vm.boot({ ...boot, templateRam: path.join(tmp, FILES.ram), artifactsDir: tmp, signal: undefined });
+      // The guest that asked first can stop it (a run that ends or is interrupted stops its boots).
+      const vm = await Vm.boot({ ...boot, templateRam: path.join(tmp, FILES.ram), artifactsDir: tmp });
       try {
         await saveState(vm, path.join(tmp, FILES.state));
       } finally {
@@ -148,7 +150,10 @@ async function saveState(vm: Vm, file: string): Promise<void> {
 /** Removes the least recently used snapshots beyond KEEP (never `keep`). */
 async function prune(keep: string): Promise<void> {
   const root = path.dirname(cachePath(AREA, keep));
-  const entries = (await readdir(root).catch(() => [] as string[])).filter((n) => n.startsWith("guest-"));
+  const names = await readdir(root).catch(() => [] as string[]);
+  // What runs killed while making a snapshot left behind (their owner is gone).
+  for (const k of new Set(names.flatMap((n) => /^\.tmp-(guest-[0-9a-f]+)-/.exec(n)?.[1] ?? []))) await sweepStaleTempDirs(`.tmp-${k}-`, root);
+  const entries = names.filter((n) => n.startsWith("guest-"));
   const aged = await Promise.all(entries.map(async (n) => ({ n, t: (await stat(path.join(root, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
   aged.sort((a, b) => b.t - a.t);
   for (const { n } of aged.slice(KEEP)) if (n !== keep) await rm(path.join(root, n), { recursive: true, force: true });

@@ -151,7 +151,9 @@ export class Vm {
     proc.stderr?.on("data", (c: string) => (stderr += c));
     const exited = leash.childExit;
     const vm = new Vm(leash, argv, consoleLog, workDir, exited);
-    opts.signal?.addEventListener("abort", () => void vm.kill(), { once: true });
+    // Aborted before QEMU started (a run stopped while this boot was being prepared): stop at once.
+    if (opts.signal?.aborted) void vm.kill();
+    else opts.signal?.addEventListener("abort", () => void vm.kill(), { once: true });
     consoleLog.onData((c) => vm.fatalWatch?.(c));
     exited.then((e) => {
       vm.exitInfo = e;
@@ -159,7 +161,7 @@ export class Vm {
       if (stderr.trim()) consoleLog.append(`\n[qemu stderr] ${stderr.trim()}\n`);
     });
     try {
-      if (qmpSocket) vm.qmp = await Qmp.connect(qmpSocket, readyTimeoutMs);
+      if (qmpSocket) vm.qmp = await Qmp.connect(qmpSocket, readyTimeoutMs, () => (vm.exitInfo ? fmtExit(vm.exitInfo) : undefined));
       if (restore) await vm.incoming(readyTimeoutMs);
       await vm.connect(readyTimeoutMs, silenceTimeoutMs, () => stderr);
       if (restore) await vm.agent.call("resume", { realtime_ms: Date.now(), seed_b64: randomBytes(64).toString("base64") }, { timeoutMs: 10_000 });

@@ -2,6 +2,7 @@
 // those after it are reported as missing, results.json is written, the exit status is 130 and no
 // QEMU or work dir is left behind. The same for SIGTERM during a --jobs 2 run (exit 143): the cases
 // in progress on either guest are missing, the finished ones keep their verdicts, in selected order.
+// And SIGTERM while the run makes its guest snapshot: no QEMU, no half-made snapshot.
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -61,6 +62,44 @@ describe("pcshare run interrupted", () => {
       for (const c of missing) expect(`${c.id} ${c.outcome} ${c.reason}`).toBe(`${c.id} missing run interrupted (SIGTERM)`);
       expect((await execa("pgrep", ["-f", tmp], { reject: false })).stdout).toBe("");
       expect((await readdir(tmp)).filter((f) => f.startsWith("pcshare-vm-"))).toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }, 400_000);
+
+  it("SIGTERM while the guest snapshot is being made stops it: no QEMU, no half-made cache entry", async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), "pcshare-int-"));
+    const snapshots = path.join(os.homedir(), ".cache", "pcshare", "snapshots");
+    try {
+      const out = path.join(tmp, "out");
+      // A guest size of its own (part of the snapshot key): the snapshot is surely made in this run.
+      const memory = String(320 + Math.floor(Math.random() * 200));
+      // No forced kill after 5 s: on a loaded host writing the results may take longer.
+      const child = execa("node_modules/.bin/tsx", ["harness/cli.ts", "run", "--restore", "auto", "--memory", memory, "--only", "F1", "--out", out], {
+        reject: false,
+        env: { TMPDIR: tmp },
+        forceKillAfterDelay: false,
+      });
+      let seen = "";
+      let sent = false;
+      child.stderr!.on("data", (d: Buffer) => {
+        seen += d.toString();
+        // A moment after the message: the template boots for seconds, and tsx relays a signal only once its child runs the CLI's handlers.
+        if (!sent && /making guest snapshot/.test(seen)) {
+          sent = true;
+          setTimeout(() => child.kill("SIGTERM"), 1_000);
+        }
+      });
+      const r = await child;
+      expect(sent, r.stdout + r.stderr).toBe(true);
+      expect(r.exitCode, `${r.signal} ${r.stdout} ${r.stderr}`).toBe(143);
+      expect(r.stderr).toMatch(/making guest snapshot guest-[0-9a-f]+: failed after/);
+      const results = JSON.parse(await readFile(path.join(out, "results.json"), "utf8"));
+      expect(results.cases.map((c: { outcome: string }) => c.outcome)).toEqual(["missing"]);
+      expect((await execa("pgrep", ["-f", tmp], { reject: false })).stdout).toBe("");
+      expect((await readdir(tmp)).filter((f) => f.startsWith("pcshare-vm-"))).toEqual([]);
+      const key = /making guest snapshot (guest-[0-9a-f]+)/.exec(r.stderr)![1];
+      expect((await readdir(snapshots)).filter((f) => f.startsWith(`.tmp-${key}-`) || f === key)).toEqual([]);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
