@@ -29,8 +29,12 @@ export async function concernsCommand(results: string | undefined, opts: Concern
     const cases = ALL_CASES.filter((c) => c.concernTag);
     const kernel = await kernelFrom(opts);
     const outDir = path.resolve(opts.out ?? path.join("results", `concerns-${new Date().toISOString().replace(/[:.]/g, "-")}`));
-    process.stdout.write(`pcshare concerns: no results given: running the ${cases.length} concern cases on ${kernel.info.release} (${outDir})\n`);
-    const raw = await runSuite({ kernel, cases, outDir, specs: specsOption(undefined), memoryMiB: intOption(opts.memory, "--memory"), cpus: intOption(opts.cpus, "--cpus") });
+    // Progress goes to stderr: stdout is the text to paste.
+    process.stderr.write(`pcshare concerns: no results given: running the ${cases.length} concern cases on ${kernel.info.release} (${outDir})\n`);
+    const raw = await runSuite({
+      kernel, cases, outDir, specs: specsOption(undefined), memoryMiB: intOption(opts.memory, "--memory"), cpus: intOption(opts.cpus, "--cpus"),
+      onResult: (r, i, n) => process.stderr.write(`[${i}/${n}] ${r.id} ${r.outcome}\n`),
+    });
     run = applyKnownBugs(raw, await knownBugsFor(opts.knownBugs));
     shown = path.join(outDir, "results.json");
     await writeResults(run, shown);
