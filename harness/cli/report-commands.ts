@@ -15,7 +15,7 @@ export async function listCommand(opts: { json?: boolean }): Promise<number> {
   }
   for (const c of ALL_CASES) {
     const req = c.requires?.length ? ` [requires ${c.requires.join(", ")}]` : "";
-    console.log(`${c.id.padEnd(4)} ${c.name}${c.debug ? " (debug)" : ""}${req}\n     ${c.expect}${c.concern ? `\n     concern: ${c.concern}` : ""}`);
+    console.log(`${c.id.padEnd(4)} ${c.name}${c.debug ? " (debug)" : ""}${req}\n     ${c.expect}${c.concern ? `\n     concern [${c.concernTag}]: ${c.concern}` : ""}${c.hostSteps ? `\n     no repro bundle: ${c.hostSteps}` : ""}`);
   }
   return 0;
 }
