@@ -39,6 +39,7 @@ export async function concernsCommand(results: string | undefined, opts: Concern
     shown = path.join(outDir, "results.json");
     await writeResults(run, shown);
   }
-  process.stdout.write(concernsText({ run, defs: ALL_CASES, resultsPath: path.relative(process.cwd(), shown) || shown }));
+  const rel = path.relative(process.cwd(), shown);
+  process.stdout.write(concernsText({ run, defs: ALL_CASES, resultsPath: rel && !rel.startsWith("..") ? rel : path.resolve(shown) }));
   return 0;
 }
