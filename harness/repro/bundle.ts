@@ -25,11 +25,14 @@ export interface BundleOptions {
 
 const DRIVE_RE = /\/dev\/disk\/pcshare\/([A-Za-z0-9._-]+)/g;
 
-/** Drive names the recorded requests use (mount sources, dd if=..., device= options). */
+/**
+ * Drive names the recorded requests use (mount sources, dd if=..., device= options); the case's
+ * declared images only when no request names one (a case over variants declares more than one run uses).
+ */
 export function drivesUsed(src: ReproSource): string[] {
-  const names = new Set<string>(src.def?.images ?? []);
+  const names = new Set<string>();
   for (const s of src.steps.steps) for (const m of JSON.stringify(s.request).matchAll(DRIVE_RE)) names.add(m[1]);
-  return [...names];
+  return names.size ? [...names] : (src.def?.images ?? []);
 }
 
 /** Copy the case's images (and blob devices) into images/; returns their drives and each image's files (path -> sha256). */
