@@ -8,6 +8,7 @@ import { VmError } from "./vm/errors.ts";
 import { validateCommand } from "./cli/validate-inputs.ts";
 import { describeErrno } from "./cli/validate.ts";
 import { guardUnsettled } from "./cli/settle-guard.ts";
+import { oneLineUsageErrors, usageExitCode } from "./cli/usage-errors.ts";
 import { runCommand } from "./cli/run-command.ts";
 import { measureCommand } from "./cli/measure-command.ts";
 import { mergeCommand } from "./cli/merge-command.ts";
@@ -31,14 +32,13 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   process.exit(141);
 });
 
-const program = new Command();
+const program = oneLineUsageErrors(new Command(), "pcshare");
 program
   .name("pcshare")
   .description(
     "Integration test suite for Linux EROFS page-cache sharing: builds fixture images, boots kernels " +
       "under QEMU, drives the guest case by case and measures whether mounts really share pages.",
   )
-  .showHelpAfterError()
   // Every option and PCSHARE_* variable is checked before a command does any work.
   .hook("preAction", (_self, action) => validateCommand(action.name(), action.processedArgs, action.opts()));
 
@@ -234,6 +234,7 @@ const history = program
   .description("list the runs recorded in the history (every `pcshare run` appends one), oldest first")
   .option("--history <file>", HISTORY_HELP)
   .option("--kernel <text>", "only kernels whose identity (release, source, config hash, series hash) contains this")
+  .option("--label <text>", "only runs with this label (e.g. nightly)")
   .option("--last <n>", "only the last n runs")
   .option("--json", "machine-readable output")
   .action(async (opts) => exit(await historyListCommand(opts)));
@@ -251,6 +252,7 @@ program
   .argument("<measurement>", "measurement name as in results.json (or name[series]@x)")
   .option("--case <id>", "only this case's measurement")
   .option("--kernel <text>", "only kernels whose identity contains this")
+  .option("--label <text>", "only runs with this label (e.g. nightly)")
   .option("--out <file>", "SVG file to write (default trend-<measurement>.svg)")
   .option("--history <file>", HISTORY_HELP)
   .action(async (name: string, opts) => exit(await trendCommand(name, opts)));
@@ -259,6 +261,7 @@ program
   .command("regressions")
   .description("per kernel, the latest recorded run against the one before it, with the A/B statistics (exit 1 on a significant change for the worse)")
   .option("--kernel <text>", "only kernels whose identity contains this")
+  .option("--label <text>", "only runs with this label: --label nightly compares the latest nightly with the previous one")
   .option("--history <file>", HISTORY_HELP)
   .option("--json", "machine-readable output")
   .action(async (opts) => exit(await regressionsCommand(opts)));
@@ -310,6 +313,8 @@ function describe(err: Error): string {
 }
 
 guardUnsettled(program.parseAsync(), `pcshare ${process.argv.slice(2).find((a) => !a.startsWith("-")) ?? ""}`.trim()).catch((err: Error) => {
+  const usage = usageExitCode(err); // commander printed its one line already
+  if (usage !== undefined) return void (process.exitCode = usage);
   process.stderr.write(`pcshare: ${describe(err)}\n`);
   process.exitCode = 2;
 });

@@ -7,7 +7,7 @@
 //   tsx scripts/nightly.ts kernels [--kernels ...]       the kernel names as JSON (the CI merge jobs)
 //   tsx scripts/nightly.ts shard KERNEL I/N --out DIR    one shard (a CI job); DIR/<kernel>/shard-I
 //   tsx scripts/nightly.ts merge KERNEL --out DIR        merge the shards found under DIR/<kernel>/
-import { writeFile, mkdir, readFile } from "node:fs/promises";
+import { writeFile, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
@@ -15,6 +15,10 @@ import { execa } from "execa";
 import { loadMatrix, kernelEntry, shardCount, type Matrix } from "../harness/nightly/matrix.ts";
 import { checkoutTree, ciMatrix, mergeArgs, mergedDir, selectedKernels, shardJobs, shardRunArgs, type NightlyOptions, type ShardJob } from "../harness/nightly/plan.ts";
 import { summarize, outcomeCounts, type RunResult } from "../harness/report/model.ts";
+import { ALL_CASES } from "../cases/index.ts";
+import { selectCases } from "../harness/runner/select.ts";
+import { checkWritableDir, InputError } from "../harness/cli/validate.ts";
+import { oneLineUsageErrors, usageExitCode } from "../harness/cli/usage-errors.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PCSHARE = path.join(ROOT, "bin", "pcshare");
@@ -61,20 +65,31 @@ async function all(m: Matrix, out: string, opts: NightlyOptions): Promise<number
   return failed ? 1 : 0;
 }
 
-const program = new Command().name("nightly").option("--matrix <file>", "kernel matrix", path.join(ROOT, "nightly", "kernels.yaml"));
+const program = oneLineUsageErrors(new Command(), "nightly", "npx tsx scripts/nightly.ts").name("nightly").option("--matrix <file>", "kernel matrix", path.join(ROOT, "nightly", "kernels.yaml"));
 const common = (c: Command) =>
   c.option("--kernels <names>", "only these kernels of the matrix (comma-separated)")
     .option("--only <ids>", "case selection for every kernel, replacing the matrix's (comma-separated ids)")
     .option("--durations-from <dir>", "a previous nightly's output: its merged results balance the shards");
-const nightlyOpts = (o: Record<string, string | undefined>): NightlyOptions => ({ kernels: csv(o.kernels), only: csv(o.only), durationsFrom: o.durationsFrom });
+/** The options every kernel shares, checked before any shard runs (a bad one would fail every shard alike). */
+async function nightlyOpts(o: Record<string, string | undefined>): Promise<NightlyOptions> {
+  const only = csv(o.only);
+  if (only) selectCases(ALL_CASES, { only }); // an unknown id: "no case matches ..."
+  if (o.durationsFrom !== undefined && !(await stat(o.durationsFrom).then((s) => s.isDirectory(), () => false))) {
+    throw new InputError(`--durations-from ${o.durationsFrom}: no such directory; give the output directory of an earlier nightly (its <kernel>/merged/results.json balance the shards)`);
+  }
+  return { kernels: csv(o.kernels), only, durationsFrom: o.durationsFrom };
+}
 const stamp = () => path.join(ROOT, "results", `nightly-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 const matrix = () => loadMatrix(program.opts().matrix as string);
 
 common(program.command("all", { isDefault: true }).description("every kernel x shard here, then merge per kernel").option("--out <dir>", "output directory (default results/nightly-<timestamp>)"))
   .action(async (o) => {
+    const m = await matrix();
+    const opts = await nightlyOpts(o);
+    selectedKernels(m, opts.kernels);
     const out = path.resolve(o.out ?? stamp());
-    await mkdir(out, { recursive: true });
-    process.exitCode = await all(await matrix(), out, nightlyOpts(o));
+    await checkWritableDir(o.out ?? out, "--out");
+    process.exitCode = await all(m, out, opts);
   });
 program.command("matrix").description("the CI job matrix (kernel x shard) as JSON").option("--kernels <names>", "only these kernels")
   .action(async (o) => void process.stdout.write(`${JSON.stringify(ciMatrix(await matrix(), csv(o.kernels)))}\n`));
@@ -85,8 +100,8 @@ common(program.command("shard").description("run one shard of one kernel").argum
     const m = await matrix();
     const count = shardCount(m, kernelEntry(m, kernel));
     const job = shardJobs(m, path.resolve(o.out), [kernel]).find((j) => `${j.index}/${count}` === shard);
-    if (!job) throw new Error(`shard ${shard}: kernel ${kernel} has ${count} shard(s) in ${m.file}; give I/${count}`);
-    process.exitCode = await runShard(m, job, nightlyOpts(o));
+    if (!job) throw new InputError(`shard ${shard}: kernel ${kernel} has ${count} shard(s) in ${m.file}; give I/${count} with 1 <= I <= ${count}`);
+    process.exitCode = await runShard(m, job, await nightlyOpts(o));
   });
 program.command("merge").description("merge the shards of one kernel found under --out").argument("<kernel>").requiredOption("--out <dir>", "output directory")
   .action(async (kernel: string, o) => {
@@ -94,6 +109,8 @@ program.command("merge").description("merge the shards of one kernel found under
   });
 
 program.parseAsync().catch((err: Error) => {
+  const usage = usageExitCode(err); // commander printed its one line already
+  if (usage !== undefined) return void (process.exitCode = usage);
   process.stderr.write(`nightly: ${err.message}\n`);
   process.exitCode = 2;
 });

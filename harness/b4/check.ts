@@ -8,6 +8,7 @@ import type { Comparison } from "../report/compare.ts";
 import { formatComparison, itemChange, itemLabel, itemTitle, verdictLine } from "../report/compare.ts";
 import { failsComparison } from "../verdict/judge.ts";
 import { parseMbox, PatchApplyError } from "../kernel/series.ts";
+import { InputError } from "../util/input-error.ts";
 
 export const B4_TOOL = "pcshare";
 
@@ -27,7 +28,16 @@ export function patchesIn(text: string): number {
 /** The series range b4's tracking file (B4_TRACKING_FILE) records, e.g. "abc123..def456", if any. */
 export async function trackedRange(file: string | undefined): Promise<string | undefined> {
   if (!file) return undefined;
-  const data = JSON.parse(await readFile(file, "utf8")) as { series?: Record<string, unknown> };
+  const where = `B4_TRACKING_FILE=${file}`;
+  const content = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
+    throw new InputError(`${where}: cannot read it (${err.code ?? err.message}); b4 sets it to the series' tracking file: unset it or name that file`);
+  });
+  let data: { series?: Record<string, unknown> };
+  try {
+    data = JSON.parse(content) as typeof data;
+  } catch (err) {
+    throw new InputError(`${where}: not JSON (${(err as Error).message}); b4 sets it to the series' tracking file: unset it or name that file`);
+  }
   const range = data.series?.["series-range"];
   return typeof range === "string" && range.includes("..") ? range : undefined;
 }

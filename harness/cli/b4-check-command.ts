@@ -19,6 +19,7 @@ import { applyFailure, buildFailure, comparisonResult, patchesIn, renderB4, trac
 import { adaptiveComparison, budgetOption, buildPhase, seriesChoices, type SeriesCliOptions } from "./series-command.ts";
 import { intOption } from "./kernel-options.ts";
 import { specsOption } from "../images/commands.ts";
+import { InputError } from "../util/input-error.ts";
 
 /** Runs `f` with everything written to stdout sent to stderr instead. */
 async function stdoutToStderr<T>(f: () => Promise<T>): Promise<T> {
@@ -74,7 +75,9 @@ async function check(spec: string, opts: SeriesCliOptions): Promise<B4Result[]> 
 }
 
 export async function b4CheckCommand(opts: SeriesCliOptions): Promise<number> {
+  selectCases(ALL_CASES, opts); // an unknown --only/--skip id is refused before reading stdin
   const message = await text(process.stdin);
+  if (!message.trim()) throw new InputError("b4-check: nothing on stdin; b4 pipes the patch or the cover letter there (by hand: pcshare b4-check < series.mbox)");
   const work = await ownedTempDir("pcshare-b4-");
   try {
     let spec: string;

@@ -9,9 +9,10 @@ import { execa } from "execa";
 import pkg from "../../package.json" with { type: "json" };
 import type { RunResult } from "../report/model.ts";
 import { formatComparison } from "../report/compare.ts";
-import { historyFile, openHistory, updateHistory } from "../history/store.ts";
+import { historyFile, openHistory, updateHistory, type Database } from "../history/store.ts";
 import { insertRun, type RecordMeta } from "../history/record.ts";
-import { latestAgainstPrevious, listRuns, trendPoints, type RunSummary } from "../history/query.ts";
+import { latestAgainstPrevious, listRuns, recorded, trendPoints, type RunSummary } from "../history/query.ts";
+import { InputError } from "../util/input-error.ts";
 import { runLabel, trendChart, trendSeries } from "../history/trend.ts";
 import { readResultsArgs } from "./kcidb-command.ts";
 import { intOption } from "./kernel-options.ts";
@@ -34,6 +35,21 @@ export async function pcshareVersion(): Promise<Pick<RecordMeta, "pcshareVersion
 }
 
 const fileOf = (o: HistoryOptions) => historyFile(typeof o.history === "string" ? o.history : undefined);
+
+/** Up to `n` names, then how many more. */
+const some = (names: string[], n = 6) => `${names.slice(0, n).join("; ")}${names.length > n ? `; and ${names.length - n} more` : ""}`;
+
+/** A --kernel or --label filter that matches no recorded run is a mistake: say what is recorded. */
+function checkFilters(db: Database, file: string, o: HistoryOptions): void {
+  if (!listRuns(db, {}).length) throw new InputError(`${file}: no run recorded; record runs with pcshare run, pcshare merge or pcshare history add`);
+  if (o.kernel && !listRuns(db, { kernel: o.kernel }).length) {
+    throw new InputError(`--kernel ${o.kernel}: no recorded kernel contains it (recorded: ${some(recorded(db, "kernel_key"))}); give part of one of them`);
+  }
+  if (o.label && !listRuns(db, { label: o.label }).length) {
+    const labels = recorded(db, "label");
+    throw new InputError(`--label ${o.label}: no recorded run has this label (${labels.length ? `recorded: ${some(labels)}` : "no run has a label"}); give one of them or leave --label out`);
+  }
+}
 
 /** Appends a finished run to the history; returns a line saying where, or a warning (a run is not failed by its history). */
 export async function recordRun(run: RunResult, outDir: string, o: HistoryOptions): Promise<string> {
@@ -68,7 +84,8 @@ export async function historyListCommand(o: HistoryOptions): Promise<number> {
   const file = fileOf(o);
   const db = await openHistory(file);
   try {
-    const runs = listRuns(db, { kernel: o.kernel, ...(o.last !== undefined && { last: intOption(o.last, "--last") }) });
+    checkFilters(db, file, o);
+    const runs = listRuns(db, { kernel: o.kernel, label: o.label, ...(o.last !== undefined && { last: intOption(o.last, "--last") }) });
     if (o.json) process.stdout.write(JSON.stringify(runs, null, 2) + "\n");
     else {
       process.stdout.write(`${runs.length} run(s) in ${file}; kernel = release, source, config hash, series hash\n`);
@@ -84,8 +101,11 @@ export async function trendCommand(measurement: string, o: HistoryOptions & { ca
   const file = fileOf(o);
   const db = await openHistory(file);
   try {
-    const points = trendPoints(db, measurement, { kernel: o.kernel, caseId: o.case });
-    if (!points.length) throw new Error(`no measurement "${measurement}"${o.case ? ` in case ${o.case}` : ""} in ${file}; names are as in results.json (e.g. pages, or name[series]@x)`);
+    checkFilters(db, file, o);
+    const points = trendPoints(db, measurement, { kernel: o.kernel, label: o.label, caseId: o.case });
+    if (!points.length) {
+      throw new InputError(`no measurement "${measurement}"${o.case ? ` in case ${o.case}` : ""}${o.kernel ? ` on kernels containing ${o.kernel}` : ""} in ${file} (recorded: ${some(recorded(db, "measurement"), 12)}); names are as in results.json (e.g. pages, or name[series]@x)`);
+    }
     const out = path.resolve(o.out ?? `trend-${measurement.replace(/[^A-Za-z0-9_.-]+/g, "_")}.svg`);
     await writeFile(out, trendChart(measurement, points));
     const { leftOut } = trendSeries(points);
@@ -103,7 +123,8 @@ export async function regressionsCommand(o: HistoryOptions): Promise<number> {
   const db = await openHistory(file);
   let result: ReturnType<typeof latestAgainstPrevious>;
   try {
-    result = latestAgainstPrevious(db, { kernel: o.kernel });
+    checkFilters(db, file, o);
+    result = latestAgainstPrevious(db, { kernel: o.kernel, label: o.label });
   } finally {
     db.close();
   }
@@ -113,9 +134,7 @@ export async function regressionsCommand(o: HistoryOptions): Promise<number> {
     for (const r of result.single) process.stdout.write(`== ${r.kernel}: one run only (${r.id}), nothing to compare\n`);
     const bad = result.compared.filter((r) => r.comparison.fails);
     process.stdout.write(
-      result.compared.length === 0 && result.single.length === 0
-        ? `no runs in ${file}\n`
-        : `${bad.length ? `REGRESSION on ${bad.length} kernel(s): ${bad.map((r) => r.kernel).join("; ")}` : "no significant regression"} (${result.compared.length} kernel(s) compared)\n`,
+      `${bad.length ? `REGRESSION on ${bad.length} kernel(s): ${bad.map((r) => r.kernel).join("; ")}` : "no significant regression"} (${result.compared.length} kernel(s) compared)\n`,
     );
   }
   return result.compared.some((r) => r.comparison.fails) ? 1 : 0;

@@ -9,6 +9,7 @@ import path from "node:path";
 import { parseShard } from "../runner/shard.ts";
 import { BOOT_MODES } from "../kernel/boot.ts";
 import { RESTORE_MODES } from "../vm/snapshot.ts";
+import { historyFile } from "../history/store.ts";
 import { parseDuration, parseSeed } from "./explore-command.ts";
 import {
   InputError, LIMITS, intIn, checkFile, checkDir, checkWritableDir, checkKernelSpec, checkModulesDir, checkKernelConfig,
@@ -143,7 +144,16 @@ async function checkResultsFile(f: string, name: string): Promise<void> {
 
 async function historyOptions(o: Opts): Promise<void> {
   if (typeof o.history === "string") await checkWritableDir(path.dirname(path.resolve(o.history)), "--history (its directory)");
+}
+
+/** The history a reading command (history, trend, regressions) opens: it must exist; nothing is created. */
+async function historyToRead(o: Opts): Promise<void> {
   if (o.last !== undefined) intIn(String(o.last), "--last", { min: 1, max: 1_000_000 });
+  const file = historyFile(typeof o.history === "string" ? o.history : undefined);
+  const named = typeof o.history === "string" ? `--history ${o.history}` : process.env.PCSHARE_HISTORY ? `PCSHARE_HISTORY=${process.env.PCSHARE_HISTORY}` : `the history ${file}`;
+  const st = await stat(file).catch(() => undefined);
+  if (!st) fail(`${named}: no such file (no run was recorded there); record runs with pcshare run, pcshare merge or pcshare history add, or name the history file with --history`);
+  if (!st!.isFile()) fail(`${named}: not a file; name the history database file (e.g. history.sqlite)`);
 }
 
 /** --shard i/n and the --durations files that balance it. */
@@ -242,16 +252,16 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     if (o.budget !== undefined) intIn(String(o.budget), "--budget", LIMITS.budgetMinutes, " minutes");
     await resultsOptions(o);
   },
-  history: async (_a, o) => historyOptions(o),
+  history: async (_a, o) => historyToRead(o),
   add: async (a, o) => {
     await historyOptions(o);
     for (const f of list(a[0])) await checkResultsFile(await resultsFileOf(f), "results");
   },
   trend: async (_a, o) => {
-    await historyOptions(o);
+    await historyToRead(o);
     if (typeof o.out === "string") await checkWritableDir(path.dirname(path.resolve(o.out)), "--out (its directory)");
   },
-  regressions: async (_a, o) => historyOptions(o),
+  regressions: async (_a, o) => historyToRead(o),
   submit: async (a, o) => {
     for (const f of list(a[0])) await checkResultsFile(await resultsFileOf(f), "results");
     if (typeof o.resultsUrl === "string" && !URL.canParse(o.resultsUrl)) fail(`--results-url ${o.resultsUrl}: not a URL; give where the results directories are published, e.g. https://ci.example.org/artifacts/`);

@@ -10,6 +10,8 @@ export interface RunFilter {
   kernel?: string;
   /** Only the last N runs (by start time). */
   last?: number;
+  /** Only runs with this label (e.g. nightly). */
+  label?: string;
 }
 
 export interface RunSummary {
@@ -28,7 +30,15 @@ export interface RunSummary {
 }
 
 function where(f: RunFilter): { sql: string; params: SqlValue[] } {
-  return f.kernel ? { sql: "WHERE instr(r.kernel_key, ?) > 0", params: [f.kernel] } : { sql: "", params: [] };
+  const terms = [...(f.kernel ? ["instr(r.kernel_key, ?) > 0"] : []), ...(f.label ? ["r.label = ?"] : [])];
+  const params = [...(f.kernel ? [f.kernel] : []), ...(f.label ? [f.label] : [])];
+  return { sql: terms.length ? `WHERE ${terms.join(" AND ")}` : "", params };
+}
+
+/** Distinct values of a runs column (kernel_key, label) or of measurement names, for error messages. */
+export function recorded(db: Database, what: "kernel_key" | "label" | "measurement"): string[] {
+  const q = what === "measurement" ? "SELECT DISTINCT name AS v FROM measurements ORDER BY name" : `SELECT DISTINCT ${what} AS v FROM runs WHERE ${what} IS NOT NULL ORDER BY ${what}`;
+  return rows<{ v: string }>(db, q).map((r) => String(r.v));
 }
 
 /** Runs oldest first (the last N when asked), with their outcome counts. */
@@ -104,7 +114,7 @@ export interface KernelRegression {
 /** Per kernel identity with at least two runs: the latest run judged against the one before it. */
 export function latestAgainstPrevious(db: Database, f: RunFilter = {}): { compared: KernelRegression[]; single: RunSummary[] } {
   const byKernel = new Map<string, RunSummary[]>();
-  for (const r of listRuns(db, { kernel: f.kernel })) byKernel.set(r.kernel, [...(byKernel.get(r.kernel) ?? []), r]);
+  for (const r of listRuns(db, { kernel: f.kernel, label: f.label })) byKernel.set(r.kernel, [...(byKernel.get(r.kernel) ?? []), r]);
   const compared: KernelRegression[] = [];
   const single: RunSummary[] = [];
   for (const [kernel, runs] of byKernel) {

@@ -6,10 +6,13 @@
 // paths are relative to the matrix file's directory. `runArgs` turns an entry into `pcshare run` options.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { field, lineOf } from "../verdict/load-known-bugs.ts";
 import { loadFragment } from "../kernel/fragments.ts";
+import { selectCases } from "../runner/select.ts";
+import { ALL_CASES } from "../../cases/index.ts";
 
 const NAME = /^[a-z0-9][a-z0-9.-]*$/;
 const ids = z.array(z.string().min(1)).min(1);
@@ -22,7 +25,7 @@ const SelectionSchema = z.strictObject({
 });
 
 const TreeSchema = z.strictObject({
-  /** git URL or local path of the repository. */
+  /** git URL, or a local repository's path (relative to the matrix file's directory). */
   repo: z.string().min(1),
   /** Branch or tag to check out (a shallow clone of it). */
   ref: z.string().regex(/^[A-Za-z0-9._\/-]+$/, "a branch or tag name (letters, digits, . _ / -)"),
@@ -87,7 +90,20 @@ export async function parseMatrix(file: string, text: string): Promise<Matrix> {
   const dir = path.dirname(path.resolve(file));
   const problems: string[] = [];
   const names = new Map<string, number>();
+  const unknownIds = (sel: z.infer<typeof SelectionSchema> | undefined, at0: PropertyKey[]) => {
+    for (const key of ["only", "skip"] as const) {
+      for (const [j, id] of (sel?.[key] ?? []).entries()) {
+        try {
+          selectCases(ALL_CASES, { only: [id] });
+        } catch (e) {
+          problems.push(`${at([...at0, key, j])}${(e as Error).message}`);
+        }
+      }
+    }
+  };
+  unknownIds(r.data.select, ["select"]);
   for (const [i, k] of r.data.kernels.entries()) {
+    unknownIds(k, ["kernels", i]);
     const dup = names.get(k.name);
     if (dup !== undefined) problems.push(`${at(["kernels", i, "name"])}"${k.name}" is also kernels[${dup}]; names must be unique`);
     names.set(k.name, i);
@@ -98,6 +114,11 @@ export async function parseMatrix(file: string, text: string): Promise<Matrix> {
     for (const [j, f] of (k.build?.fragments ?? []).entries()) {
       await loadFragment(fragmentPath(dir, f)).catch((e: Error) => problems.push(`${at(["kernels", i, "build", "fragments", j])}${e.message}`));
     }
+    if (k.build?.tree && isLocalRepo(k.build.tree.repo)) {
+      k.build.tree.repo = path.resolve(dir, k.build.tree.repo);
+      const bad = await localTreeProblem(k.build.tree.repo, k.build.tree.ref);
+      if (bad) problems.push(`${at(["kernels", i, "build", "tree", bad.field])}${bad.problem}`);
+    }
     if (k.build?.series && !(await stat(path.resolve(dir, k.build.series)).then(() => true, () => false))) {
       problems.push(`${at(["kernels", i, "build", "series"])}${k.build.series}: no such file or directory; give an mbox, .patch or patch directory`);
     }
@@ -106,9 +127,26 @@ export async function parseMatrix(file: string, text: string): Promise<Matrix> {
   return { ...r.data, file, dir };
 }
 
+/** A repository given by path rather than URL (neither scheme:// nor scp-like user@host:path). */
+export function isLocalRepo(repo: string): boolean {
+  return !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(repo) && !/^[^/:]+@[^/:]+:/.test(repo);
+}
+
+/** A local repository that is not one, or lacks the ref: which field and why. Remote ones are checked when cloned. */
+async function localTreeProblem(repo: string, ref: string): Promise<{ field: "repo" | "ref"; problem: string } | undefined> {
+  const git = (args: string[]) => execa("git", ["-C", repo, ...args], { reject: false, stdin: "ignore" });
+  if (!(await stat(repo).then((s) => s.isDirectory(), () => false))) return { field: "repo", problem: `${repo}: no such directory; give a git URL or the path of a local repository` };
+  if ((await git(["rev-parse", "--git-dir"])).exitCode !== 0) return { field: "repo", problem: `${repo}: not a git repository; give a git URL or the path of a local repository` };
+  if ((await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).exitCode !== 0) {
+    return { field: "ref", problem: `${ref}: no such branch or tag in ${repo}; give one of its branches or tags (git -C ${repo} tag)` };
+  }
+  return undefined;
+}
+
 export async function loadMatrix(file: string): Promise<Matrix> {
-  const text = await readFile(file, "utf8").catch((e: Error) => {
-    throw new MatrixError([`${file}: cannot read the kernel matrix (${e.message})`]);
+  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+    const why = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "a directory, not a file" : e.message;
+    throw new MatrixError([`--matrix ${file}: ${why}; give the kernel matrix file (default nightly/kernels.yaml, fields in docs/nightly.md)`]);
   });
   return parseMatrix(file, text);
 }

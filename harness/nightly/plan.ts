@@ -5,10 +5,11 @@
 import { existsSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { cacheRoot } from "../util/cache.ts";
 import { sha256Hex } from "../util/hash.ts";
-import { kernelEntry, runArgs, shardCount, type KernelEntry, type Matrix } from "./matrix.ts";
+import { isLocalRepo, kernelEntry, runArgs, shardCount, type KernelEntry, type Matrix } from "./matrix.ts";
 
 export interface NightlyOptions {
   /** Kernel names to run (default: every kernel of the matrix). */
@@ -53,18 +54,23 @@ export function treeDir(k: KernelEntry): string | undefined {
   return t && path.join(cacheRoot(), "trees", `${k.name}-${sha256Hex(t.repo).slice(0, 12)}`);
 }
 
-/** Check out the entry's tree at its ref (shallow clone, or fetch + checkout when already there); its directory. */
+/**
+ * Check out the entry's tree at its ref (a shallow clone, or fetch + checkout when already there); its
+ * directory. A local repository is cloned through file:// so that the clone is shallow too.
+ */
 export async function checkoutTree(k: KernelEntry): Promise<string | undefined> {
   const t = k.build?.tree;
   const dir = treeDir(k);
   if (!t || !dir) return undefined;
-  const git = (args: string[], cwd?: string) => execa("git", args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
+  const url = isLocalRepo(t.repo) ? pathToFileURL(path.resolve(t.repo)).href : t.repo;
+  const git = (args: string[], cwd?: string) => execa("git", ["-c", "advice.detachedHead=false", ...args], { cwd, stdio: ["ignore", "inherit", "inherit"] });
   if (await stat(path.join(dir, ".git")).then(() => true, () => false)) {
-    await git(["fetch", "--depth", "1", "origin", t.ref], dir);
-    await git(["checkout", "--force", "--detach", "FETCH_HEAD"], dir);
+    await git(["remote", "set-url", "origin", url], dir);
+    await git(["fetch", "--quiet", "--depth", "1", "origin", t.ref], dir);
+    await git(["checkout", "--quiet", "--force", "--detach", "FETCH_HEAD"], dir);
   } else {
     await mkdir(path.dirname(dir), { recursive: true });
-    await git(["clone", "--depth", "1", "--branch", t.ref, t.repo, dir]);
+    await git(["clone", "--quiet", "--depth", "1", "--branch", t.ref, url, dir]);
   }
   return dir;
 }
