@@ -1,6 +1,6 @@
 // The nightly: the suite on every kernel of the matrix (nightly/kernels.yaml), each split into shards
 // and merged per kernel. A plain tsx script driving bin/pcshare through execa (see docs/nightly.md).
-//   tsx scripts/nightly.ts [all] [--kernels sid,trixie] [--only F1,I1] [--out DIR] [--durations-from DIR]
+//   tsx scripts/nightly.ts [all] [--kernels sid,trixie] [--only F1,I1] [--repeat N] [--out DIR] [--durations-from DIR]
 //       every kernel x shard one after another on this machine, then one merge per kernel, and
 //       DIR/summary.md; exit 0 only when every kernel's merged run has no failing outcome
 //   tsx scripts/nightly.ts matrix [--kernels ...]        the CI job matrix as JSON ({"include":[...]})
@@ -17,7 +17,7 @@ import { checkoutTree, ciMatrix, mergeArgs, mergedDir, selectedKernels, shardJob
 import { summarize, outcomeCounts, type RunResult } from "../harness/report/model.ts";
 import { ALL_CASES } from "../cases/index.ts";
 import { selectCases } from "../harness/runner/select.ts";
-import { checkWritableDir, InputError } from "../harness/cli/validate.ts";
+import { checkWritableDir, InputError, intIn, LIMITS } from "../harness/cli/validate.ts";
 import { oneLineUsageErrors, usageExitCode } from "../harness/cli/usage-errors.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -69,7 +69,8 @@ const program = oneLineUsageErrors(new Command(), "nightly", "npx tsx scripts/ni
 const common = (c: Command) =>
   c.option("--kernels <names>", "only these kernels of the matrix (comma-separated)")
     .option("--only <ids>", "case selection for every kernel, replacing the matrix's (comma-separated ids)")
-    .option("--durations-from <dir>", "a previous nightly's output: its merged results balance the shards");
+    .option("--durations-from <dir>", "a previous nightly's output: its merged results balance the shards")
+    .option("--repeat <n>", "run every case n times on every kernel, replacing the matrix's repeat (pcshare regressions decides with repeats)");
 /** The options every kernel shares, checked before any shard runs (a bad one would fail every shard alike). */
 async function nightlyOpts(o: Record<string, string | undefined>): Promise<NightlyOptions> {
   const only = csv(o.only);
@@ -77,7 +78,8 @@ async function nightlyOpts(o: Record<string, string | undefined>): Promise<Night
   if (o.durationsFrom !== undefined && !(await stat(o.durationsFrom).then((s) => s.isDirectory(), () => false))) {
     throw new InputError(`--durations-from ${o.durationsFrom}: no such directory; give the output directory of an earlier nightly (its <kernel>/merged/results.json balance the shards)`);
   }
-  return { kernels: csv(o.kernels), only, durationsFrom: o.durationsFrom };
+  const repeat = o.repeat === undefined ? undefined : intIn(o.repeat, "--repeat", LIMITS.repeat);
+  return { kernels: csv(o.kernels), only, durationsFrom: o.durationsFrom, ...(repeat && { repeat }) };
 }
 const stamp = () => path.join(ROOT, "results", `nightly-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 const matrix = () => loadMatrix(program.opts().matrix as string);

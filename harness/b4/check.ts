@@ -9,6 +9,7 @@ import { formatComparison, itemChange, itemLabel, itemTitle, verdictLine } from 
 import { failsComparison } from "../verdict/judge.ts";
 import { parseMbox, PatchApplyError } from "../kernel/series.ts";
 import { InputError } from "../util/input-error.ts";
+import { describeErrno } from "../cli/validate.ts";
 
 export const B4_TOOL = "pcshare";
 
@@ -30,7 +31,7 @@ export async function trackedRange(file: string | undefined): Promise<string | u
   if (!file) return undefined;
   const where = `B4_TRACKING_FILE=${file}`;
   const content = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-    throw new InputError(`${where}: cannot read it (${err.code ?? err.message}); b4 sets it to the series' tracking file: unset it or name that file`);
+    throw new InputError(`${where}: ${err.code === "ENOENT" ? "no such file" : `cannot read it (${describeErrno(err.code)})`}; b4 sets it to the series' tracking file: unset it or name that file`);
   });
   let data: { series?: Record<string, unknown> };
   try {

@@ -47,7 +47,7 @@ function checkFilters(db: Database, file: string, o: HistoryOptions): void {
   }
   if (o.label && !listRuns(db, { label: o.label }).length) {
     const labels = recorded(db, "label");
-    throw new InputError(`--label ${o.label}: no recorded run has this label (${labels.length ? `recorded: ${some(labels)}` : "no run has a label"}); give one of them or leave --label out`);
+    throw new InputError(`--label ${o.label}: no recorded run has this label (${labels.length ? `recorded: ${some(labels)}` : "no run has one"}); ${labels.length ? "give one of them" : "label runs with --label"} or leave --label out`);
   }
 }
 

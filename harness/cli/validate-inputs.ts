@@ -3,6 +3,7 @@
 // until every input has passed.
 import { access, constants, stat } from "node:fs/promises";
 import { readResults } from "../report/index.ts";
+import { checkShards } from "../report/merge.ts";
 import { MUTATIONS } from "../images/erofs/mutate.ts";
 import { resultsFileOf } from "./kcidb-command.ts";
 import path from "node:path";
@@ -139,7 +140,7 @@ async function resultsOptions(o: Opts): Promise<void> {
 
 async function checkResultsFile(f: string, name: string): Promise<void> {
   await checkFile(f, name, "give the results.json of an earlier run");
-  await readResults(f).catch((err: Error) => fail(`${err.message}; give the results.json of an earlier run`));
+  await readResults(f).catch((err: Error) => fail(`${name} ${err.message}; give the results.json of an earlier run`));
 }
 
 async function historyOptions(o: Opts): Promise<void> {
@@ -232,11 +233,18 @@ const COMMANDS: Record<string, (args: unknown[], o: Opts) => Promise<void>> = {
     if (typeof o.knownBugs === "string") await checkDir(o.knownBugs, "--known-bugs", "give a directory of registered bugs like known-bugs/, or --no-known-bugs");
   },
   merge: async (a, o) => {
+    const parts = [];
     for (const f of list(a[0])) {
-      const st = await stat(f).catch(() => undefined);
-      await checkResultsFile(st?.isDirectory() ? path.join(f, "results.json") : f, "results");
+      const file = await resultsFileOf(f);
+      await checkResultsFile(file, "results");
+      parts.push({ file, run: await readResults(file) });
     }
     if (o.shards !== undefined) intIn(String(o.shards), "--shards", { min: 1, max: 1000 });
+    try {
+      checkShards(parts, { shards: o.shards === undefined ? undefined : Number(o.shards) }); // before --out is created
+    } catch (err) {
+      fail((err as Error).message);
+    }
     await historyOptions(o);
     await checkWritableDir(String(o.out), "--out");
   },

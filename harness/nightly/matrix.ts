@@ -52,6 +52,8 @@ const KernelSchema = SelectionSchema.extend({
   "known-bugs": z.union([z.string().min(1), z.literal(false)]),
   /** Shards for this kernel (default: the matrix's). */
   shards: z.int().min(1).max(64).optional(),
+  /** Repetitions of every case for this kernel (default: the matrix's). */
+  repeat: z.int().min(1).max(1000).optional(),
   /** Why this kernel is in the matrix (shown in the docs, not used). */
   note: z.string().optional(),
 }).refine((k) => (k.debian === undefined) !== (k.build === undefined), {
@@ -63,6 +65,8 @@ export const MatrixSchema = z.strictObject({
   shards: z.int().min(1).max(64).default(1),
   /** Case selection for every kernel that has none of its own. */
   select: SelectionSchema.optional(),
+  /** Repetitions of every case (pcshare run --repeat; default 1): what lets `pcshare regressions` decide. */
+  repeat: z.int().min(1).max(1000).default(1),
   kernels: z.array(KernelSchema).min(1),
 });
 
@@ -109,7 +113,7 @@ export async function parseMatrix(file: string, text: string): Promise<Matrix> {
     names.set(k.name, i);
     const bugs = k["known-bugs"];
     if (bugs !== false && !(await stat(path.resolve(dir, bugs)).then((s) => s.isDirectory(), () => false))) {
-      problems.push(`${at(["kernels", i, "known-bugs"])}${bugs}: no such directory (relative to ${path.relative(process.cwd(), dir) || "."}); name a known-bugs directory or false`);
+      problems.push(`${at(["kernels", i, "known-bugs"])}${bugs}: no such directory (${path.resolve(dir, bugs)}); name a known-bugs directory or false`);
     }
     for (const [j, f] of (k.build?.fragments ?? []).entries()) {
       await loadFragment(fragmentPath(dir, f)).catch((e: Error) => problems.push(`${at(["kernels", i, "build", "fragments", j])}${e.message}`));
@@ -159,7 +163,7 @@ function fragmentPath(dir: string, f: string): string {
 /** The entry named `name`; unknown names are an error listing the known ones. */
 export function kernelEntry(m: Matrix, name: string): KernelEntry {
   const k = m.kernels.find((e) => e.name === name);
-  if (!k) throw new MatrixError([`${m.file}: no kernel "${name}" (known: ${m.kernels.map((e) => e.name).join(", ")})`]);
+  if (!k) throw new MatrixError([`${m.file}: no kernel "${name}" (known: ${m.kernels.map((e) => e.name).join(", ")}); give one of them`]);
   return k;
 }
 
@@ -183,6 +187,8 @@ export function runArgs(m: Matrix, k: KernelEntry, treeDir?: string): string[] {
     if (k.build.debug) args.push("--debug");
     if (k.build.series) args.push("--series", path.resolve(m.dir, k.build.series));
   }
+  const repeat = k.repeat ?? m.repeat;
+  if (repeat > 1) args.push("--repeat", String(repeat));
   const bugs = k["known-bugs"];
   args.push(...(bugs === false ? ["--no-known-bugs"] : ["--known-bugs", path.resolve(m.dir, bugs)]));
   const own = k.only || k.skip || k.tag;

@@ -18,6 +18,8 @@ export interface NightlyOptions {
   only?: string[];
   /** A previous nightly's output directory: its merged results of the same kernel (when there) balance the shards. */
   durationsFrom?: string;
+  /** Repetitions of every case for every kernel, replacing the matrix's. */
+  repeat?: number;
 }
 
 export interface ShardJob {
@@ -78,7 +80,7 @@ export async function checkoutTree(k: KernelEntry): Promise<string | undefined> 
 /** `pcshare run` arguments of one shard job. */
 export function shardRunArgs(m: Matrix, job: ShardJob, opts: NightlyOptions, tree?: string): string[] {
   const k = kernelEntry(m, job.kernel);
-  const entry = opts.only?.length ? { ...k, only: opts.only, skip: undefined, tag: undefined } : k;
+  const entry = { ...k, ...(opts.only?.length && { only: opts.only, skip: undefined, tag: undefined }), ...(opts.repeat && { repeat: opts.repeat }) };
   const prev = opts.durationsFrom && path.join(mergedDir(opts.durationsFrom, k.name), "results.json");
   const durations = prev && existsSync(prev) ? prev : undefined;
   return ["run", ...runArgs(m, entry, tree), "--shard", `${job.index}/${job.count}`, ...(durations ? ["--durations", durations] : ["--no-durations"]), "--out", job.out];

@@ -38,7 +38,8 @@ function kernelId(k: KernelInfo): string {
   return canonicalJson({ source: k.source, release: k.release, version: k.version, hashes: k.hashes, series: k.series?.hash });
 }
 
-function check(parts: ShardRun[], opts: MergeOptions): { count: number; groups: string[][]; selection: string[] } {
+/** Whether the parts can be merged (one kernel, one split, each shard once); a MergeError naming the file when not. */
+export function checkShards(parts: ShardRun[], opts: Pick<MergeOptions, "shards">): { count: number; groups: string[][]; selection: string[] } {
   if (!parts.length) throw new MergeError("pcshare merge needs at least one shard's results.json");
   const first = parts[0];
   if (!first.run.shard) throw new MergeError(`${first.file}: not a shard's results (no "shard" record); give the results of \`pcshare run --shard I/N\``);
@@ -103,7 +104,7 @@ function mergedKnownBugs(parts: ShardRun[]): RunResult["knownBugs"] {
 
 /** Join shard results into one run; the cases come in selection order (repetition first, as a run plans them). */
 export function mergeShards(parts: ShardRun[], opts: MergeOptions): RunResult {
-  const { count, groups, selection } = check(parts, opts);
+  const { count, groups, selection } = checkShards(parts, opts);
   const sorted = [...parts].sort((a, b) => a.run.shard!.index - b.run.shard!.index);
   const repeats = [...new Set(parts.flatMap((p) => p.run.cases.map((c) => c.repeat)))];
   const present = new Set(sorted.map((p) => p.run.shard!.index));

@@ -16,7 +16,9 @@ export function renderBadInputsDoc(list: BadInput[]): string {
   const rows = list.map((b) => {
     const env = Object.entries(b.env ?? {}).map(([k, v]) => `${k}=${quote(shown(v))} `).join("");
     const needs = b.needs?.length ? ` (needs ${b.needs.join(", ")})` : "";
-    return `| ${cell(b.kind)}${needs} | ${code(cell(env + "pcshare " + b.argv.map((a) => quote(shown(a))).join(" ")))} | ${code(cell(shown(b.message)))} | ${b.exit} |`;
+    const program = b.tool === "nightly" ? "npx tsx scripts/nightly.ts" : "pcshare";
+    const stdin = b.stdin ? ` < ${shown(`{dir}/${b.stdin}`)}` : "";
+    return `| ${cell(b.kind)}${needs} | ${code(cell(env + program + " " + b.argv.map((a) => quote(shown(a))).join(" ") + stdin))} | ${code(cell(shown(b.message)))} | ${b.exit} |`;
   });
   return [
     "# Bad inputs and what pcshare says",
@@ -27,7 +29,10 @@ export function renderBadInputsDoc(list: BadInput[]): string {
     "",
     `This table is rendered from test/cli/bad-inputs.ts, the list test/cli/bad-inputs.test.ts runs through`,
     "the CLI (each row: exact stderr and exit status), so it cannot drift from what pcshare prints.",
-    "DIR is the test's scratch directory (its fixtures are in bad-inputs.ts), BZIMAGE a real kernel, ENTRY",
+    "The nightly's inputs are here too: `run --shard`, `merge`, the history commands, `kcidb submit`,",
+    "`b4-check`, and `scripts/nightly.ts` with the entries of its kernel matrix (nightly/kernels.yaml).",
+    "DIR is the test's scratch directory (its fixtures are in bad-inputs.ts; DIR/repo is a git repository",
+    "tagged v1, DIR/history.sqlite a history recording one run), BZIMAGE a real kernel, ENTRY",
     "the name of an image's cache entry, HOSTMIB the host's memory in MiB, REPO the checkout; … stands for",
     "text that differs between hosts. Rows marked *needs mounts* mount tmpfs (root only) for a read-only or",
     "full file system; *needs broken-kvm* runs where /dev/kvm exists but cannot run a guest (as here).",

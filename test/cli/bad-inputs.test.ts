@@ -23,10 +23,14 @@ let mounted: string[] = [];
 
 const fill = (s: string) => s.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
 
-async function pcshare(argv: string[], env: Record<string, string> = {}) {
-  return execa(PCSHARE, argv.map(fill), {
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+const NIGHTLY = path.join(ROOT, "scripts", "nightly.ts");
+
+async function pcshare(argv: string[], env: Record<string, string> = {}, opts: Pick<BadInput, "tool" | "stdin"> = {}) {
+  const [file, args] = opts.tool === "nightly" ? [TSX, [NIGHTLY, ...argv.map(fill)]] : [PCSHARE, argv.map(fill)];
+  return execa(file, args, {
     reject: false,
-    stdin: "ignore",
+    ...(opts.stdin ? { inputFile: path.join(dir, opts.stdin) } : { stdin: "ignore" as const }),
     cwd: dir,
     env: { PCSHARE_CACHE: path.join(dir, "cache"), PCSHARE_QUIET: "1", ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v)])) },
   });
@@ -66,6 +70,16 @@ beforeAll(async () => {
     const g = await prepareGuest(kernel);
     brokenKvm = !(await probeKvmBoot(g.qemu, kernel.image, g.initrd)).ok;
   }
+  // A local git repository with a tag (kernel matrix tree entries) and a history of one recorded run.
+  const git = (...args: string[]) => execa("git", ["-C", path.join(dir, "repo"), "-c", "user.name=pcshare", "-c", "user.email=pcshare@localhost", ...args]);
+  await mkdir(path.join(dir, "repo"));
+  await writeFile(path.join(dir, "repo", "Makefile"), "all:\n");
+  await git("init", "-q");
+  await git("add", "Makefile");
+  await git("commit", "-qm", "a tree");
+  await git("tag", "v1");
+  const recorded = await pcshare(["history", "add", "{dir}/good-results.json", "--history", "{dir}/history.sqlite"]);
+  expect(recorded.exitCode, recorded.stderr).toBe(0);
   canMount = (await mountTmpfs(path.join(dir, "ro"), "ro,size=1m")) && (await mountTmpfs(path.join(dir, "small"), "size=1m"));
   // A built image, a truncated copy of it, and its cache entry damaged the same way.
   const built = await pcshare(["images", "build", "{dir}/tiny.yaml", "--json"]);
@@ -99,11 +113,11 @@ describe("bad inputs", () => {
   for (const batch of batches) {
     it(`${batch.map((b) => b.kind).join("; ")}`, async () => {
       const runnable = (b: BadInput) => (!b.needs?.includes("mounts") || canMount) && (!b.needs?.includes("broken-kvm") || brokenKvm);
-      const runs = await Promise.all(batch.map(async (b) => ({ b, r: runnable(b) ? await pcshare(b.argv, b.env) : undefined })));
+      const runs = await Promise.all(batch.map(async (b) => ({ b, r: runnable(b) ? await pcshare(b.argv, b.env, b) : undefined })));
       for (const { b, r } of runs) {
         if (!r) continue; // the host lacks what the row needs (see BadInput.needs): checked where it has it
         const lines = r.stderr.split("\n").filter(Boolean);
-        const where = `${b.kind}: pcshare ${b.argv.map(fill).join(" ")}\nstderr: ${r.stderr}`;
+        const where = `${b.kind}: ${b.tool ?? "pcshare"} ${b.argv.map(fill).join(" ")}\nstderr: ${r.stderr}`;
         expect(r.exitCode, where).toBe(b.exit);
         if (b.exit !== 0) expect(lines.length, where).toBe(1);
         expect(lines.some((l) => pattern(b.message).test(l)), where).toBe(true);

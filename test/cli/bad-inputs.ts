@@ -1,15 +1,21 @@
 // The bad inputs pcshare handles, each with the exact line it prints and its exit status. One list
 // drives both test/cli/bad-inputs.test.ts (which runs each through the CLI as a user would) and
 // docs/bad-inputs.md (rendered by renderBadInputsDoc; the test fails when the file differs).
-// Placeholders: {dir} is a scratch directory holding the fixtures below, {bzImage} a real kernel,
-// {entry} the cache entry of tiny.yaml's image, {hostMiB} the host's memory, {repo} the checkout.
+// Placeholders: {dir} is a scratch directory holding the fixtures below (and, made by the test, a git
+// repository {dir}/repo tagged v1 and a history {dir}/history.sqlite recording good-results.json),
+// {bzImage} a real kernel, {entry} the cache entry of tiny.yaml's image, {hostMiB} the host's memory,
+// {repo} the checkout.
 import { readFileSync } from "node:fs";
 
 export interface BadInput {
   /** What is wrong, in words. */
   kind: string;
-  /** pcshare's arguments. */
+  /** The program: pcshare (default) or the nightly script (scripts/nightly.ts). */
+  tool?: "pcshare" | "nightly";
+  /** The program's arguments. */
   argv: string[];
+  /** A fixture file given on stdin (default: nothing, an empty stdin). */
+  stdin?: string;
   env?: Record<string, string>;
   /** The exact stderr line ({*}: any text, for what differs between hosts). For a failure (exit != 0) it must be all of stderr. */
   message: string;
@@ -19,6 +25,20 @@ export interface BadInput {
 }
 
 /** Fixture files in {dir} the list refers to (directories end in /). */
+const GOOD_RUN = readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8");
+
+/** The good run (cases F1, L2, D2, O3) as shard `index` of 2 of a split into `groups`, holding only its group's cases. */
+function shardOf(index: number, groups: string[][], change: (run: Record<string, any>) => void = () => {}): string {
+  const run = JSON.parse(GOOD_RUN) as Record<string, any>;
+  run.shard = { index, count: 2, selection: ["F1", "L2", "D2", "O3"], groups, weighedBy: "timeouts" };
+  run.cases = (run.cases as { id: string }[]).filter((c) => groups[index - 1].includes(c.id));
+  change(run);
+  return JSON.stringify(run);
+}
+const SPLIT = [["F1", "L2"], ["D2", "O3"]];
+/** A kernel matrix of one entry (indented lines after `- name: k`). */
+const matrix = (...lines: string[]) => ["kernels:", "  - name: k", ...lines.map((l) => `    ${l}`), ""].join("\n");
+
 export const FIXTURES: Record<string, string> = {
   "notes.txt": "just some text\n",
   "afile": "a file, not a directory\n",
@@ -43,7 +63,20 @@ export const FIXTURES: Record<string, string> = {
   "xattr-prefix.yaml": "images:\n  t-xpfx:\n    mkfs: { xattrPrefixes: [my.app.] }\n    files:\n      - { path: /a, gen: empty }\n",
   "tiny.yaml": "images:\n  t-tiny:\n    mkfs: { compress: none }\n    files:\n      - { path: /a.bin, gen: random, size: 64KiB, seed: 1 }\n",
   "bad-results.json": "{ not json\n",
-  "good-results.json": readFileSync(new URL("../fixtures/runs/sid-7.2.13-f1-l2-d2-o3.json", import.meta.url), "utf8"),
+  "good-results.json": GOOD_RUN,
+  "shard-1.json": shardOf(1, SPLIT),
+  "shard-2.json": shardOf(2, SPLIT),
+  "shard-2-resplit.json": shardOf(2, [["F1", "D2"], ["L2", "O3"]]),
+  "shard-2-trixie.json": shardOf(2, SPLIT, (r) => Object.assign(r.kernel, { source: "debian:trixie", release: "6.12.117+deb13-amd64", version: "6.12.117-1" })),
+  "cover-letter.eml": "From: A Developer <dev@example.org>\nSubject: [PATCH 0/2] erofs: a series\n\nThe cover letter: no diff here.\n",
+  "tracking.json": "{ not json\n",
+  "m-case.yaml": matrix("debian: sid", "known-bugs: false", "only: [F1, NO-SUCH-CASE]"),
+  "m-both.yaml": matrix("debian: sid", "build: { debug: true }", "known-bugs: false"),
+  "m-bugs.yaml": matrix("debian: sid", "known-bugs: no-such-bugs"),
+  "m-syntax.yaml": "kernels:\n  - name: k\n    debian: [sid\n",
+  "m-repo.yaml": matrix("build:", "  tree: { repo: no-such-repo, ref: v1 }", "known-bugs: false"),
+  "m-ref.yaml": matrix("build:", "  tree: { repo: repo, ref: v9 }", "known-bugs: false"),
+  "m-good.yaml": matrix("debian: sid", "known-bugs: false"),
 };
 
 export const BAD_INPUTS: BadInput[] = [
@@ -114,7 +147,7 @@ export const BAD_INPUTS: BadInput[] = [
   { kind: "mutation unknown", argv: ["images", "mutate", "{dir}/truncated.erofs", "--mutation", "no-such", "--out", "{dir}/m.erofs"], message: "pcshare: --mutation no-such: unknown (known: forgeFingerprint, sizeMismatchFingerprint, emptyFingerprint, oversizeFingerprint, badIsharePrefixId, setIshareCompat, clearIshareCompat, setFingerprintValue, setFingerprintBytes, collideFingerprints); see pcshare images mutate --list", exit: 2 },
   { kind: "shell without a terminal", argv: ["shell"], message: "pcshare: pcshare shell needs a terminal on stdin (it is interactive); use `pcshare exec -- CMD` to run a command without one", exit: 2 },
   { kind: "results file missing (report)", argv: ["report", "{dir}/missing-results.json"], message: "pcshare: results {dir}/missing-results.json: no such file; give the results.json of an earlier run", exit: 2 },
-  { kind: "results file not JSON (report)", argv: ["report", "{dir}/bad-results.json"], message: "pcshare: {dir}/bad-results.json: not valid JSON (Expected property name or '}' in JSON at position 2); give the results.json of an earlier run", exit: 2 },
+  { kind: "results file not JSON (report)", argv: ["report", "{dir}/bad-results.json"], message: "pcshare: results {dir}/bad-results.json: not valid JSON (Expected property name or '}' in JSON at position 2); give the results.json of an earlier run", exit: 2 },
   { kind: "report format unknown", argv: ["report", "{dir}/bad-results.json", "--format", "pdf"], message: "pcshare: --format pdf: unknown report format \"pdf\" (one of: json, ktap, junit, kcidb, md, html)", exit: 2 },
   { kind: "known-bugs dir missing (report)", argv: ["report", "{dir}/good-results.json", "--known-bugs", "{dir}/no-such-bugs"], message: "pcshare: --known-bugs {dir}/no-such-bugs: no such directory; give a directory of registered bugs like known-bugs/, or --no-known-bugs", exit: 2 },
   { kind: "baseline file missing (compare)", argv: ["compare", "{dir}/missing-a.json", "{dir}/missing-b.json"], message: "pcshare: baseline {dir}/missing-a.json: no such file; give the results.json of an earlier run", exit: 2 },
@@ -129,6 +162,57 @@ export const BAD_INPUTS: BadInput[] = [
   { kind: "repro of a result recorded without its steps", argv: ["repro", "{dir}/good-results.json#O3", "--out", "{dir}/bundle"], message: "pcshare: repro: O3 in {dir} has no recorded steps (steps.json: runs before pcshare recorded them): make a bundle from the case itself with `pcshare repro O3 --out DIR`", exit: 2 },
   { kind: "repro into a directory that is not empty", argv: ["repro", "O3", "--out", "{dir}/empty/.."], message: "pcshare: --out {dir}/empty/..: not empty; give a new or empty directory for the bundle", exit: 2 },
   { kind: "concerns of a results file that is missing", argv: ["concerns", "{dir}/missing.json"], message: "pcshare: results {dir}/missing.json: no such file; give the results.json of an earlier run", exit: 2 },
+  // The nightly: shards and their merge, the history, KCIDB, b4, and scripts/nightly.ts with its kernel matrix.
+  { kind: "run --shard 0/2", argv: ["run", "--only", "F1", "--shard", "0/2"], message: "pcshare: --shard 0/2: expected I/N with 1 <= I <= N <= 1000, e.g. --shard 1/2", exit: 2 },
+  { kind: "run --shard not I/N", argv: ["run", "--only", "F1", "--shard", "half"], message: "pcshare: --shard half: expected I/N with 1 <= I <= N <= 1000, e.g. --shard 1/2", exit: 2 },
+  { kind: "run --shard more shards than cases", argv: ["run", "--only", "F1,I1", "--shard", "1/3"], message: "pcshare: --shard 1/3: the selection has 2 case(s); use at most 2 shard(s)", exit: 2 },
+  { kind: "run --durations without --shard", argv: ["run", "--only", "F1", "--durations", "{dir}/good-results.json"], message: "pcshare: --durations only balances --shard; add --shard I/N or leave --durations out", exit: 2 },
+  { kind: "run --durations names no file", argv: ["run", "--only", "F1", "--shard", "1/2", "--durations", "{dir}/missing-results.json"], message: "pcshare: --durations {dir}/missing-results.json: no such file; give the results.json of an earlier run", exit: 2 },
+  { kind: "run --durations not JSON", argv: ["run", "--only", "F1", "--shard", "1/2", "--durations", "{dir}/bad-results.json"], message: "pcshare: --durations {dir}/bad-results.json: not valid JSON (Expected property name or '}' in JSON at position 2); give the results.json of an earlier run", exit: 2 },
+  { kind: "merge without --out", argv: ["merge", "{dir}/shard-1.json"], message: "pcshare: required option '--out <dir>' not specified; see `pcshare merge --help`", exit: 2 },
+  { kind: "merge results names no file", argv: ["merge", "{dir}/missing-results.json", "--out", "{dir}/merged"], message: "pcshare: results {dir}/missing-results.json: no such file; give the results.json of an earlier run", exit: 2 },
+  { kind: "merge a run that is not a shard", argv: ["merge", "{dir}/good-results.json", "--out", "{dir}/merged"], message: "pcshare: {dir}/good-results.json: not a shard's results (no \"shard\" record); give the results of `pcshare run --shard I/N`", exit: 2 },
+  { kind: "merge --shards not the shards' count", argv: ["merge", "{dir}/shard-1.json", "--shards", "3", "--out", "{dir}/merged"], message: "pcshare: --shards 3: {dir}/shard-1.json is shard 1/2; give the shard count the run was split into", exit: 2 },
+  { kind: "merge --shards zero", argv: ["merge", "{dir}/shard-1.json", "--shards", "0", "--out", "{dir}/merged"], message: "pcshare: --shards 0: out of range; give an integer from 1 to 1000", exit: 2 },
+  { kind: "merge the same shard twice", argv: ["merge", "{dir}/shard-1.json", "{dir}/shard-1.json", "--out", "{dir}/merged"], message: "pcshare: {dir}/shard-1.json: shard 1/2 is also {dir}/shard-1.json; give each shard's results once", exit: 2 },
+  { kind: "merge shards of two kernels", argv: ["merge", "{dir}/shard-1.json", "{dir}/shard-2-trixie.json", "--out", "{dir}/merged"], message: "pcshare: {dir}/shard-2-trixie.json: kernel 6.12.117+deb13-amd64 (debian:trixie) is not {dir}/shard-1.json's 7.2.13+deb14-amd64 (debian:sid); merge only shards of one kernel", exit: 2 },
+  { kind: "merge shards split differently", argv: ["merge", "{dir}/shard-1.json", "{dir}/shard-2-resplit.json", "--out", "{dir}/merged"], message: "pcshare: {dir}/shard-2-resplit.json: shard 2/2 was split differently from {dir}/shard-1.json (other selection or --durations); run every shard with the same options", exit: 2 },
+  { kind: "merge --out a file", argv: ["merge", "{dir}/shard-1.json", "--out", "{dir}/afile"], message: "pcshare: --out {dir}/afile: is a file, not a directory; name a directory (it is created if missing)", exit: 2 },
+  { kind: "history file missing", argv: ["history", "--history", "{dir}/missing.sqlite"], message: "pcshare: --history {dir}/missing.sqlite: no such file (no run was recorded there); record runs with pcshare run, pcshare merge or pcshare history add, or name the history file with --history", exit: 2 },
+  { kind: "PCSHARE_HISTORY names no file", argv: ["history"], env: {PCSHARE_HISTORY: "{dir}/missing.sqlite"}, message: "pcshare: PCSHARE_HISTORY={dir}/missing.sqlite: no such file (no run was recorded there); record runs with pcshare run, pcshare merge or pcshare history add, or name the history file with --history", exit: 2 },
+  { kind: "history --kernel matches no recorded kernel", argv: ["history", "--history", "{dir}/history.sqlite", "--kernel", "6.1.0"], message: "pcshare: --kernel 6.1.0: no recorded kernel contains it (recorded: 7.2.13+deb14-amd64 debian:sid 36bcb6093fac -); give part of one of them", exit: 2 },
+  { kind: "history --label no run has", argv: ["history", "--history", "{dir}/history.sqlite", "--label", "nightly"], message: "pcshare: --label nightly: no recorded run has this label (no run has one); label runs with --label or leave --label out", exit: 2 },
+  { kind: "history add --history under a file", argv: ["history", "add", "{dir}/good-results.json", "--history", "{dir}/afile/history.sqlite"], message: "pcshare: --history (its directory) {dir}/afile: is a file, not a directory; name a directory (it is created if missing)", exit: 2 },
+  { kind: "history add results names no file", argv: ["history", "add", "{dir}/missing-results.json", "--history", "{dir}/new.sqlite"], message: "pcshare: results {dir}/missing-results.json: no such file; give the results.json of an earlier run", exit: 2 },
+  { kind: "trend without a measurement", argv: ["trend", "--history", "{dir}/history.sqlite"], message: "pcshare: missing required argument 'measurement'; see `pcshare trend --help`", exit: 2 },
+  { kind: "trend measurement never recorded", argv: ["trend", "no_such_figure", "--history", "{dir}/history.sqlite"], message: "pcshare: no measurement \"no_such_figure\" in {dir}/history.sqlite (recorded: b_resident_after_reading_a; cached_growth_read_a; cached_growth_read_b; equal_frames; inode_share_listed_after_remount; pages; remount_inode_share_refused; resident_b_after_reading_a; seek_data_bytes chunked:/chunked-sparse.bin; seek_data_bytes sparse:/holes.bin; seek_data_bytes sparse:/pattern.bin; seek_data_bytes sparse:/zeros.bin; and 4 more); names are as in results.json (e.g. pages, or name[series]@x)", exit: 2 },
+  { kind: "trend --out in a file", argv: ["trend", "pages", "--history", "{dir}/history.sqlite", "--out", "{dir}/afile/pages.svg"], message: "pcshare: --out (its directory) {dir}/afile: is a file, not a directory; name a directory (it is created if missing)", exit: 2 },
+  { kind: "regressions history file missing", argv: ["regressions", "--history", "{dir}/missing.sqlite"], message: "pcshare: --history {dir}/missing.sqlite: no such file (no run was recorded there); record runs with pcshare run, pcshare merge or pcshare history add, or name the history file with --history", exit: 2 },
+  { kind: "regressions --kernel matches no recorded kernel", argv: ["regressions", "--history", "{dir}/history.sqlite", "--kernel", "trixie"], message: "pcshare: --kernel trixie: no recorded kernel contains it (recorded: 7.2.13+deb14-amd64 debian:sid 36bcb6093fac -); give part of one of them", exit: 2 },
+  { kind: "kcidb submit without PCSHARE_KCIDB_TOKEN", argv: ["kcidb", "submit", "{dir}/good-results.json"], env: {PCSHARE_KCIDB_URL: "http://127.0.0.1:9"}, message: "pcshare: PCSHARE_KCIDB_TOKEN is not set: export the bearer token the KCIDB endpoint gave you, or use --dry-run", exit: 2 },
+  { kind: "kcidb submit results names no file", argv: ["kcidb", "submit", "{dir}/missing-results.json", "--dry-run"], message: "pcshare: results {dir}/missing-results.json: no such file; give the results.json of an earlier run", exit: 2 },
+  { kind: "kcidb submit --results-url not a URL", argv: ["kcidb", "submit", "{dir}/good-results.json", "--dry-run", "--results-url", "artifacts"], message: "pcshare: --results-url artifacts: not a URL; give where the results directories are published, e.g. https://ci.example.org/artifacts/", exit: 2 },
+  { kind: "kcidb submit without results", argv: ["kcidb", "submit", "--dry-run"], message: "pcshare: missing required argument 'results'; see `pcshare kcidb submit --help`", exit: 2 },
+  { kind: "b4-check with nothing on stdin", argv: ["b4-check"], message: "pcshare: b4-check: nothing on stdin; b4 pipes the patch or the cover letter there (by hand: pcshare b4-check < series.mbox)", exit: 2 },
+  { kind: "b4-check --only matches no case", argv: ["b4-check", "--only", "NO-SUCH-CASE"], stdin: "cover-letter.eml", message: "pcshare: no case matches \"NO-SUCH-CASE\" (see `pcshare list` for ids and names)", exit: 2 },
+  { kind: "b4-check B4_TRACKING_FILE names no file", argv: ["b4-check"], stdin: "cover-letter.eml", env: {B4_TRACKING_FILE: "{dir}/missing-tracking.json"}, message: "pcshare: B4_TRACKING_FILE={dir}/missing-tracking.json: no such file; b4 sets it to the series' tracking file: unset it or name that file", exit: 2 },
+  { kind: "b4-check B4_TRACKING_FILE not JSON", argv: ["b4-check"], stdin: "cover-letter.eml", env: {B4_TRACKING_FILE: "{dir}/tracking.json"}, message: "pcshare: B4_TRACKING_FILE={dir}/tracking.json: not JSON (Expected property name or '}' in JSON at position 2); b4 sets it to the series' tracking file: unset it or name that file", exit: 2 },
+  { kind: "b4-check --budget zero", argv: ["b4-check", "--budget", "0"], stdin: "cover-letter.eml", message: "pcshare: --budget 0: out of range; give an integer from 1 to 10080 minutes", exit: 2 },
+  { kind: "b4-check --tree a file", argv: ["b4-check", "--tree", "{dir}/afile"], stdin: "cover-letter.eml", message: "pcshare: --tree {dir}/afile: not a directory; give a Linux source tree", exit: 2 },
+  { kind: "nightly --matrix names no file", tool: "nightly", argv: ["--matrix", "{dir}/missing.yaml", "matrix"], message: "nightly: --matrix {dir}/missing.yaml: no such file; give the kernel matrix file (default nightly/kernels.yaml, fields in docs/nightly.md)", exit: 2 },
+  { kind: "kernel matrix YAML syntax error", tool: "nightly", argv: ["--matrix", "{dir}/m-syntax.yaml", "matrix"], message: "nightly: {dir}/m-syntax.yaml:4: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]", exit: 2 },
+  { kind: "kernel matrix entry with debian: and build:", tool: "nightly", argv: ["--matrix", "{dir}/m-both.yaml", "matrix"], message: "nightly: {dir}/m-both.yaml:2: kernels[0]: give exactly one of debian: (a prebuilt kernel) or build: (a kernel built from source)", exit: 2 },
+  { kind: "kernel matrix known-bugs names no directory", tool: "nightly", argv: ["--matrix", "{dir}/m-bugs.yaml", "matrix"], message: "nightly: {dir}/m-bugs.yaml:4: kernels[0].known-bugs: no-such-bugs: no such directory ({dir}/no-such-bugs); name a known-bugs directory or false", exit: 2 },
+  { kind: "kernel matrix only: names no case", tool: "nightly", argv: ["--matrix", "{dir}/m-case.yaml", "matrix"], message: "nightly: {dir}/m-case.yaml:5: kernels[0].only[1]: no case matches \"NO-SUCH-CASE\" (see `pcshare list` for ids and names)", exit: 2 },
+  { kind: "kernel matrix tree repo names no directory", tool: "nightly", argv: ["--matrix", "{dir}/m-repo.yaml", "matrix"], message: "nightly: {dir}/m-repo.yaml:4: kernels[0].build.tree.repo: {dir}/no-such-repo: no such directory; give a git URL or the path of a local repository", exit: 2 },
+  { kind: "kernel matrix tree ref not in the repository", tool: "nightly", argv: ["--matrix", "{dir}/m-ref.yaml", "matrix"], message: "nightly: {dir}/m-ref.yaml:4: kernels[0].build.tree.ref: v9: no such branch or tag in {dir}/repo; give one of its branches or tags (git -C {dir}/repo tag)", exit: 2 },
+  { kind: "nightly --kernels names no kernel", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "kernels", "--kernels", "sid"], message: "nightly: {dir}/m-good.yaml: no kernel \"sid\" (known: k); give one of them", exit: 2 },
+  { kind: "nightly shard not I/N of the kernel", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "shard", "k", "3/2", "--out", "{dir}/nightly"], message: "nightly: shard 3/2: kernel k has 1 shard(s) in {dir}/m-good.yaml; give I/1 with 1 <= I <= 1", exit: 2 },
+  { kind: "nightly --only matches no case", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "--only", "NO-SUCH-CASE", "--out", "{dir}/nightly"], message: "nightly: no case matches \"NO-SUCH-CASE\" (see `pcshare list` for ids and names)", exit: 2 },
+  { kind: "nightly --durations-from names no directory", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "--durations-from", "{dir}/missing-nightly", "--out", "{dir}/nightly"], message: "nightly: --durations-from {dir}/missing-nightly: no such directory; give the output directory of an earlier nightly (its <kernel>/merged/results.json balance the shards)", exit: 2 },
+  { kind: "nightly --out a file", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "--out", "{dir}/afile"], message: "nightly: --out {dir}/afile: is a file, not a directory; name a directory (it is created if missing)", exit: 2 },
+  { kind: "nightly merge without --out", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "merge", "k"], message: "nightly: required option '--out <dir>' not specified; see `npx tsx scripts/nightly.ts merge --help`", exit: 2 },
+  { kind: "nightly option unknown", tool: "nightly", argv: ["--matrix", "{dir}/m-good.yaml", "--shards", "2"], message: "nightly: unknown option '--shards'; see `npx tsx scripts/nightly.ts --help`", exit: 2 },
   { kind: "cached image truncated on disk", argv: ["images", "build", "{dir}/tiny.yaml"], message: "pcshare: cache entry images/{entry} is damaged (image.erofs is 8192 bytes, recorded 69632); rebuilding it", exit: 0 },
   { kind: "PCSHARE_ACCEL=kvm where KVM does not work", argv: ["exec", "--kernel", "{bzImage}", "--", "true"], env: {PCSHARE_ACCEL: "kvm"}, message: "pcshare: PCSHARE_ACCEL=kvm: KVM does not work on this host (KVM probe failed: {*}); unset PCSHARE_ACCEL to use TCG", exit: 2, needs: ["broken-kvm"] },
 ];

@@ -47,6 +47,8 @@ describe("matrix errors", () => {
     ["a missing known-bugs dir", "kernels:\n  - name: a\n    debian: sid\n    known-bugs: nowhere\n", [/kernels\.yaml:4: kernels\[0\]\.known-bugs: nowhere: no such directory/]],
     ["an unknown fragment", "kernels:\n  - name: a\n    build:\n      fragments: [base, nosuch]\n    known-bugs: bugs\n", [/kernels\.yaml:4: kernels\[0\]\.build\.fragments\[1\]: .*nosuch/]],
     ["a tree without a ref", "kernels:\n  - name: a\n    build:\n      tree: {repo: https://example.org/linux.git}\n    known-bugs: bugs\n", [/kernels\.yaml:4: kernels\[0\]\.build\.tree\.ref: /]],
+    ["zero repeats", "repeat: 0\nkernels:\n  - name: a\n    debian: sid\n    known-bugs: false\n", [/kernels\.yaml:1: repeat: /]],
+    ["an unknown case id", "kernels:\n  - name: a\n    debian: sid\n    known-bugs: false\n    skip: [F1, NOPE]\n", [/kernels\.yaml:5: kernels\[0\]\.skip\[1\]: no case matches "NOPE"/]],
     ["zero shards", "shards: 0\nkernels:\n  - name: a\n    debian: sid\n    known-bugs: false\n", [/kernels\.yaml:1: shards: /]],
     ["a duplicate name", "kernels:\n  - name: a\n    debian: sid\n    known-bugs: false\n  - name: a\n    debian: trixie\n    known-bugs: false\n", [/kernels\.yaml:5: kernels\[1\]\.name: "a" is also kernels\[0\]/]],
   ])("%s: one line naming file, line and field", async (_what, text, want) => {
@@ -72,6 +74,16 @@ describe("the nightly's plan", () => {
     expect(shardRunArgs(m, jobs[1], {})).toEqual(["run", "--kernel", "debian:sid", "--known-bugs", path.join(dir, "bugs"), "--skip", "M5", "--shard", "2/2", "--no-durations", "--out", "/out/a/shard-2"]);
     expect(shardRunArgs(m, jobs[2], { only: ["F1", "I1"] })).toContain("F1,I1");
     expect(shardRunArgs(m, jobs[2], {})).toEqual(expect.arrayContaining(["--only", "F1"]));
+    expect(shardRunArgs(m, jobs[0], {})).not.toContain("--repeat");
+  });
+
+  it("repeats every case as the matrix, a kernel or the nightly's --repeat says", async () => {
+    const m = await parse(text.replace("shards: 2\n", "shards: 2\nrepeat: 3\n").replace("    shards: 1\n", "    shards: 1\n    repeat: 5\n"));
+    const jobs = shardJobs(m, "/out");
+    const repeatOf = (args: string[]) => args[args.indexOf("--repeat") + 1];
+    expect(repeatOf(shardRunArgs(m, jobs[0], {}))).toBe("3");
+    expect(repeatOf(shardRunArgs(m, jobs[2], {}))).toBe("5");
+    expect(repeatOf(shardRunArgs(m, jobs[2], { repeat: 7 }))).toBe("7");
   });
 
   it("merges the shards that reported, with the expected count", async () => {
