@@ -40,7 +40,7 @@ program
       "under QEMU, drives the guest case by case and measures whether mounts really share pages.",
   )
   // Every option and PCSHARE_* variable is checked before a command does any work.
-  .hook("preAction", (_self, action) => validateCommand(action.name(), action.processedArgs, action.opts()));
+  .hook("preAction", (_self, action) => validateCommand(action.name(), action.processedArgs, action.optsWithGlobals()));
 
 program
   .command("doctor")

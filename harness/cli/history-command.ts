@@ -118,6 +118,19 @@ export async function trendCommand(measurement: string, o: HistoryOptions & { ca
   }
 }
 
+/**
+ * The last line of `pcshare regressions`: regressions found, else "no significant regression", and
+ * whether that is decided or only undecided for want of samples (a single run a side decides nothing
+ * about outcomes: Fisher's test needs repetitions).
+ */
+export function regressionsVerdict(compared: ReturnType<typeof latestAgainstPrevious>["compared"]): string {
+  const bad = compared.filter((r) => r.comparison.fails);
+  const open = compared.reduce((n, r) => n + r.comparison.inconclusive.length, 0);
+  const head = bad.length ? `REGRESSION on ${bad.length} kernel(s): ${bad.map((r) => r.kernel).join("; ")}` : "no significant regression";
+  const undecided = open ? `; ${open} change(s) inconclusive, not judged either way: repeat the cases (pcshare run --repeat 3 or more, nightly repeat: in the matrix) to decide them` : "";
+  return `${head} (${compared.length} kernel(s) compared)${undecided}`;
+}
+
 export async function regressionsCommand(o: HistoryOptions): Promise<number> {
   const file = fileOf(o);
   const db = await openHistory(file);
@@ -132,10 +145,7 @@ export async function regressionsCommand(o: HistoryOptions): Promise<number> {
   else {
     for (const r of result.compared) process.stdout.write(`== ${r.kernel}: run ${r.latest.id} against run ${r.previous.id}\n${formatComparison(r.comparison)}\n\n`);
     for (const r of result.single) process.stdout.write(`== ${r.kernel}: one run only (${r.id}), nothing to compare\n`);
-    const bad = result.compared.filter((r) => r.comparison.fails);
-    process.stdout.write(
-      `${bad.length ? `REGRESSION on ${bad.length} kernel(s): ${bad.map((r) => r.kernel).join("; ")}` : "no significant regression"} (${result.compared.length} kernel(s) compared)\n`,
-    );
+    process.stdout.write(`${regressionsVerdict(result.compared)}\n`);
   }
   return result.compared.some((r) => r.comparison.fails) ? 1 : 0;
 }

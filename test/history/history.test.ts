@@ -103,6 +103,34 @@ describe("history", () => {
     expect(cli.exitCode).toBe(1);
   });
 
+  it("judges an outcome change with the A/B statistics: significant with 5 repetitions a side, honestly inconclusive with one", async () => {
+    const failF1 = (r: RunResult): RunResult => ({ ...r, startedAt: "2026-12-07T00:00:00.000Z", cases: r.cases.map((c) => (c.id === "F1" ? { ...c, outcome: "fail" as const, reason: "planted" } : c)) });
+    const firstRepeat = (r: RunResult): RunResult => ({ ...r, cases: r.cases.filter((c) => (c.repeat ?? 0) === 0) });
+    const cli = (file: string) => execa(path.resolve("bin/pcshare"), ["regressions", "--history", file], { reject: false, env: { PCSHARE_QUIET: "1" } });
+    const f1Outcome = (items: { id: string; type: string }[]) => items.filter((i) => i.id === "F1" && i.type === "outcome");
+
+    // F1 alone: with every case of the runs, Holm's adjustment over 30 tests leaves p = 0.008 undecided (0.24).
+    const onlyF1 = (r: RunResult): RunResult => ({ ...r, cases: r.cases.filter((c) => c.id === "F1") });
+    const repeated = path.join(dir, "outcome-repeat5.sqlite");
+    await add(repeated, onlyF1(a), onlyF1(failF1(b)));
+    const five = (await query(repeated, (db) => latestAgainstPrevious(db))).compared[0].comparison;
+    expect(f1Outcome(five.significant)).toHaveLength(1); // 0 of 5 failing, then 5 of 5: Fisher p = 0.008
+    expect(five.fails).toBe(true);
+    const r5 = await cli(repeated);
+    expect(r5.stdout).toMatch(/REGRESSION on 1 kernel\(s\)/);
+    expect(r5.exitCode).toBe(1);
+
+    const single = path.join(dir, "outcome-repeat1.sqlite");
+    await add(single, firstRepeat(onlyF1(a)), firstRepeat(onlyF1(failF1(b))));
+    const one = (await query(single, (db) => latestAgainstPrevious(db))).compared[0].comparison;
+    expect(f1Outcome(one.significant)).toHaveLength(0); // 0 of 1 failing, then 1 of 1: p = 1, nothing decided
+    expect(f1Outcome(one.inconclusive)).toHaveLength(1);
+    expect(one.fails).toBe(false);
+    const r1 = await cli(single);
+    expect(r1.stdout).toMatch(/no significant regression \(1 kernel\(s\) compared\); \d+ change\(s\) inconclusive, not judged either way: repeat the cases/);
+    expect(r1.exitCode).toBe(0);
+  });
+
   it("keeps every run when appends race (the file's lock queues them)", async () => {
     const file = path.join(dir, "race.sqlite");
     const runs = Array.from({ length: 3 }, (_, i) => ({ ...src, startedAt: `2026-01-0${i + 1}T00:00:00.000Z` }));
