@@ -18,6 +18,7 @@ interface Step {
   run?: string;
   if?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 interface Job {
   needs?: string | string[];
@@ -52,6 +53,15 @@ describe(".github/workflows/nightly.yml", () => {
     expect(uses(jobs.merge, "actions/download-artifact")[0].with).toMatchObject({ "merge-multiple": true });
     expect(jobs.merge.steps.some((s) => /report\.md" >> "\$GITHUB_STEP_SUMMARY"/.test(s.run ?? ""))).toBe(true);
     expect(String(uses(jobs.merge, "mikepenz/action-junit-report")[0].with?.report_paths)).toMatch(/merged\/junit\.xml$/);
+    // The kernel's history travels from night to night; the merge appends to it and regressions judges it.
+    const history = "history/${{ matrix.kernel }}.sqlite";
+    expect(uses(jobs.merge, "actions/cache/restore").map((u) => u.with?.path)).toContain(history);
+    expect(uses(jobs.merge, "actions/cache/save").map((u) => u.with?.path)).toContain(history);
+    const step = (re: RegExp) => jobs.merge.steps.find((s) => re.test(s.run ?? ""));
+    expect(step(/nightly\.ts merge/)?.env?.PCSHARE_HISTORY).toBe(history);
+    expect(step(/pcshare regressions --label nightly/)?.env?.PCSHARE_HISTORY).toBe(history);
+    // The first night has no earlier durations: the directory exists anyway (--durations-from refuses a missing one).
+    expect(jobs.shard.steps.some((s) => /mkdir -p durations && .*--durations-from durations/.test(s.run ?? ""))).toBe(true);
   });
 });
 
@@ -73,5 +83,8 @@ describe(".gitlab-ci.yml", () => {
     expect(merge.parallel.matrix[0].KERNEL.sort()).toEqual(m.kernels.map((k) => k.name).sort());
     expect(merge.script.join("\n")).toMatch(/nightly\.ts merge "\$KERNEL" --out "\$OUT"/);
     expect(merge.artifacts.reports.junit).toBe("$OUT/$KERNEL/merged/junit.xml");
+    expect(merge.variables.PCSHARE_HISTORY).toBe("$CI_PROJECT_DIR/history/$KERNEL.sqlite");
+    expect(merge.cache).toMatchObject({ paths: ["history/"], when: "always" });
+    expect(merge.script.join("\n")).toMatch(/merge "\$KERNEL" --out "\$OUT" \|\| merged=\$\?\n.*pcshare regressions --label nightly.*\nexit "\$\{merged:-0\}"/);
   });
 });
