@@ -60,6 +60,7 @@ describe(".github/workflows/nightly.yml", () => {
     const step = (re: RegExp) => jobs.merge.steps.find((s) => re.test(s.run ?? ""));
     expect(step(/nightly\.ts merge/)?.env?.PCSHARE_HISTORY).toBe(history);
     expect(step(/pcshare regressions --label nightly/)?.env?.PCSHARE_HISTORY).toBe(history);
+    expect(step(/pcshare regressions --label nightly/)?.run).toMatch(/code=\$\?[\s\S]*exit \$code\s*$/); // a regression fails the job
     // The first night has no earlier durations: the directory exists anyway (--durations-from refuses a missing one).
     expect(jobs.shard.steps.some((s) => /mkdir -p durations && .*--durations-from durations/.test(s.run ?? ""))).toBe(true);
   });
