@@ -105,30 +105,32 @@ export function explain(c: CaseResult, bugs: readonly KnownBug[]): Explanation {
     ...c.checks.filter((k) => !k.ok).map((k) => ({ label: `check "${k.name}" (seen ${k.seen ?? "?"})`, hit: (b: KnownBug) => b.signature.checks.filter((s) => checkMatches(s, k)) as object[] })),
     ...c.crashes.map((cr) => ({ label: `${cr.kind} "${cr.title}"${crashFunction(cr) ? ` in ${crashFunction(cr)}` : ""}`, hit: (b: KnownBug) => b.signature.crashes.filter((s) => crashMatches(s, cr)) as object[] })),
   ];
-  const unexplained: string[] = [];
   const matched = new Map<KnownBug, { labels: string[]; sigs: Set<object> }>();
-  for (const p of parts) {
-    let any = false;
+  const hits = parts.map((p) => {
+    const by: KnownBug[] = [];
     for (const b of bugs) {
       const sigs = p.hit(b);
       if (!sigs.length) continue;
-      any = true;
+      by.push(b);
       const m = matched.get(b) ?? { labels: [], sigs: new Set<object>() };
       m.labels.push(p.label);
       for (const s of sigs) m.sigs.add(s);
       matched.set(b, m);
     }
-    if (!any) unexplained.push(p.label);
-  }
-  if (parts.length === 0) unexplained.push(`the failure shows no failed check and no crash report${c.reason ? ` (${c.reason})` : ""}`);
+    return { label: p.label, by };
+  });
+  // A bug explains only with every required part of its signature seen: a bug that matched some part
+  // but misses a required one explains nothing (another bug may explain what it matched).
+  const missing = new Map<KnownBug, string[]>();
   for (const [b, m] of matched) {
-    for (const s of [...b.signature.checks, ...b.signature.crashes]) {
-      if (s.optional || m.sigs.has(s)) continue;
-      const what = "name" in s ? `check "${s.name}"` : `${s.kind}${s.function ? ` in ${s.function}` : ""}${s.title ? ` /${s.title}/` : ""}`;
-      unexplained.push(`${what}, required by known bug ${b.id}, not seen`);
-    }
+    const absent = [...b.signature.checks, ...b.signature.crashes].filter((s) => !s.optional && !m.sigs.has(s));
+    if (absent.length) missing.set(b, absent.map((s) => `${"name" in s ? `check "${s.name}"` : `${s.kind}${s.function ? ` in ${s.function}` : ""}${s.title ? ` /${s.title}/` : ""}`}, required by known bug ${b.id}, not seen`));
   }
-  return { bugs: unexplained.length ? [] : [...matched].map(([b, m]) => ref(b, m.labels)), unexplained };
+  const unexplained = hits.filter((h) => !h.by.some((b) => !missing.has(b))).map((h) => h.label);
+  if (parts.length === 0) unexplained.push(`the failure shows no failed check and no crash report${c.reason ? ` (${c.reason})` : ""}`);
+  if (unexplained.length) for (const why of missing.values()) unexplained.push(...why);
+  const explaining = [...matched].filter(([b]) => !missing.has(b));
+  return { bugs: unexplained.length ? [] : explaining.map(([b, m]) => ref(b, m.labels)), unexplained };
 }
 
 /**

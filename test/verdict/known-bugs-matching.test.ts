@@ -228,7 +228,8 @@ describe("what the user reads", () => {
       },
     });
     expect(applyToCase(o3With([], caseOf("O3").crashes, "r"), kernel, [needsAll]).reason).toBe(
-      'r [not known bug needs-all: check "the remount check", required by known bug needs-all, not seen; warning in f /WARNING: .*/, required by known bug needs-all, not seen; ' +
+      'r [not known bug needs-all: bug "BUG: kernel NULL pointer dereference, address: 0000000000000000" in strlen; ' +
+        'check "the remount check", required by known bug needs-all, not seen; warning in f /WARNING: .*/, required by known bug needs-all, not seen; ' +
         "oops /Oops: .*/, required by known bug needs-all, not seen; warning in g, required by known bug needs-all, not seen]",
     );
   });
