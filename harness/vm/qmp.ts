@@ -1,7 +1,8 @@
 // A minimal client of QEMU's machine protocol (QMP) over a Unix socket: the greeting, capability
 // negotiation, and one command at a time. Used only to save and restore guest snapshots
 // (vm/snapshot.ts); events are ignored.
-import net from "node:net";
+import type net from "node:net";
+import { connectUnix } from "../util/unix-socket.ts";
 
 export class QmpError extends Error {
   constructor(readonly command: string, message: string) {
@@ -32,7 +33,7 @@ export class Qmp {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const socket = await connectOnce(socketPath);
+        const socket = await connectUnix(socketPath);
         const qmp = new Qmp(socket);
         qmp.listen();
         await qmp.greeted;
@@ -104,15 +105,4 @@ export class Qmp {
   close(): void {
     this.socket.destroy();
   }
-}
-
-function connectOnce(p: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection(p);
-    s.once("connect", () => resolve(s));
-    s.once("error", (err) => {
-      s.destroy();
-      reject(err);
-    });
-  });
 }

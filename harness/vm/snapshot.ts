@@ -16,8 +16,8 @@ import { cachedDir, cachePath, lookupEntry } from "../util/cache.ts";
 import { InputError } from "../util/input-error.ts";
 import { progress } from "../util/progress.ts";
 import { sweepStaleTempDirs } from "../util/temp.ts";
-import { qemuArgs, guestCmdline } from "./qemu-args.ts";
-import { Vm, type BootOptions, type RestoreSource } from "./vm.ts";
+import { qemuArgs } from "./qemu-args.ts";
+import { Vm, vmSpecOf, type BootOptions, type RestoreSource } from "./vm.ts";
 
 /** "auto": restore when a snapshot can be made or exists, else boot; "off": always boot. */
 export type RestoreMode = "auto" | "off";
@@ -37,20 +37,7 @@ const FILES = { ram: "ram", state: "state", console: "console.log" };
 /** What a snapshot's guest state depends on, as a cache key. */
 export async function snapshotKey(boot: BootOptions): Promise<string> {
   // The command line as the template would run it, with this VM's private paths left out.
-  const argv = qemuArgs(
-    {
-      kernel: boot.kernelImage,
-      initrd: boot.initrd,
-      cmdline: guestCmdline({ extra: boot.extraCmdline }),
-      memoryMiB: boot.memoryMiB ?? 1024,
-      cpus: boot.cpus ?? 2,
-      drives: boot.drives ?? [],
-      agentSocket: "/run/agent.sock",
-      runDir: "/run",
-      console: "pipe",
-    },
-    boot.host,
-  );
+  const argv = qemuArgs(vmSpecOf(boot, "/run"), boot.host);
   const files = [boot.host.qemu, boot.kernelImage, boot.initrd, ...(boot.host.firmware ? [boot.host.firmware] : []), ...(boot.drives ?? []).map((d) => d.path)];
   // A file is known by its identity: a rebuilt kernel, initramfs or image is a new file.
   const ids = await Promise.all(files.map(async (f) => {

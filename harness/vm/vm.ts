@@ -9,13 +9,14 @@ import path from "node:path";
 import { spawnLeashed, type Leashed } from "../util/leash.ts";
 import { ownedTempDir } from "../util/temp.ts";
 import { AgentClient, AgentError } from "../guest/agent-client.ts";
-import { qemuArgs, guestCmdline, shellQuote, type Drive, type HostCaps } from "./qemu-args.ts";
+import { qemuArgs, guestCmdline, shellQuote, type Drive, type HostCaps, type VmSpec } from "./qemu-args.ts";
 import { ConsoleLog } from "./console.ts";
 import { classifyConsole, FATAL_KINDS } from "./crash.ts";
 import { trackLeashed, trackDir, releaseDir } from "./reaper.ts";
 import { GuestExited, GuestCrashed, BootTimeout, StepTimeout, QemuStartError } from "./errors.ts";
 import type { CrashReport } from "../report/model.ts";
 import { Qmp } from "./qmp.ts";
+import { connectUnix } from "../util/unix-socket.ts";
 
 export interface BootOptions {
   kernelImage: string;
@@ -113,15 +114,7 @@ export class Vm {
     const qmpSocket = ramFile ? path.join(workDir, "qmp.sock") : undefined;
     const argv = qemuArgs(
       {
-        kernel: opts.kernelImage,
-        initrd: opts.initrd,
-        cmdline: guestCmdline({ extra: opts.extraCmdline }),
-        memoryMiB: opts.memoryMiB ?? 1024,
-        cpus: opts.cpus ?? 2,
-        drives: opts.drives ?? [],
-        agentSocket: path.join(workDir, "agent.sock"),
-        runDir: workDir,
-        console: "pipe",
+        ...vmSpecOf(opts, workDir),
         ramFile,
         qmpSocket,
         incoming: !!restore,
@@ -364,15 +357,22 @@ export class Vm {
   }
 }
 
-function connectUnix(p: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection(p);
-    s.once("connect", () => resolve(s));
-    s.once("error", (err) => {
-      s.destroy();
-      reject(err);
-    });
-  });
+/**
+ * The VM spec of a guest booted with `opts` whose private directory is `workDir` (the snapshot key
+ * builds it with a placeholder directory: the same guest, whatever directory it gets).
+ */
+export function vmSpecOf(opts: BootOptions, workDir: string): VmSpec {
+  return {
+    kernel: opts.kernelImage,
+    initrd: opts.initrd,
+    cmdline: guestCmdline({ extra: opts.extraCmdline }),
+    memoryMiB: opts.memoryMiB ?? 1024,
+    cpus: opts.cpus ?? 2,
+    drives: opts.drives ?? [],
+    agentSocket: path.join(workDir, "agent.sock"),
+    runDir: workDir,
+    console: "pipe",
+  };
 }
 
 function fmtExit(e: Exit): string {
