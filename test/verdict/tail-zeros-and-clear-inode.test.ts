@@ -14,7 +14,7 @@ import { classifyConsole } from "../../harness/vm/crash.ts";
 const bugs = await loadKnownBugs();
 const TAIL: Record<string, string> = { D2: "erofs-ishare-inline-tail-zeros-bs2048", D5: "erofs-ishare-inline-tail-zeros-d5" };
 const CLEAR = "erofs-ishare-unmount-evicts-inode-with-pages-race";
-const recorded = JSON.parse(readFileSync(new URL("../fixtures/results/deb-d2-d5-tail-zeros-all-variants.json", import.meta.url), "utf8")) as { kernel: KernelInfo; cases: CaseResult[] };
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/runs/deb-d2-d5-tail-zeros-all-variants.json", import.meta.url), "utf8")) as { kernel: KernelInfo; cases: CaseResult[] };
 const kernel = recorded.kernel;
 const caseOf = (id: string) => structuredClone(recorded.cases.find((c) => c.id === id)!);
 
