@@ -20,7 +20,7 @@ import { concernsCommand } from "./cli/concerns-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
 import { kcidbSubmitCommand } from "./cli/kcidb-command.ts";
 import { b4CheckCommand } from "./cli/b4-check-command.ts";
-import { historyAddCommand, historyListCommand, regressionsCommand, trendCommand } from "./cli/history-command.ts";
+import { addRecordOptions, historyAddCommand, historyListCommand, regressionsCommand, trendCommand } from "./cli/history-command.ts";
 import { installReaper } from "./vm/reaper.ts";
 import { imagesBuildCommand, imagesInspectCommand, imagesMutateCommand } from "./images/commands.ts";
 
@@ -66,42 +66,40 @@ addGuestOptions(
 ).action(async (argv: string[], opts) => exit(await execCommand(argv, opts)));
 
 addGuestOptions(
-  program
-    .command("run")
-    .description("run the suite (or a selection) on one kernel and write results and a report")
-    .option("--only <ids...>", "run only these cases (ids, names, id-name; comma-separated; * wildcards)")
-    .option("--skip <ids...>", "leave these cases out")
-    .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
-    .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
-    .option("--all-variants", "run every variant of every case (default: cases with many layout variants run a window of them, rotated by the seed)")
-    .option("--variant-seed <n>", "seed that picks the rotating cases' variants (default: days since 1970-01-01 UTC; recorded in results.json)")
-    .option("--jobs <n>", "guests running cases at once (default: what the host's free cores and memory allow; the choice is printed)")
-    .option("--restore <mode>", "auto: start guests from a snapshot of a ready guest, made once per kernel and image set (falls back to booting); off: boot every guest (default auto; or PCSHARE_RESTORE)")
-    .option("--out <dir>", "results directory (default results/<timestamp>)")
-    .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
-    .option("--known-bugs <dir>", "registered kernel bugs: a failure they explain exactly is xfail (default known-bugs/)")
-    .option("--no-known-bugs", "report every failure as fail, registered or not")
-    .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
-    .option("--history <file>", "history database the run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
-    .option("--no-history", "do not record the run in the history")
-    .option("--label <text>", "label of the run in the history (e.g. nightly)")
-    .option("--shard <i/n>", "run only shard i of n of the selection, balanced by earlier durations (join them with pcshare merge)")
-    .option("--durations <results...>", "results.json files whose case durations balance --shard (default: the newest complete run under results/)")
-    .option("--no-durations", "balance --shard by the cases' declared timeouts"),
+  addRecordOptions(
+    program
+      .command("run")
+      .description("run the suite (or a selection) on one kernel and write results and a report")
+      .option("--only <ids...>", "run only these cases (ids, names, id-name; comma-separated; * wildcards)")
+      .option("--skip <ids...>", "leave these cases out")
+      .option("--tag <tags...>", "run cases with these tags or groups (e.g. smoke, F, I)")
+      .option("--repeat <n>", "run each case n times (flakiness hunt)", "1")
+      .option("--all-variants", "run every variant of every case (default: cases with many layout variants run a window of them, rotated by the seed)")
+      .option("--variant-seed <n>", "seed that picks the rotating cases' variants (default: days since 1970-01-01 UTC; recorded in results.json)")
+      .option("--jobs <n>", "guests running cases at once (default: what the host's free cores and memory allow; the choice is printed)")
+      .option("--restore <mode>", "auto: start guests from a snapshot of a ready guest, made once per kernel and image set (falls back to booting); off: boot every guest (default auto; or PCSHARE_RESTORE)")
+      .option("--out <dir>", "results directory (default results/<timestamp>)")
+      .option("--spec <file...>", "image spec files (default: every images/*.yaml except scale.yaml, which is for the benchmark)")
+      .option("--known-bugs <dir>", "registered kernel bugs: a failure they explain exactly is xfail (default known-bugs/)")
+      .option("--no-known-bugs", "report every failure as fail, registered or not")
+      .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
+      .option("--shard <i/n>", "run only shard i of n of the selection, balanced by earlier durations (join them with pcshare merge)")
+      .option("--durations <results...>", "results.json files whose case durations balance --shard (default: the newest complete run under results/)")
+      .option("--no-durations", "balance --shard by the cases' declared timeouts"),
+  ),
 ).action(async (opts) => exit(await runCommand(opts)));
 
 addGuestOptions(
-  program
-    .command("measure")
-    .description("measure the page-cache saving of sharing on 2-64 trees, tarballs, OCI/docker images, npm:<pkg>@<ver>, deb:<pkg>=<ver> or rootfs:<suite>+<pkgs> (exit 77 when the kernel lacks the feature)")
-    .argument("<sources...>", "2 to 64 sources")
-    .option("--access <mode>", "read-all (read(2) every file), mmap-all (map and touch every page, then read) or sample", "read-all")
-    .option("--sample-percent <n>", "share of files read with --access sample", "25")
-    .option("--per-file", "list the largest files that should have shared but did not, with the reason")
-    .option("--out <dir>", "results directory (default results/measure-<timestamp>)")
-    .option("--history <file>", "history database the run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
-    .option("--no-history", "do not record the run in the history")
-    .option("--label <text>", "label of the run in the history"),
+  addRecordOptions(
+    program
+      .command("measure")
+      .description("measure the page-cache saving of sharing on 2-64 trees, tarballs, OCI/docker images, npm:<pkg>@<ver>, deb:<pkg>=<ver> or rootfs:<suite>+<pkgs> (exit 77 when the kernel lacks the feature)")
+      .argument("<sources...>", "2 to 64 sources")
+      .option("--access <mode>", "read-all (read(2) every file), mmap-all (map and touch every page, then read) or sample", "read-all")
+      .option("--sample-percent <n>", "share of files read with --access sample", "25")
+      .option("--per-file", "list the largest files that should have shared but did not, with the reason")
+      .option("--out <dir>", "results directory (default results/measure-<timestamp>)"),
+  ),
 ).action(async (sources: string[], opts) => exit(await measureCommand(sources, opts)));
 
 addGuestOptions(
@@ -140,17 +138,14 @@ addGuestOptions(
     .option("--no-known-bugs", "label no failure as registered"),
 ).action(async (results: string | undefined, opts) => exit(await concernsCommand(results, opts)));
 
-program
+const mergeCmd = program
   .command("merge")
   .description("join the results of `pcshare run --shard i/n` into one run (a shard that never reported makes its cases missing)")
   .argument("<results...>", "results.json files (or their directories) of the shards")
   .requiredOption("--out <dir>", "where to write the merged results and reports")
   .option("--shards <n>", "how many shards the run was split into (default: as the shards recorded)")
-  .option("--strict", "exit 1 on xpass too (a registered bug that did not show)")
-  .option("--history <file>", "history database the merged run is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)")
-  .option("--no-history", "do not record the merged run in the history")
-  .option("--label <text>", "label of the merged run in the history (e.g. nightly)")
-  .action(async (results: string[], opts) => exit(await mergeCommand(results, opts)));
+  .option("--strict", "exit 1 on xpass too (a registered bug that did not show)");
+addRecordOptions(mergeCmd, "merged run").action(async (results: string[], opts) => exit(await mergeCommand(results, opts)));
 
 program
   .command("series")

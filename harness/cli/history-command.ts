@@ -16,6 +16,7 @@ import { InputError } from "../util/input-error.ts";
 import { runLabel, trendChart, trendSeries } from "../history/trend.ts";
 import { readResultsArgs } from "./kcidb-command.ts";
 import { intOption } from "./kernel-options.ts";
+import type { Command } from "commander";
 
 export interface HistoryOptions {
   /** --history FILE; false with --no-history (run only). */
@@ -52,6 +53,14 @@ function checkFilters(db: Database, file: string, o: HistoryOptions): void {
 }
 
 /** Appends a finished run to the history; returns a line saying where, or a warning (a run is not failed by its history). */
+/** --history, --no-history and --label of a command whose run (`what`: "run", "merged run") is recorded. */
+export function addRecordOptions(cmd: Command, what = "run"): Command {
+  return cmd
+    .option("--history <file>", `history database the ${what} is appended to (default $PCSHARE_HISTORY, else ~/.local/share/pcshare/history.sqlite)`)
+    .option("--no-history", `do not record the ${what} in the history`)
+    .option("--label <text>", `label of the ${what} in the history (e.g. nightly)`);
+}
+
 export async function recordRun(run: RunResult, outDir: string, o: HistoryOptions): Promise<string> {
   if (o.history === false) return "";
   if ((run as RunResult & { shard?: unknown }).shard) return "history: a shard is recorded once merged (pcshare history add MERGED-RESULTS)\n";
