@@ -211,6 +211,8 @@ export interface BugTally {
   hits: number;
   passes: number;
   runs: number;
+  /** Results of its cases that failed as another registered bug (a race registered in two shapes). */
+  otherBugs: number;
 }
 
 export function tallyKnownBugs(run: RunResult): BugTally[] {
@@ -218,6 +220,7 @@ export function tallyKnownBugs(run: RunResult): BugTally[] {
     const cases = run.cases.filter((c) => b.cases.includes(c.id) && c.outcome !== "skip" && ranVariantOf(b, c.variants));
     const hits = cases.filter((c) => c.outcome === "xfail" && c.knownBugs?.some((k) => k.id === b.id)).length;
     const passes = cases.filter((c) => c.outcome === "xpass" && c.knownBugs?.some((k) => k.id === b.id)).length;
-    return { id: b.id, file: b.file, race: b.race, hits, passes, runs: cases.length };
+    const otherBugs = cases.filter((c) => c.outcome === "xfail" && c.knownBugs?.length && !c.knownBugs.some((k) => k.id === b.id)).length;
+    return { id: b.id, file: b.file, race: b.race, hits, passes, runs: cases.length, otherBugs };
   });
 }

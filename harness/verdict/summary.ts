@@ -38,6 +38,6 @@ export function knownBugLines(run: RunResult): string[] {
     }
   }
   for (const t of tallyKnownBugs(run).filter((x) => x.race && x.runs > 0))
-    out.push(`  race ${t.id}: hit in ${t.hits} of ${t.runs} result(s), passed in ${t.passes}`);
+    out.push(`  race ${t.id}: hit in ${t.hits} of ${t.runs} result(s), passed in ${t.passes}${t.otherBugs ? `, another registered bug in ${t.otherBugs}` : ""}`);
   return out.length ? ["known bugs:", ...out] : [];
 }

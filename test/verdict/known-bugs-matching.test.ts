@@ -288,6 +288,14 @@ describe("the tally of a bug counts only the results that name it", () => {
 
   it("an xfail or xpass that names no bug (results of an older pcshare) counts for none", () => {
     const run = { ...applyKnownBugs({ ...recorded, cases: [] }, [a]), cases: [named("xfail"), named("xpass")] };
-    expect(tallyKnownBugs(run)).toEqual([{ id: "a", file: "a.yaml", race: false, hits: 0, passes: 0, runs: 2 }]);
+    expect(tallyKnownBugs(run)).toEqual([{ id: "a", file: "a.yaml", race: false, hits: 0, passes: 0, runs: 2, otherBugs: 0 }]);
+  });
+
+  it("a result of its case that failed as another registered bug counts as such, not as a hit", () => {
+    const run = { ...applyKnownBugs({ ...recorded, cases: [] }, [a, b]), cases: [named("xfail", ["b"]), named("xfail", ["a"]), named("xpass", ["a", "b"])] };
+    expect(tallyKnownBugs(run).map((t) => [t.id, t.hits, t.passes, t.runs, t.otherBugs])).toEqual([
+      ["a", 1, 1, 3, 1],
+      ["b", 1, 1, 3, 1],
+    ]);
   });
 });

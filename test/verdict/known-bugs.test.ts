@@ -199,6 +199,7 @@ describe("tallyKnownBugs", () => {
       hits: 1, // L3
       passes: 1, // L1
       runs: 2, // V2 skipped
+      otherBugs: 0,
     });
     expect(tally["erofs-remount-inode-share-null-domain"]).toMatchObject({ race: false, hits: 1, passes: 0, runs: 1 });
     expect(tally["erofs-ishare-inline-tail-zeros-bs2048"]).toMatchObject({ race: false, hits: 1, passes: 0, runs: 1 });
