@@ -1,7 +1,7 @@
 // The step file of a reproducer bundle, from recorded steps and checks (pure; no guest): which step a
 // check judged, which checks the guest can judge again and with what value, pid references, pauses.
 import { describe, expect, it } from "vitest";
-import { expectationFor, guestSteps, sourceShaOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
+import { expectationFor, guestCheckName, guestSteps, sourceShaOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
 import type { RecordedStep } from "../../harness/runner/steps.ts";
 import type { Check } from "../../harness/report/model.ts";
 
@@ -61,9 +61,16 @@ describe("expectationFor", () => {
   it("judges explore's page-frames check of two files by the frames of the reply", () => {
     const frames: RecordedStep = { id: 11, request: { op: "page_frames", paths: ["/mnt/a/x", "/mnt/b/x"] }, delayMs: 0, reply: { id: 11, ok: true, files: [] } };
     const c: Check = { name: "page frames shared: expected yes, seen no", ok: false, expected: "yes", seen: "no" };
-    expect(expectationFor(c, frames)).toEqual({ check: c.name, frames: "yes" });
+    expect(expectationFor(c, frames)).toEqual({ check: "page frames shared: expected yes", frames: "yes" });
     expect(expectationFor({ ...c, expected: "shared", seen: "separate" }, frames)).toBeUndefined();
     expect(expectationFor(c, { ...frames, request: { op: "page_frames", paths: ["/mnt/a/x"] } })).toBeUndefined();
+  });
+
+  it("names an explore check without the value its run saw, so that a replay that passes does not print it", () => {
+    const open: RecordedStep = { id: 12, request: { op: "open_probe", path: "/mnt/a/x", flags: ["O_RDONLY", "O_DIRECT"] }, delayMs: 0, reply: { id: 12, ok: true } };
+    const c: Check = { name: "open O_DIRECT: expected EINVAL, seen ok (a shared file refuses O_DIRECT (F3)) @ #2 open O_DIRECT mount#0:file#0", ok: false, expected: "EINVAL", seen: "ok" };
+    expect(expectationFor(c, open)).toEqual({ check: "open O_DIRECT: expected EINVAL (a shared file refuses O_DIRECT (F3)) @ #2 open O_DIRECT mount#0:file#0", errno: "EINVAL" });
+    expect(guestCheckName({ ...c, name: "seen ok, expected EINVAL" })).toBe("seen ok, expected EINVAL");
   });
 
   it("leaves a check alone whose seen value is not in the reply", () => {
