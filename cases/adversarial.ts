@@ -5,7 +5,7 @@
 // reads every file's own bytes, refuses a broken superblock with its message, and never crashes.
 import { defineCase } from "../harness/runner/case.ts";
 import { dropCaches } from "../harness/measure/memory.ts";
-import { dmesgCount, expectFilesRead, expectPair, expectPairBothOrders, PAIR, readOutcome } from "./fixtures.ts";
+import { dmesgCount, expectFilesRead, expectPair, expectPairBothOrders, inOrder, ORDERS, PAIR, readOutcome } from "./fixtures.ts";
 
 export const A1 = defineCase({
   id: "A1",
@@ -138,7 +138,7 @@ export const A6 = defineCase({
   groups: ["A", "D"],
   debug: true,
   expect:
-    "hardlinks, symlinks (also dangling) and files stored as fragments in the packed inode (lz4hc, -Eall-fragments) read the source's bytes through every name in two sharing mounts; nothing crashes",
+    "hardlinks, symlinks (also dangling) and files stored as fragments in the packed inode (lz4hc, -Eall-fragments) read the source's bytes through every name in two sharing mounts, whichever mount's names are read first; nothing crashes",
   requires: ["page-cache-share"],
   images: ["a6-frag-a", "a6-frag-b", "share-a", "share-b"],
   async run(t) {
@@ -146,31 +146,44 @@ export const A6 = defineCase({
     const fb = await t.mount("a6-frag-b", { domain: "d1" });
     const tt = t.file("a6-frag-a", "/data/t.txt").sha256!;
     const rr = t.file("a6-frag-a", "/data/r.bin").sha256!;
-    const reads: [string, string][] = [
-      [fa.path("/data/t.txt"), tt], [fa.path("/hl-t"), tt], [fa.path("/sl-t"), tt], [fa.path("/data/r.bin"), rr],
-      [fb.path("/other/t-copy.txt"), tt], [fb.path("/other/r-copy.bin"), rr], [fb.path("/other/hl-r"), rr],
-    ];
-    await dropCaches(t.agent);
-    for (const [p, sha] of reads) t.expectEqual(`${p} reads the source's bytes`, (await readOutcome(t, p)).seen, sha);
+    const readsA: [string, string][] = [[fa.path("/data/t.txt"), tt], [fa.path("/hl-t"), tt], [fa.path("/sl-t"), tt], [fa.path("/data/r.bin"), rr]];
+    const readsB: [string, string][] = [[fb.path("/other/t-copy.txt"), tt], [fb.path("/other/r-copy.bin"), rr], [fb.path("/other/hl-r"), rr]];
+    // Both orders, each from drop_caches (which frees the unused inodes): A's names read (and so
+    // instantiated) first, then B's names first.
+    for (const o of ORDERS) {
+      await dropCaches(t.agent);
+      for (const [p, sha] of inOrder(o, readsA, readsB).flat()) t.expectEqual(`${o.check}${p} reads the source's bytes`, (await readOutcome(t, p)).seen, sha);
+      // Sharing of fragment files between the two images is recorded, not required (data correctness is).
+      const [x, y] = await t.agent.pageFrames(inOrder(o, fa.path("/hl-t"), fb.path("/other/t-copy.txt")));
+      let eq = 0;
+      for (let i = 0; i < x.pfns.length; i++) if (x.pfns[i] && x.pfns[i] === y.pfns[i]) eq++;
+      t.measure(`fragment file: equal frames via hardlink (A) and copy (B)${o.check ? ", B first" : ""}`, eq, "pages", { kind: "exact" });
+    }
+    // One mount's symlink on its own (no second object): fails cleanly.
     const dangling = await readOutcome(t, fa.path("/sl-dangling"));
     t.expectEqual("dangling symlink fails cleanly", dangling.seen, "ENOENT");
     const target = await t.sh(`readlink ${fa.path("/sl-dangling")}`);
     t.expectEqual("dangling symlink target", target.stdout.trim(), "/nowhere/at/all");
-    // Sharing of fragment files between the two images is recorded, not required (data correctness is).
-    const [x, y] = await t.agent.pageFrames([fa.path("/hl-t"), fb.path("/other/t-copy.txt")]);
-    let eq = 0;
-    for (let i = 0; i < x.pfns.length; i++) if (x.pfns[i] && x.pfns[i] === y.pfns[i]) eq++;
-    t.measure("fragment file: equal frames via hardlink (A) and copy (B)", eq, "pages", { kind: "exact" });
     // Uncompressed images: a hardlink and a symlink to the shared file read it correctly; the hardlink's
-    // frames are the shared ones.
+    // frames are the shared ones. Both orders: through A's links first (B's copy then resident), then
+    // B's copy first (A's hardlink then resident).
     const a = await t.mount("share-a", { domain: "d1" });
     const b = await t.mount("share-b", { domain: "d1" });
     const big = t.file("share-a", PAIR.fileA).sha256!;
-    await dropCaches(t.agent);
-    t.expectEqual("share-a /big-link (hardlink) reads the source", (await readOutcome(t, a.path("/big-link"))).seen, big);
-    t.expectEqual("share-a /big-sym (symlink) reads the source", (await readOutcome(t, a.path("/big-sym"))).seen, big);
-    const res = await t.agent.mincore(b.path(PAIR.fileB));
-    t.expect("B's copy resident after reading through A's hardlink (shared)", res.resident === res.pages, { expected: res.pages, seen: res.resident });
-    t.expectEqual("share-b copy reads the source", (await readOutcome(t, b.path(PAIR.fileB))).seen, big);
+    const readLinks = async (o: string) => {
+      t.expectEqual(`${o}share-a /big-link (hardlink) reads the source`, (await readOutcome(t, a.path("/big-link"))).seen, big);
+      t.expectEqual(`${o}share-a /big-sym (symlink) reads the source`, (await readOutcome(t, a.path("/big-sym"))).seen, big);
+    };
+    const readCopy = async (o: string) => t.expectEqual(`${o}share-b copy reads the source`, (await readOutcome(t, b.path(PAIR.fileB))).seen, big);
+    for (const o of ORDERS) {
+      await dropCaches(t.agent);
+      if (o.first === "A") await readLinks(o.check);
+      else await readCopy(o.check);
+      const other = o.first === "A" ? { p: b.path(PAIR.fileB), name: "B's copy resident after reading through A's hardlink (shared)" } : { p: a.path("/big-link"), name: "A's hardlink resident after reading B's copy (shared)" };
+      const res = await t.agent.mincore(other.p);
+      t.expect(`${o.check}${other.name}`, res.resident === res.pages, { expected: res.pages, seen: res.resident });
+      if (o.first === "A") await readCopy(o.check);
+      else await readLinks(o.check);
+    }
   },
 });

@@ -1,6 +1,7 @@
 // Steps and data the cases share: the standard image pair, the file two images have in common,
 // probing two files for sharing (with integrity checks and figures recorded), reading every file of a
-// mount against the manifest, reading a file that may fail (bytes or errno), counting kernel messages.
+// mount against the manifest, reading a file that may fail (bytes or errno), counting kernel messages,
+// the two orders of a two-sided check.
 import type { CaseContext, Mounted } from "../harness/runner/context.ts";
 import type { FileRecord } from "../harness/images/manifest.ts";
 import { probeSharing, type SharingProbe, type SharingVerdict } from "../harness/measure/sharing.ts";
@@ -21,6 +22,32 @@ export function commonFile(t: CaseContext, a: string, b: string): { pathA: strin
   if (!candidates.length) throw new Error(`images ${a} and ${b} have no file in common`);
   const f = candidates[0];
   return { pathA: f.path, pathB: inB.get(f.sha256!)!.path, sha256: f.sha256!, size: f.size };
+}
+
+/**
+ * One of the two orders of a check over two files or two mounts: side `first` is mounted, read (and so
+ * instantiated), written, evicted or unmounted first. The A-first order's checks and figures keep the
+ * names they had when the case ran one order (history, comparisons and known-bugs signatures find
+ * them); the B-first order's carry `check` before each check name and `figure` after each figure name.
+ */
+export interface Order {
+  first: "A" | "B";
+  second: "A" | "B";
+  /** prefix of this order's check names: "" (A first) or "B first: " */
+  check: string;
+  /** suffix of this order's measurement names: "" (A first) or "_b_first" */
+  figure: string;
+}
+
+/** Both orders, A first then B first; a case loops over them, each order from a fresh start (drop_caches, fresh mounts or cgroups). */
+export const ORDERS: readonly Order[] = [
+  { first: "A", second: "B", check: "", figure: "" },
+  { first: "B", second: "A", check: "B first: ", figure: "_b_first" },
+];
+
+/** `[first, second]` of the two sides in order `o` (`a` is side A's, `b` side B's). */
+export function inOrder<T>(o: Order, a: T, b: T): [T, T] {
+  return o.first === "A" ? [a, b] : [b, a];
 }
 
 export interface FileRef {

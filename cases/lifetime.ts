@@ -3,12 +3,13 @@
 // shared page cache; drop_caches races open/read/close. A correct kernel keeps the data right and
 // tears everything down without busy inodes, use-after-free, slab leaks or warnings (the runner
 // fails a case on any such kernel message). Images: images/integrity.yaml (corpus-a/-b: 1 MiB plain
-// files; z-lz4hc/-b: 1 MiB lz4hc text) and images/basic.yaml share-a/-b (8 MiB, for L4). Files of
-// 1 MiB keep each loop short: busybox sha256sum runs at a few MB/s under TCG.
+// files; z-lz4hc/-b: 1 MiB lz4hc text) and images/basic.yaml share-a/-b (8 MiB, for L4, which lazily
+// unmounts each of the two in turn). Files of 1 MiB keep each loop short: busybox sha256sum runs at
+// a few MB/s under TCG.
 import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext, MountOptions } from "../harness/runner/context.ts";
 import { dropCaches, erofsInodeObjects } from "../harness/measure/memory.ts";
-import { commonFile } from "./fixtures.ts";
+import { commonFile, ORDERS, type Order } from "./fixtures.ts";
 import { CONTROL_BUDGET_MS, CONTROL_CYCLES, CONTROL_LOOP, RACE_BUDGET_MS, RACE_READERS, raceAndCheck } from "./race-helpers.ts";
 import type { CaseDef } from "../harness/runner/case.ts";
 
@@ -165,76 +166,91 @@ export const L4 = defineCase({
   name: "lazy-unmount-with-open-and-mapped-files-tears-down",
   groups: ["L"],
   expect:
-    "A is lazily unmounted while its shared files are open and mapped: the open files and B keep reading the source's bytes; once they are closed and unmapped the superblock goes away and the erofs inodes (real and shared) are freed back to the baseline",
+    "A is lazily unmounted while its shared files are open and mapped: the open files and B keep reading the source's bytes; once they are closed and unmapped the superblock goes away and the erofs inodes (real and shared) are freed back to the baseline; and the same with B lazily unmounted while A reads",
   concernTag: "lifetime",
   concern: "lifetime rules",
   requires: ["page-cache-share"],
   images: ["share-a", "share-b"],
   debug: true,
   async run(t) {
-    const base = await settledInodeObjects(t);
+    let base = await settledInodeObjects(t);
     if (base === undefined) t.finding("erofs_inode is not listed in /proc/slabinfo (slab merging?): inode release checked through Cached only");
     else t.measure("erofs_inode_objects", base, "count", { series: "baseline", kind: "noisy" });
-    const cached0 = (await t.agent.meminfo()).Cached ?? 0;
-    const b = await t.mount("share-b", { domain: "d1" });
-    const a = await t.mount("share-a", { domain: "d1" });
-    const f = commonFile(t, "share-a", "share-b");
-    const motd = t.file("share-a", "/etc/motd");
-    const pa = a.path(f.pathA);
-    const pb = b.path(f.pathB);
-    await t.agent.readHash(pa);
-    const mapPid = await t.agent.mapHold(pa, { maxMs: 60_000 });
-    let mapPidAlive = true;
-    await t.sh(`mkdir -p ${WORK}; rm -f ${WORK}/held ${WORK}/go ${WORK}/big.sum ${WORK}/motd.sum ${WORK}/closed`);
-    const holder = await t.agent.spawn(
-      [
-        "/bin/sh",
-        "-c",
-        `exec 3<${pa}; exec 4<${a.path("/etc/motd")}; touch ${WORK}/held; ` +
-          `while [ ! -e ${WORK}/go ]; do usleep 50000; done; ` +
-          `sha256sum <&3 > ${WORK}/big.sum; sha256sum <&4 > ${WORK}/motd.sum; exec 3<&- 4<&-; touch ${WORK}/closed; sleep 60`,
-      ],
-      { maxMs: 60_000 },
-    );
-    try {
-      t.assert("the holder opened A's files", await waitFile(t, `${WORK}/held`, 10_000));
-      const [mapped] = await t.agent.procFrames(mapPid, pa);
-      await t.umount(a, ["detach"]);
-      const inMounts = (await t.agent.readFile("/proc/mounts")).data.toString().includes(` ${a.dir} `);
-      t.expectEqual("A is gone from the mount table after the lazy unmount", inMounts, false);
-      t.expectEqual("B reads the source's bytes after A's lazy unmount", (await t.agent.readHash(pb)).sha256, f.sha256);
-      const [fb] = await t.agent.pageFrames([pb]);
-      const same = mapped ? mapped.pfns.filter((p, i) => p !== null && p !== 0 && p === fb.pfns[i]).length : 0;
-      t.measure("mapped_frames_equal_to_b", same, "pages", { kind: "exact" });
-      t.expect("the mapping through A and B's file use the same frames", same >= 0.95 * fb.pages, { expected: `>= 95% of ${fb.pages}`, seen: same });
-      await t.agent.fadvise(pb, "dontneed"); // the next reads through the held fds do I/O on the detached mount
-      await t.sh(`touch ${WORK}/go`);
-      t.assert("the holder read and closed its files", await waitFile(t, `${WORK}/closed`, 15_000));
-      const sums = await t.sh(`cat ${WORK}/big.sum ${WORK}/motd.sum`);
-      const [big, small] = sums.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
-      t.expectEqual("the fd held on the detached mount reads the big file's bytes", big, f.sha256);
-      t.expectEqual("the fd held on the detached mount reads /etc/motd's bytes", small, motd.sha256);
-      await t.agent.procKill(mapPid);
-      mapPidAlive = false;
-    } finally {
-      await t.agent.procKill(holder);
-      if (mapPidAlive) await t.agent.procKill(mapPid);
-    }
-    t.expectEqual("B reads the source's bytes after A's last user is gone", (await t.agent.readHash(pb)).sha256, f.sha256);
-    await t.umount(b);
-    const after = await settledInodeObjects(t);
-    const cached1 = (await t.agent.meminfo()).Cached ?? 0;
-    t.measure("cached_growth_after_teardown", (cached1 - cached0) * 1024, "B", { kind: "noisy" });
-    t.expect("the page cache of both mounts is released (Cached back within 1 MiB of the start)", cached1 - cached0 < 1024, {
-      expected: `< ${cached0 + 1024} kB`,
-      seen: `${cached1} kB`,
-    });
-    if (base !== undefined && after !== undefined) {
-      t.measure("erofs_inode_objects", after, "count", { series: "after teardown", kind: "noisy" });
-      t.expect("erofs_inode objects back to the baseline", after <= base, { expected: `<= ${base}`, seen: after });
-    }
+    let cached0 = (await t.agent.meminfo()).Cached ?? 0;
+    // Both orders, each on fresh mounts: A lazily unmounted under B's reader, then B under A's. The
+    // second starts from the figures the first's teardown settled at, so a leak is blamed on one order.
+    for (const o of ORDERS) ({ base, cached0 } = await lazyUnmountOrder(t, o, base, cached0));
   },
 });
+
+/**
+ * One order of L4: `o.first` (X) is read, mapped, held open and lazily unmounted while `o.second` (Y)
+ * reads; then everything is closed and unmounted and the teardown checked against `base` (erofs_inode
+ * objects) and `cached0` (kB). Returns the settled figures after the teardown.
+ */
+async function lazyUnmountOrder(t: CaseContext, o: Order, base: number | undefined, cached0: number): Promise<{ base: number | undefined; cached0: number }> {
+  const [X, Y] = [o.first, o.second];
+  const image = { A: "share-a", B: "share-b" };
+  const f = commonFile(t, "share-a", "share-b");
+  const inImage = { A: f.pathA, B: f.pathB };
+  const my = await t.mount(image[Y], { domain: "d1" });
+  const mx = await t.mount(image[X], { domain: "d1" });
+  const motd = t.file(image[X], "/etc/motd");
+  const px = mx.path(inImage[X]);
+  const py = my.path(inImage[Y]);
+  await t.agent.readHash(px);
+  const mapPid = await t.agent.mapHold(px, { maxMs: 60_000 });
+  let mapPidAlive = true;
+  await t.sh(`mkdir -p ${WORK}; rm -f ${WORK}/held ${WORK}/go ${WORK}/big.sum ${WORK}/motd.sum ${WORK}/closed`);
+  const holder = await t.agent.spawn(
+    [
+      "/bin/sh",
+      "-c",
+      `exec 3<${px}; exec 4<${mx.path("/etc/motd")}; touch ${WORK}/held; ` +
+        `while [ ! -e ${WORK}/go ]; do usleep 50000; done; ` +
+        `sha256sum <&3 > ${WORK}/big.sum; sha256sum <&4 > ${WORK}/motd.sum; exec 3<&- 4<&-; touch ${WORK}/closed; sleep 60`,
+    ],
+    { maxMs: 60_000 },
+  );
+  try {
+    t.assert(`${o.check}the holder opened ${X}'s files`, await waitFile(t, `${WORK}/held`, 10_000));
+    const [mapped] = await t.agent.procFrames(mapPid, px);
+    await t.umount(mx, ["detach"]);
+    const inMounts = (await t.agent.readFile("/proc/mounts")).data.toString().includes(` ${mx.dir} `);
+    t.expectEqual(`${o.check}${X} is gone from the mount table after the lazy unmount`, inMounts, false);
+    t.expectEqual(`${o.check}${Y} reads the source's bytes after ${X}'s lazy unmount`, (await t.agent.readHash(py)).sha256, f.sha256);
+    const [fy] = await t.agent.pageFrames([py]);
+    const same = mapped ? mapped.pfns.filter((p, i) => p !== null && p !== 0 && p === fy.pfns[i]).length : 0;
+    t.measure(`mapped_frames_equal_to_${Y.toLowerCase()}${o.figure}`, same, "pages", { kind: "exact" });
+    t.expect(`${o.check}the mapping through ${X} and ${Y}'s file use the same frames`, same >= 0.95 * fy.pages, { expected: `>= 95% of ${fy.pages}`, seen: same });
+    await t.agent.fadvise(py, "dontneed"); // the next reads through the held fds do I/O on the detached mount
+    await t.sh(`touch ${WORK}/go`);
+    t.assert(`${o.check}the holder read and closed its files`, await waitFile(t, `${WORK}/closed`, 15_000));
+    const sums = await t.sh(`cat ${WORK}/big.sum ${WORK}/motd.sum`);
+    const [big, small] = sums.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+    t.expectEqual(`${o.check}the fd held on the detached mount reads the big file's bytes`, big, f.sha256);
+    t.expectEqual(`${o.check}the fd held on the detached mount reads /etc/motd's bytes`, small, motd.sha256);
+    await t.agent.procKill(mapPid);
+    mapPidAlive = false;
+  } finally {
+    await t.agent.procKill(holder);
+    if (mapPidAlive) await t.agent.procKill(mapPid);
+  }
+  t.expectEqual(`${o.check}${Y} reads the source's bytes after ${X}'s last user is gone`, (await t.agent.readHash(py)).sha256, f.sha256);
+  await t.umount(my);
+  const after = await settledInodeObjects(t);
+  const cached1 = (await t.agent.meminfo()).Cached ?? 0;
+  t.measure(`cached_growth_after_teardown${o.figure}`, (cached1 - cached0) * 1024, "B", { kind: "noisy" });
+  t.expect(`${o.check}the page cache of both mounts is released (Cached back within 1 MiB of the start)`, cached1 - cached0 < 1024, {
+    expected: `< ${cached0 + 1024} kB`,
+    seen: `${cached1} kB`,
+  });
+  if (base !== undefined && after !== undefined) {
+    t.measure("erofs_inode_objects", after, "count", { series: `after teardown${o.check ? ", B first" : ""}`, kind: "noisy" });
+    t.expect(`${o.check}erofs_inode objects back to the baseline`, after <= base, { expected: `<= ${base}`, seen: after });
+  }
+  return { base: after, cached0: cached1 };
+}
 
 export const L5 = defineCase({
   id: "L5",

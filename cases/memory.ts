@@ -4,8 +4,8 @@
 // on a real-world pair of images about what the content hashes say it can.
 import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext } from "../harness/runner/context.ts";
-import { cacheSnapshot, dropCaches, memcgStat } from "../harness/measure/memory.ts";
-import { commonFile } from "./fixtures.ts";
+import { cacheSnapshot, dropCaches, memcgStat, memcgStatUntil } from "../harness/measure/memory.ts";
+import { commonFile, inOrder, ORDERS, type Order } from "./fixtures.ts";
 import { idealSharing } from "../harness/measure/ideal.ts";
 import { measureSaving, type MeasuredImage } from "../harness/measure/saving.ts";
 import { assessSaving, frameSample } from "../harness/measure/saving-verdict.ts";
@@ -21,7 +21,8 @@ async function cached(t: CaseContext): Promise<number> {
 
 /** Run `cmd` (exec'd, so the reader itself is the cgroup member) inside cgroup `cg`. */
 async function inCgroup(t: CaseContext, cg: string, cmd: string): Promise<string> {
-  const r = await t.sh(`echo $$ > /sys/fs/cgroup/${cg}/cgroup.procs; exec ${cmd}`);
+  // `&&`: a refused move must fail the step, not run the reader in the agent's cgroup.
+  const r = await t.sh(`echo $$ > /sys/fs/cgroup/${cg}/cgroup.procs && exec ${cmd}`);
   return r.stdout;
 }
 
@@ -139,66 +140,87 @@ export const M3 = defineCase({
   concern:
     "one tenant's memory pressure evicting another tenant's shared pages: after cgroup A (which was charged) is squeezed to a tiny memory.max, B's data must refault correctly and be charged to B; removing the charged cgroup must leak nothing",
   expect:
-    "pages charged to cgroup A are reclaimed when A's memory.max drops to 1 MiB; B then refaults them with the right bytes and is charged for them; after the charged cgroup is removed and the mounts are gone, Cached returns to its baseline and no dying memory cgroup stays behind",
+    "pages charged to cgroup A are reclaimed when A's memory.max drops to 1 MiB; B then refaults them with the right bytes and is charged for them; after the charged cgroup is removed and the mounts are gone, Cached returns to its baseline and no dying memory cgroup stays behind; and the same with B charged and squeezed and A refaulting",
   requires: ["page-cache-share", "memcg"],
   images: ["share-a", "share-b"],
   timeoutMs: 90_000,
   async run(t) {
-    const f = commonFile(t, "share-a", "share-b");
-    const a = await t.mount("share-a", { domain: "d1" });
-    const b = await t.mount("share-b", { domain: "d1" });
-    const pa = a.path(f.pathA);
-    const pb = b.path(f.pathB);
-    const dying0 = await dyingMemcgs(t);
-    const cgA = await t.cgroup("m3-a");
-    const cgB = await t.cgroup("m3-b");
-    await dropCaches(t.agent);
-    const base = await cached(t);
-
-    t.expectEqual("cgroup A reads the source's bytes", hashOf(await inCgroup(t, cgA, `sha256sum ${pa}`)), f.sha256);
-    t.expectEqual("cgroup B reads the source's bytes", hashOf(await inCgroup(t, cgB, `sha256sum ${pb}`)), f.sha256);
-    const chargedA = await fileBytes(t, cgA);
-    t.measure("cgA_file_before_limit", chargedA, "B", { kind: "noisy" });
-    t.measure("cgB_file_before_limit", await fileBytes(t, cgB), "B", { kind: "noisy" });
-    t.assert("cgroup A holds the charge (precondition, see M2)", chargedA >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: chargedA });
-
-    // A's pressure: shrinking memory.max reclaims A's page cache, including the pages B uses.
-    await t.agent.writeFile(`/sys/fs/cgroup/${cgA}/memory.max`, String(MiB));
-    const squeezedA = await fileBytes(t, cgA);
-    const residentB = await t.agent.mincore(pb);
-    t.measure("cgA_file_after_limit", squeezedA, "B", { kind: "noisy" });
-    t.measure("b_resident_after_cgA_limit", residentB.resident, "pages", { kind: "noisy" });
-    t.measure("b_pages", residentB.pages, "pages", { kind: "exact" });
-    t.expect("cgroup A's file charge obeys its 1 MiB memory.max", squeezedA <= MiB, { expected: `<= ${MiB}`, seen: squeezedA });
-
-    // B refaults what A's pressure took away: right bytes, and now B pays for them.
-    t.expectEqual("cgroup B reads the source's bytes after A's reclaim", hashOf(await inCgroup(t, cgB, `sha256sum ${pb}`)), f.sha256);
-    const refaultedB = await fileBytes(t, cgB);
-    t.measure("cgB_file_after_refault", refaultedB, "B", { kind: "noisy" });
-    t.expectEqual("B's file is fully resident after B read it again", (await t.agent.mincore(pb)).resident, residentB.pages);
-    const evicted = (residentB.pages - residentB.resident) * PAGE;
-    t.expect("cgroup B is charged for the pages it refaulted", refaultedB >= evicted - SLACK, { expected: `>= ${evicted - SLACK}`, seen: refaultedB });
-
-    // Remove the cgroup that now holds the charge; A still reads correctly; nothing stays behind.
-    await t.sh(`rmdir /sys/fs/cgroup/${cgB}`);
-    t.expectEqual("A reads the source's bytes after cgroup B was removed", (await t.agent.readHash(pa)).sha256, f.sha256);
-    await t.umount(a);
-    await t.umount(b);
-    await t.sh(`rmdir /sys/fs/cgroup/${cgA}`);
-    await dropCaches(t.agent);
-    const left = (await cached(t)) - base;
-    t.measure("cached_left_after_unmount", left, "B", { kind: "noisy" });
-    t.expect("Cached returns to its baseline once the mounts are gone", left <= SLACK, { expected: `<= ${SLACK}`, seen: left });
-    // A removed memory cgroup lingers ("dying") while pages are charged to it; freed pages release it.
-    let dying = await dyingMemcgs(t);
-    for (let i = 0; i < 25 && dying > dying0; i++) {
-      await t.sh("sleep 0.2");
-      dying = await dyingMemcgs(t);
-    }
-    t.measure("dying_memcgs_after_removal", dying - dying0, "count", { kind: "noisy" });
-    t.expectEqual("no dying memory cgroup is left behind", dying - dying0, 0);
+    // Both orders, each on fresh mounts and cgroups: cgroup A reads first (is charged) and is squeezed
+    // while B refaults, then cgroup B reads first and is squeezed while A refaults.
+    for (const o of ORDERS) await squeezeAndRefault(t, o);
   },
 });
+
+/**
+ * One order of M3: cgroup `o.first` reads first through its own mount (and is charged), is squeezed to
+ * 1 MiB, `o.second` refaults; then the cgroup that holds the charge is removed and everything torn down.
+ * memory.stat figures are read until they show the expected charge, for at most 5 s (memcgStatUntil:
+ * a read during a flush under way can show the figure from before the last charges); the wait is a figure.
+ */
+async function squeezeAndRefault(t: CaseContext, o: Order): Promise<void> {
+  const [X, Y] = [o.first, o.second];
+  const y = Y.toLowerCase();
+  const f = commonFile(t, "share-a", "share-b");
+  const a = await t.mount("share-a", { domain: "d1" });
+  const b = await t.mount("share-b", { domain: "d1" });
+  const dying0 = await dyingMemcgs(t);
+  const tag = o.first === "A" ? "" : "-2";
+  const side = {
+    A: { m: a, p: a.path(f.pathA), cg: await t.cgroup(`m3-a${tag}`) },
+    B: { m: b, p: b.path(f.pathB), cg: await t.cgroup(`m3-b${tag}`) },
+  };
+  const [sx, sy] = [side[X], side[Y]];
+  const stat = async (label: string, cg: string, settled: (v: number) => boolean) => {
+    const s = await memcgStatUntil(t.agent, cg, "file", settled);
+    t.measure(`${label}_stat_wait_ms${o.figure}`, s.waitedMs, "ms", { kind: "noisy" });
+    return s.value;
+  };
+  await dropCaches(t.agent);
+  const base = await cached(t);
+
+  t.expectEqual(`${o.check}cgroup ${X} reads the source's bytes`, hashOf(await inCgroup(t, sx.cg, `sha256sum ${sx.p}`)), f.sha256);
+  t.expectEqual(`${o.check}cgroup ${Y} reads the source's bytes`, hashOf(await inCgroup(t, sy.cg, `sha256sum ${sy.p}`)), f.sha256);
+  const charged = await stat(`cg${X}_file_before_limit`, sx.cg, (v) => v >= 0.9 * f.size);
+  t.measure(`cg${X}_file_before_limit${o.figure}`, charged, "B", { kind: "noisy" });
+  t.measure(`cg${Y}_file_before_limit${o.figure}`, await fileBytes(t, sy.cg), "B", { kind: "noisy" });
+  t.assert(`${o.check}cgroup ${X} holds the charge (precondition, see M2)`, charged >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: charged });
+
+  // X's pressure: shrinking memory.max reclaims X's page cache, including the pages Y uses.
+  await t.agent.writeFile(`/sys/fs/cgroup/${sx.cg}/memory.max`, String(MiB));
+  const squeezed = await stat(`cg${X}_file_after_limit`, sx.cg, (v) => v <= MiB);
+  const residentY = await t.agent.mincore(sy.p);
+  t.measure(`cg${X}_file_after_limit${o.figure}`, squeezed, "B", { kind: "noisy" });
+  t.measure(`${y}_resident_after_cg${X}_limit${o.figure}`, residentY.resident, "pages", { kind: "noisy" });
+  t.measure(`${y}_pages${o.figure}`, residentY.pages, "pages", { kind: "exact" });
+  t.expect(`${o.check}cgroup ${X}'s file charge obeys its 1 MiB memory.max`, squeezed <= MiB, { expected: `<= ${MiB}`, seen: squeezed });
+
+  // Y refaults what X's pressure took away: right bytes, and now Y pays for them.
+  t.expectEqual(`${o.check}cgroup ${Y} reads the source's bytes after ${X}'s reclaim`, hashOf(await inCgroup(t, sy.cg, `sha256sum ${sy.p}`)), f.sha256);
+  const evicted = (residentY.pages - residentY.resident) * PAGE;
+  const refaulted = await stat(`cg${Y}_file_after_refault`, sy.cg, (v) => v >= evicted - SLACK);
+  t.measure(`cg${Y}_file_after_refault${o.figure}`, refaulted, "B", { kind: "noisy" });
+  t.expectEqual(`${o.check}${Y}'s file is fully resident after ${Y} read it again`, (await t.agent.mincore(sy.p)).resident, residentY.pages);
+  t.expect(`${o.check}cgroup ${Y} is charged for the pages it refaulted`, refaulted >= evicted - SLACK, { expected: `>= ${evicted - SLACK}`, seen: refaulted });
+
+  // Remove the cgroup that now holds the charge; X still reads correctly; nothing stays behind.
+  await t.sh(`rmdir /sys/fs/cgroup/${sy.cg}`);
+  t.expectEqual(`${o.check}${X} reads the source's bytes after cgroup ${Y} was removed`, (await t.agent.readHash(sx.p)).sha256, f.sha256);
+  await t.umount(a);
+  await t.umount(b);
+  await t.sh(`rmdir /sys/fs/cgroup/${sx.cg}`);
+  await dropCaches(t.agent);
+  const left = (await cached(t)) - base;
+  t.measure(`cached_left_after_unmount${o.figure}`, left, "B", { kind: "noisy" });
+  t.expect(`${o.check}Cached returns to its baseline once the mounts are gone`, left <= SLACK, { expected: `<= ${SLACK}`, seen: left });
+  // A removed memory cgroup lingers ("dying") while pages are charged to it; freed pages release it.
+  let dying = await dyingMemcgs(t);
+  for (let i = 0; i < 25 && dying > dying0; i++) {
+    await t.sh("sleep 0.2");
+    dying = await dyingMemcgs(t);
+  }
+  t.measure(`dying_memcgs_after_removal${o.figure}`, dying - dying0, "count", { kind: "noisy" });
+  t.expectEqual(`${o.check}no dying memory cgroup is left behind`, dying - dying0, 0);
+}
 
 async function dyingMemcgs(t: CaseContext): Promise<number> {
   const { data } = await t.agent.readFile("/sys/fs/cgroup/cgroup.stat");
@@ -304,24 +326,28 @@ export const M5 = defineCase({
   groups: ["M"],
   tags: ["chart"],
   expect:
-    "reading every file of two lodash releases (4.17.20, 4.17.21) through two sharing mounts saves at least 80 % of the page cache that the identical files (same sha256) make possible, compared with plain mounts; every file reads its own bytes and sampled identical files map the same page frames (separate ones with plain mounts)",
+    "reading every file of two lodash releases (4.17.20, 4.17.21) through two sharing mounts saves at least 80 % of the page cache that the identical files (same sha256) make possible, compared with plain mounts; every file reads its own bytes and sampled identical files map the same page frames (separate ones with plain mounts); whichever release is mounted and read first",
   requires: ["page-cache-share"],
   images: [M5_A, M5_B],
   timeoutMs: 120_000,
   async run(t) {
-    // The measurement of `pcshare measure` (harness/measure/), on the two fixture images.
-    const images: MeasuredImage[] = [M5_A, M5_B].map((name) => ({
-      label: name,
-      device: t.image(name).device,
-      files: t.image(name).manifest.files.filter((f) => f.type === "file" && f.sha256),
-    }));
-    const ideal = idealSharing(images);
-    const frameChecks = frameSample(ideal.duplicates, 8);
-    const measured = await measureSaving(t.agent, images, { access: "read-all", domain: "d5", frameChecks, readTimeoutMs: 90_000 });
-    const v = assessSaving(ideal, measured);
-    for (const m of v.measurements) t.measure(m.name, m.value, m.unit, m);
-    const [pre, ...checks] = v.checks;
-    for (const c of checks) t.expect(c.name, c.ok, { expected: c.expected, seen: c.seen });
-    t.assert(pre.name, pre.ok, { expected: pre.expected, seen: pre.seen });
+    // The measurement of `pcshare measure` (harness/measure/), on the two fixture images, in both
+    // orders: 4.17.20 mounted and read first, then 4.17.21 (each order mounts both modes afresh and
+    // starts from drop_caches; the ideal and the duplicates to cross-check follow the order).
+    for (const o of ORDERS) {
+      const images: MeasuredImage[] = inOrder(o, M5_A, M5_B).map((name) => ({
+        label: name,
+        device: t.image(name).device,
+        files: t.image(name).manifest.files.filter((f) => f.type === "file" && f.sha256),
+      }));
+      const ideal = idealSharing(images);
+      const frameChecks = frameSample(ideal.duplicates, 8);
+      const measured = await measureSaving(t.agent, images, { access: "read-all", domain: "d5", frameChecks, readTimeoutMs: 90_000 });
+      const v = assessSaving(ideal, measured);
+      for (const m of v.measurements) t.measure(`${m.name}${o.figure}`, m.value, m.unit, m);
+      const [pre, ...checks] = v.checks;
+      for (const c of checks) t.expect(`${o.check}${c.name}`, c.ok, { expected: c.expected, seen: c.seen });
+      t.assert(`${o.check}${pre.name}`, pre.ok, { expected: pre.expected, seen: pre.seen });
+    }
   },
 });

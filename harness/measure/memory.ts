@@ -1,5 +1,6 @@
 // Memory signals read from the guest: page cache size (/proc/meminfo Cached, Buffers), per-cgroup
-// file bytes (memory.stat), erofs inode slab objects (/proc/slabinfo). Every figure in bytes or counts.
+// file bytes (memory.stat, also read until it settles), erofs inode slab objects (/proc/slabinfo).
+// Every figure in bytes or counts.
 import type { AgentClient } from "../guest/agent-client.ts";
 
 export interface CacheSnapshot {
@@ -23,6 +24,52 @@ export async function memcgStat(agent: AgentClient, cgroup: string, field = "fil
   const { data } = await agent.readFile(`/sys/fs/cgroup/${cgroup}/memory.stat`);
   const m = data.toString("utf8").match(new RegExp(`^${field} (\\d+)$`, "m"));
   return m ? Number(m[1]) : undefined;
+}
+
+export interface SettledStat {
+  /** the last value read (the settled one, or the last seen when the bound ran out) */
+  value: number;
+  /** the first value read */
+  first: number;
+  /** whether `settled(value)` held */
+  ok: boolean;
+  /** host milliseconds from the first read to the last (0 when the first read settled) */
+  waitedMs: number;
+  reads: number;
+}
+
+/**
+ * Read memory.stat `field` of `cgroup` until `settled(value)` holds, at most `boundMs`. memory.stat is
+ * folded from per-CPU counters (rstat): a read flushes only when enough updates are pending, and a flush
+ * already under way (the periodic one every 2 s, reclaim's, a refault's) clears that count after its
+ * first CPU, so a read during it can show the figure from before the last charges or uncharges until
+ * that flush reaches the other CPUs. The periodic flusher has run at least twice within the default 5 s,
+ * so a figure still wrong then is the kernel's, not the lag's.
+ */
+export async function memcgStatUntil(
+  agent: AgentClient,
+  cgroup: string,
+  field: string,
+  settled: (value: number) => boolean,
+  opts: { boundMs?: number; intervalMs?: number } = {},
+): Promise<SettledStat> {
+  const boundMs = opts.boundMs ?? 5_000;
+  const intervalMs = opts.intervalMs ?? 100;
+  const read = async () => {
+    const v = await memcgStat(agent, cgroup, field);
+    if (v === undefined) throw new Error(`memory.stat of ${cgroup} has no "${field}" field`);
+    return v;
+  };
+  const first = await read();
+  const t0 = Date.now();
+  let value = first;
+  let reads = 1;
+  while (!settled(value) && Date.now() - t0 < boundMs) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    value = await read();
+    reads++;
+  }
+  return { value, first, ok: settled(value), waitedMs: Date.now() - t0, reads };
 }
 
 /** Active objects of erofs's inode slab cache (erofs_inode), from /proc/slabinfo; undefined if not listed. */
