@@ -69,7 +69,7 @@ export async function memcgStatUntil(
     value = await read();
     reads++;
   }
-  return { value, first, ok: settled(value), waitedMs: Date.now() - t0, reads };
+  return { value, first, ok: settled(value), waitedMs: reads > 1 ? Date.now() - t0 : 0, reads };
 }
 
 /** Active objects of erofs's inode slab cache (erofs_inode), from /proc/slabinfo; undefined if not listed. */
