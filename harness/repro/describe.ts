@@ -15,6 +15,12 @@ export function describeRequest(r: Record<string, unknown>): string {
   switch (r.op) {
     case "mount":
       return `mount${r.fstype ? ` -t ${str(r.fstype)}` : ""} -o ${[flags, str(r.data ?? "")].filter(Boolean).join(",")}${r.source ? ` ${str(r.source)}` : ""} ${str(r.target)}`;
+    case "fs_mount":
+      return describeFsMount(r);
+    case "open_probe":
+      return `open(2) ${str(r.path)} ${flags}`;
+    case "copy_hash":
+      return `${str(r.method)} ${str(r.path)}${r.offset !== undefined ? ` from ${str(r.offset)}` : ""}${r.length !== undefined ? ` (${str(r.length)} B)` : ""} into a pipe and sha256 it`;
     case "umount":
       return `umount${flags ? ` (${flags})` : ""} ${str(r.target)}`;
     case "exec": {
@@ -48,6 +54,15 @@ export function describeRequest(r: Record<string, unknown>): string {
       return `${str(op)} ${cut(JSON.stringify(args), 160)}`;
     }
   }
+}
+
+/** The new mount API as one line: the options as mount(8) shows them, then the calls made. */
+function describeFsMount(r: Record<string, unknown>): string {
+  const params = Array.isArray(r.params) ? (r.params as { key: string; value?: string }[]) : [];
+  const source = params.find((p) => p.key === "source")?.value;
+  const opts = params.filter((p) => p.key !== "source").map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`)).join(",");
+  if (r.pick !== undefined) return `reconfigure ${str(r.pick)} -o ${opts} (fspick, fsconfig per option, FSCONFIG_CMD_RECONFIGURE)`;
+  return `mount -t ${str(r.fstype)} -o ${opts}${source ? ` ${source}` : ""}${r.target ? ` ${str(r.target)}` : ""} (fsopen, fsconfig per option, fsmount, move_mount)`;
 }
 
 /** The steps worth reading (all but the harness's own kernel-log collection); repeats of one request are one line. */
