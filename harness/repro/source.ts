@@ -84,10 +84,38 @@ export async function fromResultsFile(file: string, caseId: string | undefined, 
   } else {
     throw new ReproError(`${file}: name the case with --case ID or ${file}#ID (cases that did not pass: ${notPassed.map((c) => c.id).join(", ") || "none"})`);
   }
-  const def = defs.find((d) => d.id === result.id);
   const programSpec = path.join(resultsDir, result.id, "images.yaml"); // an explore program's generated images
   const specs = existsSync(programSpec) ? [...DEFAULT_SPECS, programSpec] : DEFAULT_SPECS;
+  const def = exploreProgramDef(run, result, resultsDir, specs) ?? defs.find((d) => d.id === result.id);
   return fromRun(run, result, resultsDir, def, specs);
+}
+
+/**
+ * An explore run's program (P<n>, or a shrink candidate S<n>) as a case: what it states comes from
+ * its program.json (seed, operations) and its signature, as for a found case. Undefined for entries
+ * of other runs (no program.json beside them).
+ */
+export function exploreProgramDef(run: RunResult, result: CaseResult, resultsDir: string, specs: string[]): CaseDef | undefined {
+  const file = path.join(resultsDir, result.id, "program.json");
+  if (!existsSync(file)) return undefined;
+  let program: FoundCase["program"] & { seed?: number };
+  try {
+    program = JSON.parse(readFileSync(file, "utf8")) as FoundCase["program"] & { seed?: number };
+  } catch (err) {
+    throw new ReproError(`${file}: not an explore program (${(err as Error).message})`);
+  }
+  if (!Array.isArray(program.ops) || !Array.isArray(program.images)) throw new ReproError(`${file}: not an explore program (no images or ops)`);
+  const signature = result.findings.find((f) => f.startsWith("signature: "))?.slice("signature: ".length) ?? result.reason ?? result.outcome;
+  const found: FoundCase = {
+    id: result.id,
+    seed: program.seed ?? 0,
+    path: "",
+    kernel: `${run.kernel.release} (${run.kernel.source})`,
+    signature,
+    knownBugs: [],
+    program: { images: program.images, ops: program.ops },
+  };
+  return { ...foundCaseDef(found, () => specs), name: result.name };
 }
 
 function fromRun(run: RunResult, result: CaseResult, resultsDir: string, def: CaseDef | undefined, specs: string[]): ReproSource {
