@@ -12,6 +12,9 @@ import { describeOp, mountData, pick } from "./program.ts";
 import { SharingModel, type ModelFile, type ModelMount, type Placed, type Prediction, type Tri } from "./model.ts";
 import { modelImage, sourceSlice, type ContentIndex } from "./sources.ts";
 import { dropCaches } from "../measure/memory.ts";
+import { ChargeModel } from "./charge-model.ts";
+import { performCgroup, type CgHost } from "./execute-cgroup.ts";
+import { mountinfoOptions, predictShown, seenShown, type OptionState } from "./options-shown.ts";
 import { sha256Hex } from "../util/hash.ts";
 
 const HOLD_MAX_MS = 120_000;
@@ -23,20 +26,22 @@ interface Held {
 }
 
 /** Runs one program on the case context's guest; checks and findings go to `t`. */
-export class ProgramExecutor {
+export class ProgramExecutor implements CgHost {
   private readonly model: SharingModel;
+  readonly charges = new ChargeModel();
   private readonly mounted = new Map<number, Mounted>();
-  private readonly holds: Held[] = [];
+  readonly holds: Held[] = [];
   private readonly pids: number[] = [];
   private step = 0;
 
   constructor(
-    private readonly t: CaseContext,
+    readonly t: CaseContext,
     private readonly program: Program,
     private readonly contents: ContentIndex,
     private readonly fileBacked: boolean,
   ) {
     this.model = new SharingModel(program.images.map((n) => modelImage(t.image(n).manifest)), { dax: t.kernel.config.CONFIG_FS_DAX === "y" });
+    this.model.listener = this.charges.listener;
   }
 
   async run(): Promise<void> {
@@ -51,12 +56,12 @@ export class ProgramExecutor {
     this.t.measure("operations", this.program.ops.length, "count", { kind: "exact" });
   }
 
-  private label(op: Op): string {
+  label(op: Op): string {
     return `#${this.step} ${describeOp(op)}`;
   }
 
   /** Compare a specified prediction with what was seen; an unspecified one is recorded as a finding. */
-  private observe<T>(op: Op, what: string, p: Prediction<T>, seen: T | string, same = (e: T, s: T | string) => e === s): boolean {
+  observe<T>(op: Op, what: string, p: Prediction<T>, seen: T | string, same = (e: T, s: T | string) => e === s): boolean {
     if (p.expect === "unspecified") {
       this.t.finding(`unspecified (${p.rule}): ${what} -> ${String(seen)} @ ${this.label(op)}`);
       return true;
@@ -87,7 +92,8 @@ export class ProgramExecutor {
         return this.fadvise(op);
       case "drop_caches":
         await dropCaches(this.t.agent);
-        return this.model.commitDropCaches();
+        this.model.commitDropCaches();
+        return this.charges.dropCaches(this.model.liveCaches());
       case "hold": {
         const r = this.resolve(op.at);
         if (!r) return;
@@ -95,6 +101,7 @@ export class ProgramExecutor {
         this.pids.push(pid);
         this.holds.push({ pid, mount: r.mount, file: r.file });
         this.model.commitHold(r.mount, r.file);
+        this.charges.read(this.model.cacheOwner(r), "root", true); // the helper reads a byte of every page
         return;
       }
       case "release": {
@@ -103,6 +110,7 @@ export class ProgramExecutor {
         this.holds.splice(this.holds.indexOf(h), 1);
         await this.t.agent.procKill(h.pid);
         this.model.commitRelease(h.mount, h.file);
+        this.charges.commitExit(h.pid);
         return;
       }
       case "umount":
@@ -113,9 +121,24 @@ export class ProgramExecutor {
         const loop = `while :; do dd if='${r.path}' of=/dev/null bs=65536 2>/dev/null; done`;
         this.pids.push(await this.t.agent.spawn(["/bin/sh", "-c", loop], { maxMs: op.ms }));
         this.model.commitReader(r.mount);
+        this.charges.reader();
         return;
       }
+      case "cgcreate":
+      case "cglimit":
+      case "cgread":
+      case "cgmove":
+      case "cgrmdir":
+        return performCgroup(this, op);
     }
+  }
+
+  resolveFile(ref: FileRef): { mount: ModelMount; path: string; file: ModelFile } | undefined {
+    return this.resolve(ref);
+  }
+
+  cacheOwner(r: { mount: ModelMount; file: ModelFile }): string | undefined {
+    return this.model.cacheOwner(r);
   }
 
   private resolve(ref: FileRef): { mount: ModelMount; path: string; file: ModelFile } | undefined {
@@ -133,7 +156,21 @@ export class ProgramExecutor {
     const seen = await this.t.errno(this.t.mount(image, { backing, options: mountData(op.opts), api: op.api }).then((x) => (m = x)));
     const what = `mount ${backing} -o ${JSON.stringify(mountData(op.opts))}`;
     this.observe(op, what, p.result, seen, (e, s) => (e === "refused" ? s !== "ok" : e === s));
-    if (m) this.mounted.set(this.model.commitMount(op.image, backing, op.opts, p.sharing.expect as Tri).id, m);
+    if (!m) return;
+    const mm = this.model.commitMount(op.image, backing, op.opts, p.sharing.expect as Tri);
+    this.mounted.set(mm.id, m);
+    await this.shownOptions(op, m.dir, mm.sb);
+  }
+
+  /** The options /proc/self/mountinfo lists for the mount at `dir`, against what the model predicts for its superblock. */
+  private async shownOptions(op: Op, dir: string, state: OptionState): Promise<void> {
+    const opts = mountinfoOptions((await this.t.agent.readFile("/proc/self/mountinfo", { maxBytes: 1 << 20 })).data.toString("utf8"), dir);
+    if (!opts) return void this.t.finding(`${dir} is not in /proc/self/mountinfo @ ${this.label(op)}`);
+    const p = predictShown(state);
+    const seen = seenShown(opts, state.domain);
+    this.observe(op, "mountinfo lists inode_share", p.inodeShare, seen.inodeShare);
+    this.observe(op, "mountinfo hides domain_id", p.domain, seen.domain);
+    this.observe(op, "mountinfo dax option", p.dax, seen.dax);
   }
 
   private async remount(op: Extract<Op, { op: "remount" }>): Promise<void> {
@@ -142,7 +179,8 @@ export class ProgramExecutor {
     const m = this.mounted.get(pick(this.model.mounts, op.slot)!.id)!;
     const seen = op.api === "fsmount" ? await this.fsRemount(m.dir, op.data) : await this.t.errno(this.t.agent.mount({ target: m.dir, flags: ["remount", "ro"], data: op.data }));
     this.observe(op, `remount -o ${JSON.stringify(op.data)}`, p.result, seen);
-    if (seen === "ok") this.model.commitRemount(op.slot, p.sharing.expect as Tri);
+    if (seen === "ok") this.model.commitRemount(op.slot, p.sharing.expect as Tri, op.data);
+    await this.shownOptions(op, m.dir, this.model.optionState(op.slot)!);
   }
 
   private async umount(op: Extract<Op, { op: "umount" }>): Promise<void> {
@@ -167,7 +205,7 @@ export class ProgramExecutor {
    * Compare bytes read from a file with the bytes each file that may serve it holds (its own first):
    * "ok" matches its own, another file of its key is accepted and recorded, anything else disagrees.
    */
-  private judgeBytes(op: Op, what: string, r: { mount: ModelMount; file: ModelFile }, same: (p: Placed) => boolean | undefined, seenError?: string): void {
+  judgeBytes(op: Op, what: string, r: { mount: ModelMount; file: ModelFile }, same: (p: Placed) => boolean | undefined, seenError?: string): void {
     const p = this.model.predictRead(r);
     const expect = p.files.length > 1 ? "bytes of a file of its key" : "source bytes";
     if (seenError) return void this.observe(op, what, { expect, rule: p.rule }, seenError);
@@ -190,11 +228,13 @@ export class ProgramExecutor {
     if (op.method === "read") {
       let sha = "";
       const res = await this.t.errno(this.t.agent.readHash(r.path).then((h) => (sha = h.sha256)));
+      this.charges.read(this.model.cacheOwner(r), "root", true);
       return this.judgeBytes(op, "read(2) of the whole file", r, (p) => p.file.sha256 === sha, res === "ok" ? undefined : res);
     }
     const iov = op.method === "readv" || op.method === "preadv" ? [Math.ceil(op.length / 2), Math.floor(op.length / 2)] : [op.length];
     let got: Buffer = Buffer.alloc(0);
     const res = await this.t.errno(this.t.agent.readAt(r.path, op.method, op.offset, iov).then((x) => (got = x.data)));
+    this.charges.read(this.model.cacheOwner(r), "root", false);
     this.judgeBytes(op, `${op.method} of a range`, r, (p) => this.slice(p, op.offset, op.length)?.equals(got), res === "ok" ? undefined : res);
   }
 
@@ -203,6 +243,7 @@ export class ProgramExecutor {
     if (!r) return;
     let sha = "";
     const res = await this.t.errno(this.t.agent.copyHash(r.path, op.method, { offset: op.offset, length: op.length }).then((x) => (sha = x.sha256)));
+    this.charges.read(this.model.cacheOwner(r), "root", false);
     this.judgeBytes(op, `${op.method} of a range`, r, (p) => {
       const want = this.slice(p, op.offset, op.length);
       return want && sha256Hex(want) === sha;
@@ -216,8 +257,10 @@ export class ProgramExecutor {
     let sha = "";
     const res = await this.t.errno(this.t.agent.readHash(r.path).then((h) => (sha = h.sha256)));
     this.judgeBytes(op, "read(2) of the whole file", r, (p) => p.file.sha256 === sha, res === "ok" ? undefined : res);
+    this.charges.read(this.model.cacheOwner(r), "root", true);
     if (!this.observe(op, "fadvise DONTNEED", { expect: "ok", rule: "fadvise on an open file succeeds" }, await this.t.errno(this.t.agent.fadvise(r.path, "dontneed")))) return;
     const m = await this.t.agent.mincore(r.path);
+    this.charges.dontneed(this.model.cacheOwner(r), m.resident);
     // the count goes to the findings, not the check's name: a finding's signature must not depend on the file's size
     if (m.resident > 0) this.t.finding(`${m.resident} of ${m.pages} pages resident after DONTNEED @ ${this.label(op)}`);
     this.observe(op, "pages resident after DONTNEED", this.model.predictResidentAfterDontneed(), m.resident === 0 ? 0 : "some");
@@ -231,6 +274,7 @@ export class ProgramExecutor {
     if (!p) return;
     const [a, b] = pair.map((r) => ({ ...r, path: this.mounted.get(r.mount.id)!.path(r.file.path) }));
     const [fa, fb] = await this.t.agent.pageFrames([a.path, b.path]);
+    for (const r of pair) this.charges.read(this.model.cacheOwner(r), "root", false);
     const n = Math.min(fa.pfns.length, fb.pfns.length);
     let equal = 0;
     let present = 0;

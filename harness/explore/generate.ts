@@ -251,15 +251,52 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("reader" as const), at: ref, ms: fc.integer({ min: 200, max: 3000 }) }) },
 );
 
-/** A program: 2-4 images, 1-3 mounts first, then up to 14 operations of any kind. */
+/** memory.max values: small enough to make a cgroup reclaim what it reads, never below what a reader needs to run. */
+export const CG_LIMITS = [2 << 20, 8 << 20, 64 << 20] as const;
+
+const cgStepArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant({ op: "cgcreate" as const }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("cglimit" as const), cg: slot, max: fc.constantFrom<number | "max">(...CG_LIMITS, "max") }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant("cgread" as const), cg: slot, at: ref }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("hold" as const), at: ref }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("cgmove" as const), cg: slot, hold: fc.integer({ min: 0, max: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("cgrmdir" as const), cg: slot }) },
+);
+
+/**
+ * Cgroup steps, in a third of the programs: a cgroup is created `at` some point of the operations,
+ * then each step follows `gap` operations after the one before.
+ */
+const cgroupArb = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.record({ at: fc.integer({ min: 0, max: 14 }), steps: fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3 }), op: cgStepArb }), { minLength: 1, maxLength: 6 }) }) },
+);
+
+/** The operations with the cgroup steps woven in. */
+export function weave(rest: readonly Op[], cg: { at: number; steps: { gap: number; op: Op }[] } | null): Op[] {
+  const out = [...rest];
+  if (!cg) return out;
+  let pos = Math.min(cg.at, out.length);
+  out.splice(pos++, 0, { op: "cgcreate" });
+  for (const s of cg.steps) {
+    pos = Math.min(pos + s.gap, out.length);
+    out.splice(pos++, 0, s.op);
+  }
+  return out;
+}
+
+/** A program: 2-4 images, 1-3 mounts first, then up to 14 operations of any kind, and in a third of them cgroup steps. */
 export const programArb: fc.Arbitrary<DrawnProgram> = fc
-  // Fields shrink in this order: operations first, then the images.
+  // Fields shrink in this order: operations first, then the images, then the cgroup steps. The cgroup
+  // steps are drawn last so that a seed draws the same other operations and images as before they existed
+  // (fast-check draws a record's fields in order, each run from its own jump of the seed's generator).
   .record({
     rest: fc.array(opArb, { maxLength: 14 }),
     mounts: fc.array(mountArb, { minLength: 1, maxLength: 3 }),
     images: fc.array(imageChoiceArb, { minLength: 2, maxLength: 4 }),
+    cgroup: cgroupArb,
   })
-  .map(({ images, mounts, rest }) => ({ images, ops: [...mounts, ...rest] }));
+  .map(({ images, mounts, rest, cgroup }) => ({ images, ops: [...mounts, ...weave(rest, cgroup)] }));
 
 /** The image name of a generated spec: content-addressed, so equal specs share a name and a cache entry. */
 export function genImageName(spec: GenImage): string {

@@ -79,8 +79,18 @@ interface Superblock {
   backing: Backing;
   domain?: string;
   sharing: Tri;
+  /** The dax option it was mounted with (shown in the mount's options). */
+  dax?: "always" | "never";
+  /** What the last successful remount asked for (the options shown then follow it; options.ts). */
+  remounted?: string;
   /** Mounts (attached or detached) and holds that keep it alive. */
   refs: number;
+}
+
+/** Told when a page cache comes into being (a new inode, or a new shared inode) and when it goes (charge-model.ts). */
+export interface CacheListener {
+  created(owner: string): void;
+  dropped(owner: string): void;
 }
 
 export interface ModelMount {
@@ -171,6 +181,8 @@ export class SharingModel {
   /** Files kept open by holds (their inodes survive drop_caches). */
   private readonly pinned: { sb: Superblock; path: string }[] = [];
   private nextId = 1;
+  /** Told about page caches made and dropped (the charge model follows which are empty). */
+  listener?: CacheListener;
 
   /** `dax`: the kernel has CONFIG_FS_DAX (without it erofs refuses every dax option). */
   constructor(readonly images: readonly ModelImage[], private readonly kernel: { dax: boolean } = { dax: true }) {}
@@ -248,9 +260,31 @@ export class SharingModel {
         else if (k.size === r.file.size && k.aops === aops) k.members++;
         inode.shared = !k || (k.size === r.file.size && k.aops === aops) ? "yes" : "no";
         if (inode.shared === "yes") inode.key = key;
+        if (!k) this.listener?.created(`key:${key}`);
       }
     }
+    if (inode.shared === "no") this.listener?.created(inodeOwner(inode));
     this.inodes.push(inode);
+  }
+
+  /**
+   * Whose page cache serves the file when its inode lives: its shared inode's (by key) or its own;
+   * undefined when the inode is not looked up or its share state is not known.
+   */
+  cacheOwner(r: { mount: ModelMount; file: ModelFile }): string | undefined {
+    const inode = this.inodes.find((i) => i.sb === r.mount.sb && i.path === inodeOf(r.file));
+    if (!inode || inode.shared === "unspecified") return undefined;
+    return inode.key !== undefined ? `key:${inode.key}` : inodeOwner(inode);
+  }
+
+  /** Every page cache whose inode lives now (after drop_caches: the ones held files kept). */
+  liveCaches(): string[] {
+    return [...new Set(this.inodes.filter((i) => i.shared !== "unspecified").map((i) => (i.key !== undefined ? `key:${i.key}` : inodeOwner(i))))];
+  }
+
+  /** What the superblock of the mount at `slot` was mounted and remounted with (for the options it shows). */
+  optionState(slot: number): { domain?: string; sharing: Tri; dax?: "always" | "never"; remounted?: string } | undefined {
+    return pick(this.mounts, slot)?.sb;
   }
 
   /** drop_caches: every inode no held file keeps is dropped (and with the last of a key, its shared inode). */
@@ -262,7 +296,11 @@ export class SharingModel {
     for (const i of this.inodes.filter(which)) {
       this.inodes.splice(this.inodes.indexOf(i), 1);
       const k = i.key !== undefined ? this.keys.get(i.key) : undefined;
-      if (k && --k.members === 0) this.keys.delete(i.key!);
+      if (k && --k.members === 0) {
+        this.keys.delete(i.key!);
+        this.listener?.dropped(`key:${i.key}`);
+      }
+      if (i.shared === "no") this.listener?.dropped(inodeOwner(i));
     }
   }
 
@@ -364,7 +402,7 @@ export class SharingModel {
     const p = parseData(optionData(opts));
     let sb = backing === "bdev" ? this.bdevSuperblock(img) : undefined;
     if (!sb) {
-      sb = { id: this.nextId++, image: img, backing, domain: p.domain, sharing, refs: 0 };
+      sb = { id: this.nextId++, image: img, backing, domain: p.domain, sharing, dax: p.dax, refs: 0 };
       this.superblocks.push(sb);
       this.history.push(sb);
     }
@@ -374,10 +412,12 @@ export class SharingModel {
     return m;
   }
 
-  /** A remount succeeded: the share state is what the model predicted for after it. */
-  commitRemount(slot: number, sharing: Tri): void {
+  /** A remount with `data` succeeded: the share state is what the model predicted for after it. */
+  commitRemount(slot: number, sharing: Tri, data = ""): void {
     const m = pick(this.mounts, slot);
-    if (m) m.sb.sharing = sharing;
+    if (!m) return;
+    m.sb.sharing = sharing;
+    m.sb.remounted = data;
   }
 
   /** The mount at `slot` is no longer attached; its superblock lives on while holds keep it. */
@@ -428,4 +468,8 @@ export class SharingModel {
 
 function inodeOf(f: ModelFile): string {
   return f.linkOf ?? f.path;
+}
+
+function inodeOwner(i: Inode): string {
+  return `ino:${i.sb.id}:${i.path}`;
 }

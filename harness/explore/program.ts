@@ -36,7 +36,17 @@ export type Op =
   | { op: "hold"; at: FileRef }
   | { op: "release"; hold: number }
   | { op: "umount"; slot: number; lazy: boolean }
-  | { op: "reader"; at: FileRef; ms: number };
+  | { op: "reader"; at: FileRef; ms: number }
+  /** cgroup v2: create the next child cgroup of the root (memory controller on); cgroups are named by creation order. */
+  | { op: "cgcreate" }
+  /** Write memory.max (bytes, or "max") of a live cgroup (index modulo the live cgroups). */
+  | { op: "cglimit"; cg: number; max: number | "max" }
+  /** Read a file whole (sha256sum) from a process inside a live cgroup. */
+  | { op: "cgread"; cg: number; at: FileRef }
+  /** Move a live hold's helper process (index modulo the live holds) into a live cgroup. */
+  | { op: "cgmove"; cg: number; hold: number }
+  /** Remove a live cgroup (rmdir). */
+  | { op: "cgrmdir"; cg: number };
 
 export interface Program {
   /** Image names (fixture or generated), referred to by index from mount ops. */
@@ -86,5 +96,15 @@ export function describeOp(op: Op): string {
       return `umount mount#${op.slot}${op.lazy ? " (lazy)" : ""}`;
     case "reader":
       return `concurrent reader on ${ref(op.at)} for ${op.ms} ms`;
+    case "cgcreate":
+      return "create a cgroup";
+    case "cglimit":
+      return `set memory.max of cgroup#${op.cg} to ${op.max === "max" ? "max" : `${op.max / (1 << 20)} MiB`}`;
+    case "cgread":
+      return `read ${ref(op.at)} from inside cgroup#${op.cg}`;
+    case "cgmove":
+      return `move hold#${op.hold}'s process into cgroup#${op.cg}`;
+    case "cgrmdir":
+      return `remove cgroup#${op.cg}`;
   }
 }

@@ -3,7 +3,7 @@
 // program is well formed: it starts with a mount, its generated images are valid specs by name.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { concrete, genImageName, programArb } from "../../harness/explore/generate.ts";
+import { concrete, genImageName, programArb, weave } from "../../harness/explore/generate.ts";
 import { loadSpecs } from "../../harness/images/spec.ts";
 import { buildImages } from "../../harness/images/build.ts";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -64,4 +64,19 @@ describe("program generator", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+describe("cgroup steps", () => {
+  it("are woven into the operations after a cgroup is created, and drawn in some programs only", () => {
+    const ops = [{ op: "drop_caches" as const }, { op: "drop_caches" as const }];
+    const woven = weave(ops, { at: 1, steps: [{ gap: 0, op: { op: "cgrmdir", cg: 0 } }, { gap: 5, op: { op: "cgcreate" } }] });
+    expect(woven.map((o) => o.op)).toEqual(["drop_caches", "cgcreate", "cgrmdir", "drop_caches", "cgcreate"]);
+    expect(weave(ops, null)).toEqual(ops);
+    const drawn = fc.sample(programArb, { seed: 5, numRuns: 60 });
+    const withCg = drawn.filter((p) => p.ops.some((o) => o.op.startsWith("cg")));
+    expect(withCg.length).toBeGreaterThan(5);
+    expect(withCg.length).toBeLessThan(55);
+    for (const p of withCg) expect(p.ops.find((o) => o.op.startsWith("cg"))?.op).toBe("cgcreate");
+    for (const p of drawn) for (const o of p.ops) if (o.op === "cglimit" && o.max !== "max") expect(o.max).toBeGreaterThanOrEqual(2 << 20);
+  });
 });
