@@ -455,7 +455,8 @@ export class SharingModel {
   }
 
   private bdevSuperblock(img: ModelImage): Superblock | undefined {
-    return this.superblocks.find((s) => s.image === img && s.backing === "bdev");
+    // by name: a program may name one image twice, and the guest has one block device per image
+    return this.superblocks.find((s) => s.image.name === img.name && s.backing === "bdev");
   }
 
   private sharingFor(img: ModelImage, share: boolean, domain: string | undefined): Prediction<Tri> {

@@ -242,6 +242,14 @@ describe("unmount", () => {
     // The superblock of a's bdev is gone: a new bdev mount of it takes its new options.
     expect(m.predictMount(0, "bdev", PLAIN).sharing.expect).toBe("no");
   });
+  it("an image named twice in a program is one block device: its second bdev mount reuses the first one's superblock", () => {
+    const m = new SharingModel([IMAGES[0], { ...IMAGES[0] }]);
+    m.commitMount(0, "bdev", PLAIN, "no");
+    const p = m.predictMount(1, "bdev", shared("d1"));
+    expect(p.result.expect).toBe("ok");
+    expect(p.sharing.expect).toBe("no");
+    expect(m.predictMount(1, "file", shared("d1")).sharing.expect).toBe("yes");
+  });
   it("a detached mount whose file is still held keeps its superblock: a new bdev mount reuses it", () => {
     const m = state([[0, "bdev", shared("d1")]]);
     m.commitHold(m.mounts[0]);
