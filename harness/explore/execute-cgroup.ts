@@ -9,7 +9,7 @@ import type { ModelFile, ModelMount, Prediction } from "./model.ts";
 import type { Op } from "./program.ts";
 import { pick } from "./program.ts";
 import { ChargeModel, CHARGE_SLACK, type Charge, type ModelCgroup } from "./charge-model.ts";
-import { memcgStat } from "../measure/memory.ts";
+import { memcgStat, memcgStatUntil } from "../measure/memory.ts";
 
 type CgOp = Extract<Op, { op: "cgcreate" | "cglimit" | "cgread" | "cgmove" | "cgrmdir" }>;
 
@@ -60,6 +60,14 @@ async function fileCharge(h: CgHost, cg: ModelCgroup): Promise<number> {
   return v;
 }
 
+/**
+ * The cgroup's file charge once it shows `want` (memory.stat lags behind charges while a flush is under
+ * way: it is read again for at most 5 s, measure/memory.ts), or the last figure.
+ */
+async function chargeSettled(h: CgHost, cg: ModelCgroup, want: (v: number) => boolean): Promise<number> {
+  return (await memcgStatUntil(h.t.agent, cg.name, "file", want)).value;
+}
+
 /** The charge a cgroup's file counter grew by, as the model's terms name it (bytes in the finding only). */
 function chargeSeen(growth: number, size: number): Charge | "partly" {
   return growth >= 0.9 * size ? "about the file's size" : growth <= CHARGE_SLACK ? "about nothing" : "partly";
@@ -73,7 +81,8 @@ async function cgRead(h: CgHost, op: Extract<CgOp, { op: "cgread" }>, cg: ModelC
   const before = await fileCharge(h, cg);
   // The shell moves itself into the cgroup and execs the reader: only the reader is a member.
   const res = await h.t.sh(`echo $$ > ${cgPath(cg, "cgroup.procs")} && exec sha256sum '${r.path}'`, { allowFail: true, timeoutMs: 120_000 });
-  const growth = (await fileCharge(h, cg)) - before;
+  const after = predicted ? await chargeSettled(h, cg, (v) => chargeSeen(v - before, r.file.size) === predicted.expect) : await fileCharge(h, cg);
+  const growth = after - before;
   const what = "read(2) of the whole file from inside a cgroup";
   if (res.exitCode !== 0 && cg.max !== undefined && (res.exitCode === 137 || res.exitCode === -9)) {
     h.observe(op, what, { expect: "unspecified", rule: "memory.max may OOM-kill a reader whose cgroup cannot reclaim enough" }, `killed (exit ${res.exitCode})`);
@@ -97,7 +106,7 @@ async function cgMove(h: CgHost, op: Extract<CgOp, { op: "cgmove" }>, cg: ModelC
   const seen = await h.t.errno(h.t.agent.writeFile(cgPath(cg, "cgroup.procs"), String(hold.pid)));
   if (!h.observe(op, "write the hold's pid to cgroup.procs", h.charges.predictMove(), seen)) return;
   h.charges.commitMove(hold.pid, cg);
-  const growth = (await fileCharge(h, cg)) - before;
+  const growth = (await chargeSettled(h, cg, (v) => v - before <= CHARGE_SLACK)) - before;
   h.observe(op, "file charge of the cgroup a process moved into", h.charges.predictMoveCharge(), growth <= CHARGE_SLACK ? "about nothing" : "grew");
 }
 
