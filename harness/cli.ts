@@ -15,6 +15,7 @@ import { mergeCommand } from "./cli/merge-command.ts";
 import { seriesCommand } from "./cli/series-command.ts";
 import { mutantsCommand } from "./cli/mutants-command.ts";
 import { exploreCommand } from "./cli/explore-command.ts";
+import { PROGRAMS_PER_GUEST } from "./explore/explore.ts";
 import { reproCommand } from "./cli/repro-command.ts";
 import { concernsCommand } from "./cli/concerns-command.ts";
 import { listCommand, reportCommand, compareCommand } from "./cli/report-commands.ts";
@@ -105,12 +106,13 @@ addGuestOptions(
 addGuestOptions(
   program
     .command("explore")
-    .description("draw operation programs over generated and fixture images from a seed, check each on a fresh guest against a model of the documented rules, shrink each finding and save it as a case (exit 1 on a finding no registered bug explains)")
+    .description("draw operation programs over generated and fixture images from a seed, check each against a model of the documented rules, shrink each finding and save it as a case (exit 1 on a finding no registered bug explains)")
     .option("--budget <time>", "time for new programs (e.g. 10m, 90s)", "10m")
     .option("--seed <n>", "seed (default: from the clock, printed); the same seed draws the same programs")
     .option("--shrink <time>", "time for shrinking each distinct finding", "5m")
     .option("--no-shrink-known", "shrink only findings no registered bug explains (the others are saved as found)")
     .option("--max-programs <n>", "stop after this many programs")
+    .option("--programs-per-guest <n>", "programs run one after another in one guest, with the clean-state check between them (1: a fresh guest each)", String(PROGRAMS_PER_GUEST))
     .option("--out <dir>", "results directory (default results/explore-<timestamp>)")
     .option("--found <dir>", "where to save the shrunk findings as cases (default cases/found)")
     .option("--no-found", "do not save found cases")

@@ -19,7 +19,8 @@
 //   measure  end-to-end time of `pcshare measure` on two mmdebstrap root filesystems (Debian bookworm
 //            and trixie, minbase, ~100 MB each): cold (fresh cache: mmdebstrap, images, guest) and cached
 //   explore  `pcshare explore` on the default kernel, seed 42, 5 min of programs (PCSHARE_BENCH_EXPLORE
-//            sets the minutes), no shrinking: programs per minute and the time to the first finding
+//            sets the minutes) with a fresh guest per program, then as many with the default programs
+//            per guest; no shrinking: programs per minute, their ratio, the time to the first finding
 // Select with arguments, e.g. `npm run bench -- boot suite`; without arguments all eight run (the
 // kernel's cold build takes minutes: 456 s on 2 idle cores here).
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -41,7 +42,7 @@ import { DEFAULT_SPECS } from "../harness/images/commands.ts";
 import { adaptiveComparison, seriesChoices } from "../harness/cli/series-command.ts";
 import { measureSources } from "../harness/cli/measure-command.ts";
 import { parseSources } from "../harness/measure/sources/parse.ts";
-import { explore } from "../harness/explore/explore.ts";
+import { explore, PROGRAMS_PER_GUEST } from "../harness/explore/explore.ts";
 import { loadKnownBugs } from "../harness/verdict/load-known-bugs.ts";
 
 const SECTIONS = ["boot", "images", "suite", "jobs", "kernel", "ab", "measure", "explore"];
@@ -293,26 +294,36 @@ async function benchMeasure(): Promise<void> {
   }
 }
 
-/** Programs per minute and time to the first finding of `pcshare explore` on the default kernel (no shrinking, nothing saved). */
+/**
+ * Programs per minute and time to the first finding of `pcshare explore` on the default kernel (no
+ * shrinking, nothing saved): the same seed twice in one run, a fresh guest per program and then the
+ * default number of programs per guest, so that the ratio compares like with like.
+ */
 async function benchExplore(): Promise<void> {
   const kernel = await resolveKernel();
   const minutes = Number(process.env.PCSHARE_BENCH_EXPLORE ?? 5);
   const seed = 42;
-  const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-explore-"));
-  try {
-    const res = await explore({ kernel, seed, budgetMs: minutes * 60_000, shrinkMs: 0, outDir: out, bugs: await loadKnownBugs() });
-    const min = res.elapsedMs / 60_000;
-    const first = [...res.findings].sort((a, b) => a.atMs - b.atMs)[0];
-    const firstNew = res.findings.filter((f) => !f.knownBugs.length).sort((a, b) => a.atMs - b.atMs)[0];
-    const label = (f: typeof first) => `${s(f.atMs)} (${f.firstProgram}: ${f.signature}${f.knownBugs.length ? `, registered bug ${f.knownBugs.join(", ")}` : ", new"})`;
-    console.log(`explore: seed ${seed}, ${minutes} min of programs on ${kernel.info.release}, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
-    console.log(`  programs:                ${res.programs} in ${min.toFixed(1)} min = ${(res.programs / min).toFixed(2)} programs/min (a fresh guest each)`);
-    console.log(`  first finding:           ${first ? label(first) : "none"}`);
-    console.log(`  first unregistered one:  ${firstNew ? label(firstNew) : "none"}`);
-    console.log(`  distinct findings:       ${res.findings.length}`);
-  } finally {
-    await rm(out, { recursive: true, force: true });
+  console.log(`explore: seed ${seed}, ${minutes} min of programs each way on ${kernel.info.release}, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
+  const rates: number[] = [];
+  for (const perGuest of [1, PROGRAMS_PER_GUEST]) {
+    const out = await mkdtemp(path.join(os.tmpdir(), "pcshare-bench-explore-"));
+    try {
+      const res = await explore({ kernel, seed, budgetMs: minutes * 60_000, shrinkMs: 0, outDir: out, bugs: await loadKnownBugs(), programsPerGuest: perGuest });
+      const min = res.elapsedMs / 60_000;
+      const first = [...res.findings].sort((a, b) => a.atMs - b.atMs)[0];
+      const firstNew = res.findings.filter((f) => !f.knownBugs.length).sort((a, b) => a.atMs - b.atMs)[0];
+      const label = (f: typeof first) => `${s(f.atMs)} (${f.firstProgram}: ${f.signature}${f.knownBugs.length ? `, registered bug ${f.knownBugs.join(", ")}` : ", new"})`;
+      rates.push(res.programs / min);
+      console.log(`  ${perGuest === 1 ? "a fresh guest per program" : `${perGuest} programs per guest (the default)`}: ${res.run.boots?.length ?? 0} guests, load ${os.loadavg()[0].toFixed(1)} after`);
+      console.log(`    programs:                ${res.programs} in ${min.toFixed(1)} min = ${(res.programs / min).toFixed(2)} programs/min`);
+      console.log(`    first finding:           ${first ? label(first) : "none"}`);
+      console.log(`    first unregistered one:  ${firstNew ? label(firstNew) : "none"}`);
+      console.log(`    distinct findings:       ${res.findings.length}`);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   }
+  console.log(`  programs/min, ${PROGRAMS_PER_GUEST} per guest / one per guest: ${(rates[1] / rates[0]).toFixed(2)}`);
 }
 
 /** A comment-only patch against the default source: what does a "no change" verdict cost? */

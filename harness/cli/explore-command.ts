@@ -1,4 +1,4 @@
-// `pcshare explore`: draw programs from a seed, run each on a fresh guest against the model of the
+// `pcshare explore`: draw programs from a seed, run them (several per guest) against the model of the
 // documented rules, shrink each distinct finding and save it as a regression case; progress on
 // stdout, results (results.json and the reports) in --out. Exit 1 when a finding no registered bug
 // explains, 0 when there is none (or all are registered), 2 on bad input or a broken run.
@@ -19,6 +19,7 @@ export interface ExploreCliOptions extends GuestCliOptions {
   found?: string | boolean;
   knownBugs?: string | boolean;
   maxPrograms?: string;
+  programsPerGuest?: string;
   shrinkKnown?: boolean;
 }
 
@@ -51,6 +52,7 @@ export async function exploreCommand(opts: ExploreCliOptions): Promise<number> {
     memoryMiB: intOption(opts.memory, "--memory"),
     cpus: intOption(opts.cpus, "--cpus"),
     maxPrograms: opts.maxPrograms ? intOption(opts.maxPrograms, "--max-programs") : undefined,
+    programsPerGuest: opts.programsPerGuest ? intOption(opts.programsPerGuest, "--programs-per-guest") : undefined,
     onProgress: (line) => process.stdout.write(`${line}\n`),
   });
   const files = res.reports;

@@ -60,6 +60,12 @@ export interface BootTiming {
   start: "boot" | "restore";
   /** Why a guest that was to be restored booted instead. */
   restoreProblem?: string;
+  /**
+   * Host wall clock from spawning QEMU to each step of the start, ms: `qmp` QEMU answering on its
+   * machine protocol (snapshots only), `state` the device state loaded (restore only), `agent` the
+   * agent's first answer; for a restored guest `hostWallMs` adds its resume request.
+   */
+  phasesMs?: { qmp?: number; state?: number; agent: number };
 }
 
 /** Console text that may start a fatal report (checked before running the classifier). */
@@ -154,12 +160,20 @@ export class Vm {
       if (stderr.trim()) consoleLog.append(`\n[qemu stderr] ${stderr.trim()}\n`);
     });
     try {
-      if (qmpSocket) vm.qmp = await Qmp.connect(qmpSocket, readyTimeoutMs, () => (vm.exitInfo ? fmtExit(vm.exitInfo) : undefined));
-      if (restore) await vm.incoming(readyTimeoutMs);
+      const phasesMs: NonNullable<BootTiming["phasesMs"]> = { agent: 0 };
+      if (qmpSocket) {
+        vm.qmp = await Qmp.connect(qmpSocket, readyTimeoutMs, () => (vm.exitInfo ? fmtExit(vm.exitInfo) : undefined));
+        phasesMs.qmp = Date.now() - started;
+      }
+      if (restore) {
+        await vm.incoming(readyTimeoutMs);
+        phasesMs.state = Date.now() - started;
+      }
       await vm.connect(readyTimeoutMs, silenceTimeoutMs, () => stderr);
+      phasesMs.agent = Date.now() - started;
       if (restore) await vm.agent.call("resume", { realtime_ms: Date.now(), seed_b64: randomBytes(64).toString("base64") }, { timeoutMs: 10_000 });
       const hello = (await vm.agent.call("hello", {}, { timeoutMs: 10_000 })) as { uptime_ms: number };
-      vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started, start: restore ? "restore" : "boot" };
+      vm.timing = { guestUptimeMs: hello.uptime_ms, hostWallMs: Date.now() - started, start: restore ? "restore" : "boot", phasesMs };
     } catch (err) {
       const failure = await vm.bootFailure(err as Error, () => stderr);
       await vm.kill();

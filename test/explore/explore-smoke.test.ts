@@ -3,8 +3,10 @@
 // through that mount, which on Debian's 7.2.13 oopses in strlen (erofs_xattr_fill_inode_fingerprint): the
 // registered bug erofs-remount-inode-share-null-domain. The smoke checks that explore finds it, labels
 // it with that bug instead of hiding it, writes results.json and saves the finding as a case that
-// loads as an ordinary case. No shrinking here (each candidate is a boot): shrinking is exercised by
-// `pcshare explore` itself (docs/explore.md). One program, about a minute on an idle 2-core host.
+// loads as an ordinary case. Two programs share a guest (--programs-per-guest 2): the oops of the first
+// takes its guest down, and the second still runs, on a guest the runner starts in its place. No
+// shrinking here (each candidate is a boot): shrinking is exercised by `pcshare explore` itself
+// (docs/explore.md). About a minute on an idle 2-core host.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -25,7 +27,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "pcshare-explore-smoke-"));
   const kernel = await resolveKernel();
   res = await explore({
-    kernel, seed: SEED, budgetMs: 5 * 60_000, shrinkMs: 0, maxPrograms: 1,
+    kernel, seed: SEED, budgetMs: 5 * 60_000, shrinkMs: 0, maxPrograms: 2, programsPerGuest: 2,
     outDir: path.join(dir, "out"), foundDir: path.join(dir, "found"), bugs: await loadKnownBugs(),
     onProgress: (l) => lines.push(l),
   });
@@ -37,8 +39,8 @@ afterAll(async () => {
 
 describe("explore smoke (seed 945, default kernel)", () => {
   it("runs the program and finds the remount oops, labelled with its registered bug", () => {
-    expect(res.programs).toBe(1);
-    expect(res.run.cases.map((c) => c.id)).toEqual(["P1"]);
+    expect(res.programs).toBe(2);
+    expect(res.run.cases.map((c) => c.id)).toEqual(["P1", "P2"]);
     const f = res.findings.find((x) => x.knownBugs.includes(BUG));
     expect(f, `findings: ${JSON.stringify(res.findings.map((x) => x.signature))}\n${lines.join("\n")}`).toBeDefined();
     expect(f!.signature).toMatch(/^(bug|oops) in /);
@@ -50,6 +52,14 @@ describe("explore smoke (seed 945, default kernel)", () => {
     const checks = res.run.cases[0].checks;
     expect(checks.length).toBeGreaterThan(0);
     expect(checks.every((k) => / @ #\d+ /.test(k.name))).toBe(true);
+  });
+
+  it("ran the second program of the guest on a new guest after the first one's oops", () => {
+    expect(res.run.boots?.length, lines.join("\n")).toBe(2);
+    const p2 = res.run.cases[1];
+    expect(p2.outcome, `${p2.reason}\n${lines.join("\n")}`).not.toMatch(/^(error|timeout|missing)$/);
+    expect(p2.checks.filter((k) => / @ #\d+ /.test(k.name)).length).toBeGreaterThan(0);
+    expect(p2.artifacts.console).toMatch(/^P1-P2\//);
   });
 
   it("writes results.json and saves the finding as a case the suite can load", async () => {
