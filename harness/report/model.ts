@@ -237,6 +237,8 @@ export interface BootRecord {
   start?: "boot" | "restore";
   /** Why a guest that was to be restored booted instead. */
   restoreProblem?: string;
+  /** Host wall clock from QEMU start to each step of the start, ms (vm.ts BootTiming.phasesMs). */
+  phasesMs?: { qmp?: number; state?: number; agent: number };
 }
 
 /**
