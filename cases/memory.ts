@@ -114,7 +114,10 @@ export const M2 = defineCase({
       const x0 = await fileBytes(t, sides[X].cg);
       const y0 = await fileBytes(t, sides[Y].cg);
       const hX = hashOf(await inCgroup(t, sides[X].cg, `sha256sum ${sides[X].path}`));
-      const x1 = await fileBytes(t, sides[X].cg);
+      // memory.stat can lag behind the charge (memcgStatUntil): read X's until it shows it, at most 5 s.
+      const sx = await memcgStatUntil(t.agent, sides[X].cg, "file", (v) => v - x0 >= 0.9 * f.size);
+      t.measure(`cg${X}_file_stat_wait_ms${fo}`, sx.waitedMs, "ms", { kind: "noisy" });
+      const x1 = sx.value;
       const y1 = await fileBytes(t, sides[Y].cg);
       const hY = hashOf(await inCgroup(t, sides[Y].cg, `sha256sum ${sides[Y].path}`));
       const x2 = await fileBytes(t, sides[X].cg);
