@@ -31,9 +31,9 @@ export interface ModelCgroup {
 }
 
 /** File charge within which a reader of cached pages counts as charged nothing (metadata blocks, TCG noise). */
-export const CHARGE_SLACK = 128 << 10;
+export const CHARGE_SLACK = 64 << 10;
 /** Files below this size are not judged by their charge (it would be within the slack). */
-export const CHARGE_MIN_FILE = 256 << 10;
+export const CHARGE_MIN_FILE = 160 << 10;
 const PAGE = 4096;
 /** Room a limited cgroup needs beside a file for the reader itself (its process, page tables, slab): below that the limit may reclaim the file as it is read. */
 const LIMIT_ROOM = 2 << 20;
