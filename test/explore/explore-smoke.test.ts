@@ -1,6 +1,6 @@
 // A seed-fixed exploration on the default kernel (a real guest under QEMU): seed 945 draws, as its
-// first program (5 operations), a mount without domain_id, a remount with inode_share and a lookup
-// through that mount, which on Debian's 7.2.13 oopses in strlen (erofs_xattr_fill_inode_fingerprint): the
+// first program (5 operations, then 7 cgroup steps), a mount without domain_id, a remount with
+// inode_share and a lookup through that mount, which on Debian's 7.2.13 oopses in strlen (erofs_xattr_fill_inode_fingerprint): the
 // registered bug erofs-remount-inode-share-null-domain. The smoke checks that explore finds it, labels
 // it with that bug instead of hiding it, writes results.json and saves the finding as a case that
 // loads as an ordinary case. Two programs share a guest (--programs-per-guest 2): the oops of the first
