@@ -287,6 +287,11 @@ export class SharingModel {
     return pick(this.mounts, slot)?.sb;
   }
 
+  /** The live inodes that joined a shared inode, in lookup order (lets a host replay follow the kernel's per-key lists). */
+  sharedInodes(): { sb: number; path: string; key: string }[] {
+    return this.inodes.filter((i) => i.key !== undefined).map((i) => ({ sb: i.sb.id, path: i.path, key: i.key! }));
+  }
+
   /** drop_caches: every inode no held file keeps is dropped (and with the last of a key, its shared inode). */
   commitDropCaches(): void {
     this.evict((i) => !this.pinned.some((p) => p.sb === i.sb && p.path === i.path));
