@@ -165,6 +165,8 @@ class Replay {
         this.holds.splice(this.holds.indexOf(h), 1);
         return m.commitRelease(h.mount, h.file);
       }
+      case "cgread": // a whole read from inside a cgroup (the kernels explored have CONFIG_MEMCG)
+        return this.touch(op, this.ref(op.at));
       case "reader": {
         const r = this.ref(op.at);
         if (!r) return;
