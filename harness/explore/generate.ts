@@ -285,6 +285,56 @@ export function weave(rest: readonly Op[], cg: { at: number; steps: { gap: numbe
   return out;
 }
 
+/**
+ * A superblock's lifetime against a shared inode, in a fifth of the programs: an image mounted twice
+ * from its backing file with one option set (two superblocks, every file of one key on both), one
+ * file looked up on the first, then on the second (page-frame comparison), one of the two unmounted
+ * (either order), then the file on the one left: its page cache dropped (read, fadvise DONTNEED) and
+ * read again, so the read goes through the shared inode with nothing cached after an inode of its
+ * key was evicted. Random operations draw this order almost never (two mounts sharing a key, lookups
+ * in an order, the unmount of one, a cold read through the other). Slots -2 and -1 are the two
+ * newest mounts (references are taken modulo the live mounts).
+ */
+export interface LifetimeSteps {
+  /** Where they go among the operations. */
+  at: number;
+  image: number;
+  opts: MountOptionSet;
+  file: number;
+  /** Unmount the mount whose file was looked up last (else the first). */
+  unmountSecond: boolean;
+  lazy: boolean;
+  method: "read" | "pread" | "mmap";
+}
+
+const lifetimeArb: fc.Arbitrary<LifetimeSteps | null> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(null) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      at: fc.integer({ min: 0, max: 14 }),
+      image: fc.integer({ min: 0, max: 3 }),
+      opts: optionArb,
+      file: fc.integer({ min: 0, max: 5 }),
+      unmountSecond: fc.boolean(),
+      lazy: fc.boolean(),
+      method: fc.constantFrom("read" as const, "pread" as const, "mmap" as const),
+    }),
+  },
+);
+
+
+/** The operations with the lifetime steps (in one piece: the slots name the newest mounts) inserted. */
+export function weaveLifetime(ops: readonly Op[], l: LifetimeSteps | null): Op[] {
+  const out = [...ops];
+  if (!l) return out;
+  const first = { slot: -2, file: l.file };
+  const left = { slot: -1, file: l.file };
+  const mount: Op = { op: "mount", image: l.image, backing: "file", opts: l.opts };
+  out.splice(Math.min(l.at, out.length), 0, mount, { ...mount }, { op: "frames", a: first, b: { slot: -1, file: l.file }, like: true }, { op: "umount", slot: l.unmountSecond ? -1 : -2, lazy: l.lazy }, { op: "fadvise", at: left }, { op: "read", at: left, method: l.method, offset: 0, length: 4096 });
+  return out;
+}
+
 /** A program: 2-4 images, 1-3 mounts first, then up to 14 operations of any kind, and in a third of them cgroup steps. */
 export const programArb: fc.Arbitrary<DrawnProgram> = fc
   // Fields shrink in this order: operations first, then the images, then the cgroup steps. The cgroup
@@ -295,8 +345,10 @@ export const programArb: fc.Arbitrary<DrawnProgram> = fc
     mounts: fc.array(mountArb, { minLength: 1, maxLength: 3 }),
     images: fc.array(imageChoiceArb, { minLength: 2, maxLength: 4 }),
     cgroup: cgroupArb,
+    // drawn after everything else, as the cgroup steps are, so that a seed keeps its other draws
+    lifetime: lifetimeArb,
   })
-  .map(({ images, mounts, rest, cgroup }) => ({ images, ops: [...mounts, ...weave(rest, cgroup)] }));
+  .map(({ images, mounts, rest, cgroup, lifetime }) => ({ images, ops: [...mounts, ...weaveLifetime(weave(rest, cgroup), lifetime)] }));
 
 /** The image name of a generated spec: content-addressed, so equal specs share a name and a cache entry. */
 export function genImageName(spec: GenImage): string {

@@ -3,7 +3,7 @@
 // program is well formed: it starts with a mount, its generated images are valid specs by name.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { concrete, genImageName, programArb, weave } from "../../harness/explore/generate.ts";
+import { concrete, genImageName, programArb, weave, weaveLifetime } from "../../harness/explore/generate.ts";
 import { loadSpecs } from "../../harness/images/spec.ts";
 import { buildImages } from "../../harness/images/build.ts";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -78,5 +78,27 @@ describe("cgroup steps", () => {
     expect(withCg.length).toBeLessThan(55);
     for (const p of withCg) expect(p.ops.find((o) => o.op.startsWith("cg"))?.op).toBe("cgcreate");
     for (const p of drawn) for (const o of p.ops) if (o.op === "cglimit" && o.max !== "max") expect(o.max).toBeGreaterThanOrEqual(2 << 20);
+  });
+});
+
+describe("lifetime steps", () => {
+  const steps = { at: 1, image: 2, opts: { share: true, domain: "d1" }, file: 3, unmountSecond: true, lazy: false, method: "pread" as const };
+  it("go in one piece: two file-backed mounts of one image, a lookup on each, an unmount, a cold read on the mount left", () => {
+    const ops = [{ op: "drop_caches" as const }, { op: "drop_caches" as const }];
+    const woven = weaveLifetime(ops, steps);
+    expect(woven.map((o) => o.op)).toEqual(["drop_caches", "mount", "mount", "frames", "umount", "fadvise", "read", "drop_caches"]);
+    expect(woven[1]).toEqual({ op: "mount", image: 2, backing: "file", opts: steps.opts });
+    expect(woven[3]).toEqual({ op: "frames", a: { slot: -2, file: 3 }, b: { slot: -1, file: 3 }, like: true });
+    expect(woven[4]).toEqual({ op: "umount", slot: -1, lazy: false });
+    expect(weaveLifetime(ops, { ...steps, unmountSecond: false })[4]).toMatchObject({ slot: -2 });
+    expect(woven[6]).toMatchObject({ op: "read", at: { slot: -1, file: 3 }, method: "pread", offset: 0 });
+    expect(weaveLifetime(ops, null)).toEqual(ops);
+  });
+
+  it("are drawn in some programs only, after the other draws (a seed keeps its other operations)", () => {
+    const drawn = fc.sample(programArb, { seed: 5, numRuns: 100 });
+    const withLifetime = drawn.filter((p) => p.ops.some((o) => o.op === "frames" && o.a.slot === -2));
+    expect(withLifetime.length).toBeGreaterThan(5);
+    expect(withLifetime.length).toBeLessThan(50);
   });
 });

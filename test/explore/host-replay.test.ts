@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { drawPrograms, staleHeadReads } from "../../harness/explore/host-replay.ts";
-import { programArb } from "../../harness/explore/generate.ts";
+import { programArb, weaveLifetime } from "../../harness/explore/generate.ts";
 import type { ModelImage } from "../../harness/explore/model.ts";
 import type { Op } from "../../harness/explore/program.ts";
 
@@ -72,6 +72,17 @@ describe("staleHeadReads: ranges", () => {
     ["read past the end: nothing is read", [{ op: "umount", slot: 1, lazy: false }, pread(3 * 1024 * 1024)], []],
   ] as [string, Op[], number[]][])("%s", (_, rest, steps) => {
     expect(staleHeadReads(lookups(...rest), bigImages).map((h) => h.step)).toEqual(steps);
+  });
+});
+
+describe("staleHeadReads: the generator's lifetime steps", () => {
+  const steps = { at: 0, image: 0, opts: share, file: 0, unmountSecond: true, lazy: true, method: "mmap" as const };
+  it.each([
+    ["the mount looked up last unmounted: its evicted inode heads the list at the cold read", steps, [6]],
+    ["the first one unmounted instead: the head lives", { ...steps, unmountSecond: false }, []],
+    ["no sharing: no shared inode", { ...steps, opts: { share: false } }, []],
+  ])("%s", (_, l, hits) => {
+    expect(staleHeadReads({ images: ["x"], ops: weaveLifetime([], l) }, images).map((h) => h.step)).toEqual(hits);
   });
 });
 
