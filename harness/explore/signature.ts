@@ -3,7 +3,7 @@
 // broke), and whether a registered known bug (known-bugs/*.yaml) explains it on this kernel.
 import type { CaseResult, KernelInfo } from "../report/model.ts";
 import type { KnownBug } from "../verdict/known-bug-schema.ts";
-import { affects, crashFunction, crashMatches } from "../verdict/known-bugs.ts";
+import { affects, checkMatches, crashFunction, crashMatches } from "../verdict/known-bugs.ts";
 
 /** The signature of a program's result, or undefined when it passed (nothing to report). */
 export function signatureOf(c: CaseResult): string | undefined {
@@ -16,12 +16,19 @@ export function signatureOf(c: CaseResult): string | undefined {
   return undefined;
 }
 
-/** The registered bugs for this kernel whose crash signature matches one of the result's kernel reports. */
+/**
+ * The registered bugs for this kernel whose crash signature matches one of the result's kernel
+ * reports, or one of whose check signatures names a failed check of the program by its name without
+ * the step ("mountinfo lists inode_share: expected not listed, seen listed (...)", the part a
+ * finding's signature keeps) with a matching seen value.
+ */
 export function knownBugsOf(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): string[] {
   const ids = new Set<string>();
+  const failed = c.checks.filter((k) => !k.ok).map((k) => ({ ...k, name: k.name.split(" @ ")[0] }));
   for (const bug of bugs) {
     if (!affects(bug, kernel)) continue;
     for (const cr of c.crashes) if (bug.signature.crashes?.some((s) => crashMatches(s, cr))) ids.add(bug.id);
+    if (failed.some((k) => bug.signature.checks.some((s) => checkMatches(s, k)))) ids.add(bug.id);
   }
   return [...ids];
 }

@@ -1,0 +1,36 @@
+// Which registered bugs label an explore finding (no guest): a kernel report matching a bug's crash
+// signature, or a failed check whose name without its step matches one of the bug's check signatures
+// (the O3 remount bug, seen through the options mountinfo lists before any lookup oopses).
+import { describe, expect, it } from "vitest";
+import { knownBugsOf, signatureOf } from "../../harness/explore/signature.ts";
+import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
+import type { CaseResult, KernelInfo } from "../../harness/report/model.ts";
+
+const BUG = "erofs-remount-inode-share-null-domain";
+const O3_LISTED =
+  "mountinfo lists inode_share: expected not listed, seen listed (a remount of a mount without domain_id is refused or ignored: it must not leave inode_share on (O3))";
+
+function program(checkName: string, seen: string): CaseResult {
+  return {
+    id: "P1", name: "explore-program", groups: ["E"], tags: [], outcome: "fail", durationMs: 1,
+    checks: [{ name: `${checkName} @ #3 remount mount#0 -o "inode_share"`, ok: false, expected: "not listed", seen }],
+    measurements: [], crashes: [], findings: [], artifacts: {},
+  } as unknown as CaseResult;
+}
+
+describe("registered bugs of an explore finding", async () => {
+  const bugs = await loadKnownBugs();
+  // Debian's 7.2.13, as results record it (only the fields affects() reads)
+  const k = { release: "7.2.13+deb14-amd64", config: { CONFIG_EROFS_FS_PAGE_CACHE_SHARE: "y" } } as unknown as KernelInfo;
+
+  it("a failed check named by a bug's check signature (without its step) labels the finding", () => {
+    const r = program(O3_LISTED, "listed");
+    expect(signatureOf(r)).toBe(`disagrees: ${O3_LISTED}`);
+    expect(knownBugsOf(r, k, bugs)).toContain(BUG);
+  });
+
+  it("another check, or another seen value, does not", () => {
+    expect(knownBugsOf(program(O3_LISTED.replace("(O3)", "(O2)"), "listed"), k, bugs)).not.toContain(BUG);
+    expect(knownBugsOf(program(O3_LISTED, "not listed"), k, bugs)).not.toContain(BUG);
+  });
+});
