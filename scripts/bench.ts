@@ -65,7 +65,7 @@ async function benchBoot(): Promise<void> {
     { label: "direct boot, qboot", kernel: direct, firmware: "qboot", target: 2 },
     { label: "restore from a snapshot of the direct-booted guest (the default for runs)", kernel: direct, firmware: "qboot", target: 0.5, restore: true },
   ];
-  const samples = ways.map(() => ({ wall: [] as number[], guest: [] as number[], cpu: [] as number[] }));
+  const samples = ways.map(() => ({ wall: [] as number[], guest: [] as number[], cpu: [] as number[], qmp: [] as number[], state: [] as number[] }));
   const { accel } = await prepareGuest(kernel);
   const load = os.loadavg()[0];
   const savedFirmware = process.env.PCSHARE_FIRMWARE;
@@ -80,6 +80,8 @@ async function benchBoot(): Promise<void> {
         samples[w].cpu.push(await qemuCpuMs(await vm.qemuPid));
         samples[w].wall.push(vm.timing.hostWallMs);
         samples[w].guest.push(vm.timing.guestUptimeMs);
+        if (vm.timing.phasesMs?.qmp !== undefined) samples[w].qmp.push(vm.timing.phasesMs.qmp);
+        if (vm.timing.phasesMs?.state !== undefined) samples[w].state.push(vm.timing.phasesMs.state);
         await vm.shutdown();
       }
     }
@@ -98,6 +100,10 @@ async function benchBoot(): Promise<void> {
     console.log(`    QEMU start to agent ready, host wall: ${spread(wall)}${way.target ? `  target <= ${way.target.toFixed(2)} s` : ""}`);
     console.log(`    QEMU CPU time until then:             ${spread(cpu)}`);
     console.log(`    agent ready, guest uptime:            ${spread(guest)}`);
+    if (samples[w].state.length) {
+      console.log(`    of the host wall: QEMU answering QMP  ${spread(samples[w].qmp)}`);
+      console.log(`      device state loaded (from start)    ${spread(samples[w].state)}`);
+    }
   }
   const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
   console.log(`  direct boot + qboot / bzImage + SeaBIOS, medians: host wall ${ratio(samples[2].wall, samples[0].wall)}, QEMU CPU ${ratio(samples[2].cpu, samples[0].cpu)}`);
