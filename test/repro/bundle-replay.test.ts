@@ -5,7 +5,9 @@
 // (kernel-patches/fixes/remount-inode-share.mbox; built from Debian's linux-source on first use,
 // cached afterwards) must pass. A found case (an explore program: data) bundled with --no-kernel asks
 // for a kernel and replays its failure on the one it is given; a results.json entry is bundled from
-// its recorded steps without a guest. About 3 minutes on a quiet 2-core host.
+// its recorded steps without a guest. A mutant's reproducer (kernel-patches/mutants/o-direct-allowed.patch:
+// a shared file opens with O_DIRECT) shows the failure on the mutant, judged in the guest, and passes on
+// the unmutated build of the same source. About 4 minutes on a quiet 2-core host.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { existsSync, readdirSync } from "node:fs";
@@ -140,5 +142,43 @@ describe("pcshare repro of a found case with --no-kernel", () => {
     expect(r.stdout).toMatch(/^pcshare-check \d+ ok: mount bdev -o "": expected ok/m);
     expect(r.stdout).toContain(OOPS);
     expect(r.stdout).toContain(WHERE);
+  }, 900_000);
+});
+
+describe("a mutant's reproducer (o-direct-allowed), replayed on the mutant and on the unmutated kernel", () => {
+  const found = () => path.join(dir, "found-mutant", "E1.json");
+  const bundle = () => path.join(dir, "mutant");
+  let unmutated: Kernel;
+  let made: Awaited<ReturnType<typeof pcshare>>;
+  beforeAll(async () => {
+    // The program explore shrank this mutant's finding to: a sharing mount, then open O_DIRECT.
+    const program = {
+      images: ["share-a"],
+      ops: [
+        { op: "mount", image: 0, backing: "bdev", opts: { share: true, domain: "d1" } },
+        { op: "odirect", at: { slot: 0, file: 0 } },
+      ],
+    };
+    await mkdir(path.dirname(found()), { recursive: true });
+    await writeFile(found(), JSON.stringify({ id: "E1", seed: 2483, path: "1", kernel: "7.2.13-pcshare", signature: "disagrees: open O_DIRECT", knownBugs: [], program }));
+    made = await pcshare(["repro", found(), "--out", bundle(), "--series", "kernel-patches/mutants/o-direct-allowed.patch", "--fragment", "base", "share-on"]);
+    unmutated = await resolveKernel({ fragments: ["base", "share-on"] });
+  }, 1_800_000);
+
+  it("shows the failure on the mutant kernel in the bundle: the guest judges open O_DIRECT (exit 1)", async () => {
+    expect(made.exitCode, made.all).toBe(0);
+    const r = await runBundle(bundle());
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ FAIL: open O_DIRECT: expected EINVAL \(a shared file refuses O_DIRECT \(F3\)\) .*: expected EINVAL, seen ok$/m);
+    expect(r.stdout).toMatch(/^RESULT: FAIL/m);
+  }, 900_000);
+
+  it("passes on the same build without the mutation (exit 0)", async () => {
+    expect(unmutated.info.series).toBeUndefined();
+    const r = await runBundle(bundle(), [unmutated.image]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ ok: open O_DIRECT: expected EINVAL \(a shared file refuses O_DIRECT \(F3\)\)/m);
+    expect(r.stdout).toMatch(/^pcshare-replay: done: \d+ steps, 0 checks failed$/m);
+    expect(r.stdout).toMatch(/^RESULT: PASS/m);
   }, 900_000);
 });
