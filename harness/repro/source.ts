@@ -3,6 +3,7 @@
 // is a catalogue case id (O3), a found case (E1, cases/found/E1, a path to E1.json) or a results.json
 // entry (results.json with --case, or results.json#O3). A case named by id is run once here first.
 import { existsSync, readFileSync } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { CaseDef } from "../runner/case.ts";
 import type { CaseResult, RunResult } from "../report/model.ts";
@@ -67,7 +68,20 @@ export async function runForRepro(def: CaseDef, specs: string[], kernel: Kernel,
   const resultsDir = path.join(outDir, "run");
   const run = await runSuite({ kernel, cases: [def], outDir: resultsDir, specs, memoryMiB: guest.memoryMiB, cpus: guest.cpus, jobs: 1, spareGuest: false });
   await writeResults(run, path.join(resultsDir, "results.json"));
+  await keepOwnImages(resultsDir, def.id, specs);
   return fromRun(run, run.cases[0], resultsDir, def, specs);
+}
+
+/**
+ * A found case's generated images, kept beside its result as explore keeps a program's
+ * (<id>/images.yaml), so that the run's results.json entry can be bundled again later wherever the
+ * found case's files are. Nothing to keep for a case whose images are all in the default specs.
+ */
+export async function keepOwnImages(resultsDir: string, id: string, specs: string[]): Promise<void> {
+  const own = specs.filter((s) => !DEFAULT_SPECS.includes(s));
+  if (own.length !== 1) return;
+  await mkdir(path.join(resultsDir, id), { recursive: true });
+  await copyFile(own[0], path.join(resultsDir, id, "images.yaml"));
 }
 
 /** A results.json entry: the case named, or the only one that did not pass. */

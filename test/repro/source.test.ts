@@ -2,10 +2,10 @@
 // (no guest): the program's generated images join the specs, and the program (program.json) states
 // what a correct kernel does, with its seed, kernel, signature and operations, as a found case does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fromResultsFile, parseTarget, ReproError } from "../../harness/repro/source.ts";
+import { fromResultsFile, keepOwnImages, parseTarget, ReproError } from "../../harness/repro/source.ts";
 import { DEFAULT_SPECS } from "../../harness/images/commands.ts";
 import type { CaseResult, RunResult } from "../../harness/report/model.ts";
 
@@ -81,5 +81,28 @@ describe("an explore run's results.json entry as a repro target", () => {
     await writeFile(path.join(dir, "P3", "program.json"), JSON.stringify({ seed: 1 }));
     await expect(fromResultsFile(results(), "P3", [])).rejects.toThrow(`${path.join(dir, "P3", "program.json")}: not an explore program (no images or ops)`);
     await rm(path.join(dir, "P3", "program.json"));
+  });
+});
+
+describe("a found case's run, bundled again from its results.json entry", () => {
+  it("keeps the found case's images beside its result, so the entry finds them without the found case's directory", async () => {
+    const found = path.join(dir, "elsewhere", "E1.yaml");
+    await mkdir(path.dirname(found), { recursive: true });
+    await writeFile(found, "images:\n  e1-x0:\n    files: []\n");
+    const runDir = path.join(dir, "run");
+    await mkdir(path.join(runDir, "E1", "cases", "E1-explore-program"), { recursive: true });
+    await writeFile(path.join(runDir, "E1", "cases", "E1-explore-program", "steps.json"), JSON.stringify({ schema: "pcshare-steps/1", steps: [] }));
+    const run = JSON.parse(await readFile(results(), "utf8")) as RunResult;
+    await writeFile(path.join(runDir, "results.json"), JSON.stringify({ ...run, cases: [entry("E1", "fail", [])] }));
+
+    await keepOwnImages(runDir, "E1", [...DEFAULT_SPECS, found]);
+    expect(await readFile(path.join(runDir, "E1", "images.yaml"), "utf8")).toBe(await readFile(found, "utf8"));
+    const src = await fromResultsFile(path.join(runDir, "results.json"), "E1", []);
+    expect(src.specs).toEqual([...DEFAULT_SPECS, path.join(runDir, "E1", "images.yaml")]);
+  });
+
+  it("keeps nothing for a case whose images are all in the default specs", async () => {
+    await keepOwnImages(path.join(dir, "run2"), "O3", DEFAULT_SPECS);
+    await expect(readFile(path.join(dir, "run2", "O3", "images.yaml"), "utf8")).rejects.toThrow(/ENOENT/);
   });
 });
