@@ -103,7 +103,7 @@ async function cgMove(h: CgHost, op: Extract<CgOp, { op: "cgmove" }>, cg: ModelC
   const hold = pick(h.holds, op.hold);
   if (!hold) return;
   const before = await fileCharge(h, cg);
-  const seen = await h.t.errno(h.t.agent.writeFile(cgPath(cg, "cgroup.procs"), String(hold.pid)));
+  const seen = await h.t.errno(h.t.agent.cgroupAttach(hold.pid, cgPath(cg)));
   if (!h.observe(op, "write the hold's pid to cgroup.procs", h.charges.predictMove(), seen)) return;
   h.charges.commitMove(hold.pid, cg);
   const growth = (await chargeSettled(h, cg, (v) => v - before <= CHARGE_SLACK)) - before;

@@ -372,6 +372,14 @@ export class AgentClient {
     return (await this.call("proc_frames", { pid, path }, options)).mappings;
   }
 
+  /**
+   * Move helper `pid` (from mapHold/spawn) into the cgroup directory `cgroup` (its pid written to
+   * cgroup.procs). A request field rather than file data: a reproducer's replay maps it to the live helper.
+   */
+  async cgroupAttach(pid: number, cgroup: string, options?: CallOptions): Promise<void> {
+    await this.call("cgroup_attach", { pid, cgroup }, options);
+  }
+
   /** Cycle mounts under reader threads until a kernel report, a wrong byte or the budget (see ops_race.c). */
   remountRace(args: RemountRaceArgs, options: CallOptions = {}): Promise<RemountRaceReply> {
     return this.call("remount_race", args, { timeoutMs: args.budget_ms + RACE_REPLY_SLACK_MS, ...options });

@@ -371,6 +371,7 @@ export interface AgentOps {
   spawn: { args: { argv: string[]; max_ms?: number }; reply: { pid: number } };
   proc_kill: { args: { pid: number; signal?: number }; reply: { reaped: boolean; status: number } };
   proc_frames: { args: { pid: number; path: string }; reply: { mappings: ProcMapping[] } };
+  cgroup_attach: { args: { pid: number; cgroup: string }; reply: Empty };
   remount_race: { args: RemountRaceArgs; reply: RemountRaceReply };
 }
 

@@ -16,6 +16,8 @@ import { foundCaseDef } from "../../harness/explore/found.ts";
 import { DEFAULT_SPECS } from "../../harness/images/commands.ts";
 import type { Op } from "../../harness/explore/program.ts";
 import type { CaseResult } from "../../harness/report/model.ts";
+import { readFile } from "node:fs/promises";
+import { guestSteps } from "../../harness/repro/guest-steps.ts";
 
 // share-a's readable files: 0 /big-link (hardlink of 1), 1 /data/big.bin, 2 /data/only-a.bin (1 MiB), ...;
 // share-b's: 2 /srv/mirror/copy-of-big.bin (big.bin's content and fingerprint).
@@ -69,6 +71,14 @@ describe("explore's cgroup steps on the default kernel", () => {
     expect(check("memory.current within memory.max: expected yes", 10)?.ok).toBe(true);
     expect(check("read(2) of the whole file from inside a cgroup: expected source bytes", 14)?.ok).toBe(true);
     expect(check("memory.current within memory.max: expected yes", 14)?.ok).toBe(true);
+  });
+
+  it("moves the held reader by a request field a reproducer's replay points at its own helper", async () => {
+    const record = JSON.parse(await readFile(path.join(dir, r.artifacts.steps!), "utf8"));
+    const requests = guestSteps(record.steps, r.checks).lines.map((l) => JSON.parse(l) as { id: number; op: string; _pid_of?: number });
+    const attach = requests.find((q) => q.op === "cgroup_attach");
+    const hold = requests.find((q) => q.op === "map_hold");
+    expect(attach?._pid_of, JSON.stringify(attach)).toBe(hold?.id);
   });
 
   it("checked the listed options after the mounts and the remount", () => {

@@ -1,11 +1,11 @@
 // The probe and helper ops added for the F4-F7, O and X cases, run for real against host files
 // through AgentClient over the agent's --stdio: read_at, copy_hash, statx, fcntl_probe, fslabel,
-// lseek, map_hold/spawn/proc_kill/proc_frames and fs_mount (new mount API, needs root). Where the
+// lseek, map_hold/spawn/proc_kill/proc_frames, cgroup_attach and fs_mount (new mount API; both need root). Where the
 // answer depends on the host filesystem, the test finds it out independently (O_DIRECT open, statfs
 // type, findmnt) and expects exactly that.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, readFileSync, statfsSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, statfsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -189,6 +189,27 @@ describe("helpers: map_hold, spawn, proc_frames, proc_kill", () => {
     expect(k.reaped).toBe(true);
     expect(k.status & 0x7f).toBe(9); // killed by SIGKILL
     expect((await remoteError(client.spawn([path.join(dir, "missing")]))).errname).toBe("ENOENT");
+  });
+});
+
+/** Where the host has a cgroup v2 hierarchy mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
+const cgroup2 = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")?.[1];
+
+describe.runIf(isRoot && cgroup2 !== undefined)("cgroup_attach", () => {
+  it("moves a helper into a cgroup by its pid, and names the errno of a refused move", async () => {
+    const cg = `${cgroup2}/pcshare-test-${process.pid}`;
+    mkdirSync(cg);
+    const pid = await client.spawn(["/bin/sleep", "30"], { maxMs: 20_000 });
+    try {
+      await client.cgroupAttach(pid, cg);
+      expect(readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n")).toContain(`0::/pcshare-test-${process.pid}`);
+      expect((await remoteError(client.cgroupAttach(pid, path.join(cg, "missing")))).errname).toBe("ENOENT");
+    } finally {
+      await client.procKill(pid);
+      rmdirSync(cg);
+    }
+    // The helper is gone: its pid names no process now.
+    expect((await remoteError(client.cgroupAttach(pid, cgroup2!))).errname).toBe("ESRCH");
   });
 });
 

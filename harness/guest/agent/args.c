@@ -38,6 +38,7 @@ const op_entry OPS[] = {
     { "lseek", op_lseek },
     { "xattrs", op_xattrs },
     { "map_hold", op_map_hold },
+    { "cgroup_attach", op_cgroup_attach },
     { "spawn", op_spawn },
     { "proc_kill", op_proc_kill },
     { "proc_frames", op_proc_frames },

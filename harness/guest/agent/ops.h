@@ -87,6 +87,7 @@ int op_map_hold(ctx *c, jwriter *w);
 int op_spawn(ctx *c, jwriter *w);
 int op_proc_kill(ctx *c, jwriter *w);
 int op_proc_frames(ctx *c, jwriter *w);
+int op_cgroup_attach(ctx *c, jwriter *w);
 /* ops_race.c */
 int op_remount_race(ctx *c, jwriter *w);
 

@@ -1,6 +1,7 @@
 /* pcshare-agent: long-lived helper processes — map_hold (a forked child keeps a file mapped),
  * spawn (run a program in the background), proc_kill (end and reap one of them), proc_frames
- * (page frames of another process's mappings of a path, from /proc/PID/maps and pagemap).
+ * (page frames of another process's mappings of a path, from /proc/PID/maps and pagemap),
+ * cgroup_attach (move one of them into a cgroup).
  * Every helper has a lifetime cap (max_ms, default 60 s) so none outlives a forgotten case. */
 #define _GNU_SOURCE
 #include "ops.h"
@@ -166,6 +167,29 @@ int op_proc_kill(ctx *c, jwriter *w)
     while (r < 0 && errno == EINTR);
     jw_key(w, "reaped"); jw_bool(w, r == (pid_t)pid);
     jw_key(w, "status"); jw_int(w, r == (pid_t)pid ? status : -1);
+    return 0;
+}
+
+/* cgroup_attach {pid, cgroup} -> {}: write pid to <cgroup>/cgroup.procs in one write(2), moving the
+ * process. The pid is a request field (not file data), so a replay points it at the live process. */
+int op_cgroup_attach(ctx *c, jwriter *w)
+{
+    (void)w;
+    long long pid;
+    const char *cg;
+    if (arg_uint(c, "pid", &pid, 1) < 0 || arg_str(c, "cgroup", &cg, 1) < 0) return -1;
+    if (pid < 2) return fail(c, "cgroup_attach: bad pid %lld", pid);
+    char fn[4096], val[32];
+    if (snprintf(fn, sizeof fn, "%s/cgroup.procs", cg) >= (int)sizeof fn) return fail(c, "cgroup_attach: cgroup path too long");
+    int len = snprintf(val, sizeof val, "%lld", pid);
+    int fd = open(fn, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail_errno(c, errno, "cgroup_attach: open %s", fn);
+    ssize_t r;
+    do r = write(fd, val, (size_t)len);
+    while (r < 0 && errno == EINTR);
+    int e = r < 0 ? errno : 0;
+    close(fd);
+    if (e) return fail_errno(c, e, "cgroup_attach: write %lld to %s", pid, fn);
     return 0;
 }
 
