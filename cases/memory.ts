@@ -32,6 +32,16 @@ async function fileBytes(t: CaseContext, cg: string): Promise<number> {
   return v;
 }
 
+/**
+ * memory.current of cgroup `cg`, bytes: the page counter itself, charged at once (memory.stat's
+ * per-CPU figures can lag it), though it runs ahead by the per-CPU charge batches (64 pages a CPU).
+ */
+async function currentBytes(t: CaseContext, cg: string): Promise<number> {
+  const v = Number((await t.agent.readFile(`/sys/fs/cgroup/${cg}/memory.current`)).data.toString().trim());
+  if (!Number.isFinite(v)) throw new Error(`memory.current of ${cg} is not a number`);
+  return v;
+}
+
 /** sha256sum output ("<hex>  <path>") of one file. */
 const hashOf = (out: string) => out.trim().split(/\s+/)[0];
 
@@ -95,7 +105,7 @@ export const M2 = defineCase({
   name: "shared-pages-charged-to-first-reader-cgroup",
   groups: ["M"],
   expect:
-    "cgroup A reads the file through mount A first, cgroup B then reads it through mount B: the pages are charged once, to A (A's memory.stat file grows by the file size, B's by about nothing); and the same with B reading first, through B",
+    "cgroup A reads the file through mount A first, cgroup B then reads it through mount B: the pages are charged once, to A (A's memory.stat file and memory.current grow by the file size, B's by about nothing); and the same with B reading first, through B",
   requires: ["page-cache-share", "memcg"],
   images: ["share-a", "share-b"],
   async run(t) {
@@ -113,13 +123,17 @@ export const M2 = defineCase({
       await dropCaches(t.agent);
       const x0 = await fileBytes(t, sides[X].cg);
       const y0 = await fileBytes(t, sides[Y].cg);
+      const cx0 = await currentBytes(t, sides[X].cg);
       const hX = hashOf(await inCgroup(t, sides[X].cg, `sha256sum ${sides[X].path}`));
+      const cx1 = await currentBytes(t, sides[X].cg);
       // memory.stat can lag behind the charge (memcgStatUntil): read X's until it shows it, at most 5 s.
       const sx = await memcgStatUntil(t.agent, sides[X].cg, "file", (v) => v - x0 >= 0.9 * f.size);
       t.measure(`cg${X}_file_stat_wait_ms${fo}`, sx.waitedMs, "ms", { kind: "noisy" });
       const x1 = sx.value;
       const y1 = await fileBytes(t, sides[Y].cg);
+      const cy1 = await currentBytes(t, sides[Y].cg);
       const hY = hashOf(await inCgroup(t, sides[Y].cg, `sha256sum ${sides[Y].path}`));
+      const cy2 = await currentBytes(t, sides[Y].cg);
       const x2 = await fileBytes(t, sides[X].cg);
       const y2 = await fileBytes(t, sides[Y].cg);
       t.expectEqual(`${o}cgroup ${X} reads the source's bytes`, hX, f.sha256);
@@ -131,6 +145,13 @@ export const M2 = defineCase({
       t.expect(`${o}cgroup ${X} is charged the file when it reads first`, x1 - x0 >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: x1 - x0 });
       t.expect(`${o}cgroup ${Y} is charged about nothing for the pages ${X} already cached`, y2 - y0 <= SLACK, { expected: `<= ${SLACK}`, seen: y2 - y0 });
       t.expect(`${o}cgroup ${X}'s charge is unchanged by ${Y}'s read`, Math.abs(x2 - x1) <= SLACK, { expected: `|change| <= ${SLACK}`, seen: x2 - x1 });
+      // The second signal: memory.current cannot hide a charge behind a lagging statistic, so a stale
+      // memory.stat cannot make "charged about nothing" pass. Its threshold is half the file, beyond
+      // its per-CPU charge batches.
+      t.measure(`cg${X}_current_after_cg${X}_read${fo}`, cx1 - cx0, "B", { kind: "noisy" });
+      t.measure(`cg${Y}_current_after_cg${Y}_read${fo}`, cy2 - cy1, "B", { kind: "noisy" });
+      t.expect(`${o}cgroup ${X}'s memory.current grows by the file when it reads first`, cx1 - cx0 >= 0.9 * f.size, { expected: `>= ${0.9 * f.size}`, seen: cx1 - cx0 });
+      t.expect(`${o}cgroup ${Y}'s memory.current grows by less than half the file on its read`, cy2 - cy1 < f.size / 2, { expected: `< ${f.size / 2}`, seen: cy2 - cy1 });
     }
   },
 });
