@@ -1,6 +1,7 @@
 // Direct boot on real kernels: the default kernel (Debian's 7.2.13, CONFIG_PVH=y) runs a case booted
 // through its PVH entry and booted from its bzImage; a kernel given as a bzImage alone falls back to
-// the bzImage and still boots; a damaged cached vmlinux is found and extracted again.
+// the bzImage and still boots; a kernel pcshare builds boots through its build's vmlinux; an ELF
+// without the PVH note is refused; a damaged cached vmlinux is found and extracted again.
 import { mkdtemp, readdir, readFile, rm, stat, truncate, open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -87,15 +88,24 @@ describe("a kernel without a PVH entry", () => {
   }, 300_000);
 });
 
-describe.skipIf(process.env.PCSHARE_SKIP_BUILD_TESTS === "1")("a kernel built without CONFIG_PVH", () => {
+describe.skipIf(process.env.PCSHARE_SKIP_BUILD_TESTS === "1")("a kernel pcshare builds", () => {
   // The minimal kernel build.test.ts builds and boots (shared through the cache); only the choice here.
-  it("keeps its build's vmlinux for symbols and boots from the bzImage, saying why", async () => {
+  it("has CONFIG_PVH from the base fragment and boots through its build's vmlinux", async () => {
     const built = await resolveKernel({ fragments: ["base", "share-on"] });
-    expect(built.config.CONFIG_PVH ?? "n").toBe("n");
-    expect(built.info.boot).toBe("bzimage");
-    expect(built.info.bootReason).toMatch(/vmlinux: no Xen PHYS32_ENTRY note \(kernel built without CONFIG_PVH\)/);
-    expect(bootImage(built)).toBe(built.image);
+    expect(built.config.CONFIG_PVH).toBe("y");
+    expect(built.info.boot, built.info.bootReason).toBe("pvh");
+    expect(built.vmlinux).toBeDefined();
+    expect(bootImage(built)).toBe(built.vmlinux);
+    expect(await pvhEntry(built.vmlinux!)).toEqual({ entry: expect.any(Number) });
   }, 45 * 60_000);
+});
+
+describe("an ELF without the PVH note", () => {
+  it("is refused as a PVH entry, saying the kernel was built without CONFIG_PVH", async () => {
+    // Any ELF64 without the Xen note stands for a vmlinux built without CONFIG_PVH: QEMU's own binary.
+    const qemu = (await execa("sh", ["-c", "command -v qemu-system-x86_64"])).stdout.trim();
+    expect(await pvhEntry(qemu)).toEqual({ problem: "no Xen PHYS32_ENTRY note (kernel built without CONFIG_PVH)" });
+  });
 });
 
 describe("the cached vmlinux", () => {
