@@ -33,6 +33,13 @@ function couldReach(d: DrawnProgram): boolean {
 
 const fixtures = loadSpecs(DEFAULT_SPECS);
 const tmp = mkdtempSync(path.join(tmpdir(), "pcshare-seeds-"));
+// a long scan is often stopped by hand: leave no temporary directory behind
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   for (let seed = Number(range[1]); seed <= Number(range[2] ?? range[1]); seed++) {
     const programs = drawPrograms(seed, count);
