@@ -16,6 +16,10 @@ export interface GuestExpectation {
   field?: string;
   equals?: string;
   frames?: "yes" | "no";
+  /** With option and listed: whether /proc/self/mountinfo lists the option for the mount at this dir. */
+  mountinfo?: string;
+  option?: string;
+  listed?: "listed" | "not listed";
 }
 
 export interface GuestSteps {
@@ -65,8 +69,8 @@ const SOURCE_BYTES = "source bytes";
  * What a correct kernel replies to `step` for `check`, when the check's seen value is a field of that
  * reply: an errno name, a sha256, or "source bytes" of a read(2) whose source sha256 the images give.
  */
-export function expectationFor(check: Check, step: RecordedStep, sourceSha: SourceSha = () => undefined): GuestExpectation | undefined {
-  const e = expectationOf(check, step, sourceSha);
+export function expectationFor(check: Check, step: RecordedStep, sourceSha: SourceSha = () => undefined, mountDir?: string): GuestExpectation | undefined {
+  const e = expectationOf(check, step, sourceSha) ?? mountinfoExpectation(check, step, mountDir);
   return e && { ...e, check: guestCheckName(check) };
 }
 
@@ -87,12 +91,39 @@ function expectationOf(check: Check, step: RecordedStep, sourceSha: SourceSha): 
   return undefined;
 }
 
+/** What explore's listed-option check says of a mount (options-shown.ts): "listed" or "not listed". */
+const LISTED = new Set(["listed", "not listed"]);
+const MOUNTINFO_CHECK = /^mountinfo lists ([a-z_]+):/;
+
+/**
+ * Explore's "mountinfo lists OPTION" check of a read of /proc/self/mountinfo, judged for the mount
+ * at `mountDir` (the target of the last mount or remount before that read, the one the check is about).
+ */
+function mountinfoExpectation(check: Check, step: RecordedStep, mountDir: string | undefined): Omit<GuestExpectation, "check"> | undefined {
+  const option = MOUNTINFO_CHECK.exec(check.name)?.[1];
+  if (!option || !mountDir || step.request.op !== "read_file" || step.request.path !== "/proc/self/mountinfo") return undefined;
+  if (!LISTED.has(check.expected ?? "") || !LISTED.has(check.seen ?? "")) return undefined;
+  return { mountinfo: mountDir, option, listed: check.expected as "listed" | "not listed" };
+}
+
+/** The target of the last mount, remount or fspick reconfigure sent up to step `id`. */
+export function mountDirAt(steps: readonly RecordedStep[], id: number): string | undefined {
+  let dir: string | undefined;
+  for (const s of steps) {
+    if (s.id > id) break;
+    const r = s.request;
+    if (r.op === "mount" && typeof r.target === "string") dir = r.target;
+    if (r.op === "fs_mount") dir = typeof r.target === "string" ? r.target : typeof r.pick === "string" ? r.pick : dir;
+  }
+  return dir?.replace(/\/$/, "");
+}
+
 /** The guest step file for a recorded case and its checks. */
 export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[], sourceSha?: SourceSha): GuestSteps {
   const expectations = new Map<number, GuestExpectation[]>();
   const judged = checks.map((check, i) => {
     const step = stepOfCheck(steps, i, check);
-    const e = step && expectationFor(check, step, sourceSha);
+    const e = step && expectationFor(check, step, sourceSha, mountDirAt(steps, step.id));
     if (!step || !e) return { check };
     expectations.set(step.id, [...(expectations.get(step.id) ?? []), e]);
     return { check, step: step.id };

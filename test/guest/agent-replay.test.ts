@@ -73,6 +73,28 @@ describe("agent --replay of recorded steps", () => {
     expect(r.exitCode).toBe(1);
   });
 
+  it("judges whether a read of mountinfo lists an option for the topmost mount at a directory", async () => {
+    const mountinfo = path.join(dir, "mountinfo");
+    await writeFile(
+      mountinfo,
+      [
+        "30 1 0:5 / /mnt/a-1 ro,relatime shared:1 - erofs /dev/vda ro,user_xattr,acl",
+        "31 1 0:5 / /mnt/b-2 ro,relatime shared:2 - erofs /dev/vdb ro,user_xattr,acl,inode_share",
+        "32 30 0:5 / /mnt/a-1 ro,relatime shared:3 - erofs /dev/vda ro,user_xattr,acl,inode_share=x",
+        "",
+      ].join("\n"),
+    );
+    const step = (id: number, dirAt: string, listed: string) =>
+      JSON.stringify({ id, op: "read_file", path: mountinfo, _expect: [{ check: `lists at ${dirAt}`, mountinfo: dirAt, option: "inode_share", listed }] });
+    const file = path.join(dir, "mountinfo.jsonl");
+    await writeFile(file, `${[step(1, "/mnt/b-2", "listed"), step(2, "/mnt/a-1", "not listed"), step(3, "/mnt/c-3", "not listed")].join("\n")}\n`);
+    const r = await replay(file);
+    expect(r.stdout).toMatch(/^pcshare-check 1 ok: lists at \/mnt\/b-2$/m);
+    expect(r.stdout).toMatch(/^pcshare-check 2 FAIL: lists at \/mnt\/a-1: expected not listed, seen listed$/m); // the topmost mount (line 3) counts
+    expect(r.stdout).toMatch(/^pcshare-check 3 FAIL: lists at \/mnt\/c-3: expected not listed, seen mount not in mountinfo$/m);
+    expect(r.exitCode).toBe(1);
+  });
+
   it("exits 2 on a step file it cannot read", async () => {
     const r = await replay(path.join(dir, "nothing.jsonl"));
     expect(r.stdout).toMatch(/^pcshare-replay: cannot open .*nothing\.jsonl/m);

@@ -1,7 +1,7 @@
 // The step file of a reproducer bundle, from recorded steps and checks (pure; no guest): which step a
 // check judged, which checks the guest can judge again and with what value, pid references, pauses.
 import { describe, expect, it } from "vitest";
-import { expectationFor, guestCheckName, guestSteps, sourceShaOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
+import { expectationFor, guestCheckName, guestSteps, mountDirAt, sourceShaOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
 import type { RecordedStep } from "../../harness/runner/steps.ts";
 import type { Check } from "../../harness/report/model.ts";
 
@@ -73,6 +73,15 @@ describe("expectationFor", () => {
     expect(guestCheckName({ ...c, name: "seen ok, expected EINVAL" })).toBe("seen ok, expected EINVAL");
   });
 
+  it("judges explore's 'mountinfo lists OPTION' check by the mountinfo read, for the mount it names", () => {
+    const read: RecordedStep = { id: 13, request: { op: "read_file", path: "/proc/self/mountinfo" }, delayMs: 0, reply: { id: 13, ok: true, data_b64: "" } };
+    const c: Check = { name: "mountinfo lists inode_share: expected not listed, seen listed (O3) @ #8 remount mount#0", ok: false, expected: "not listed", seen: "listed" };
+    expect(expectationFor(c, read, undefined, "/mnt/a-1")).toEqual({ check: "mountinfo lists inode_share: expected not listed (O3) @ #8 remount mount#0", mountinfo: "/mnt/a-1", option: "inode_share", listed: "not listed" });
+    expect(expectationFor(c, read)).toBeUndefined(); // no mount before it
+    expect(expectationFor({ ...c, expected: "unspecified" }, read, undefined, "/mnt/a-1")).toBeUndefined();
+    expect(expectationFor(c, { ...read, request: { op: "read_file", path: "/proc/mounts" } }, undefined, "/mnt/a-1")).toBeUndefined();
+  });
+
   it("leaves a check alone whose seen value is not in the reply", () => {
     expect(expectationFor(checks[3], steps[3])).toBeUndefined();
     expect(expectationFor({ ...checks[1], seen: "ENOENT" }, steps[1])).toBeUndefined();
@@ -95,6 +104,22 @@ describe("sourceShaOf", () => {
     expect(sha("/mnt/share-b-2/x")).toBe(SHA_B);
     expect(sha("/mnt/share-a-10/data/big.bin")).toBeUndefined();
     expect(sha("/proc/mounts")).toBeUndefined();
+  });
+});
+
+describe("mountDirAt", () => {
+  it("names the target of the last mount, remount or fspick reconfigure up to a step", () => {
+    const more: RecordedStep[] = [
+      ...steps,
+      { id: 20, request: { op: "fs_mount", fstype: "erofs", params: [], target: "/mnt/c-3/" }, delayMs: 0 },
+      { id: 21, request: { op: "read_file", path: "/proc/self/mountinfo" }, delayMs: 0 },
+      { id: 22, request: { op: "fs_mount", pick: "/mnt/share-a-1", params: [] }, delayMs: 0 },
+    ];
+    expect(mountDirAt(more, 5)).toBe("/mnt/share-a-1");
+    expect(mountDirAt(more, 9)).toBe("/mnt/b");
+    expect(mountDirAt(more, 21)).toBe("/mnt/c-3");
+    expect(mountDirAt(more, 22)).toBe("/mnt/share-a-1");
+    expect(mountDirAt(more, 4)).toBeUndefined();
   });
 });
 

@@ -7,15 +7,19 @@
  *                        (map_hold/spawn), not the recorded number
  *   "_expect": [ {"check": NAME, "errno": "ok"|"EINVAL"|...}
  *              | {"check": NAME, "field": KEY, "equals": STRING}
- *              | {"check": NAME, "frames": "yes"|"no"} ]
+ *              | {"check": NAME, "frames": "yes"|"no"}
+ *              | {"check": NAME, "mountinfo": DIR, "option": NAME, "listed": "listed"|"not listed"} ]
  *                        what a correct kernel replies: the errno name ("ok" for success), the
  *                        value of a top-level string field of the reply (e.g. "sha256"), or whether
  *                        the two files of a page_frames reply map the same frames (every page present
- *                        in both: "yes"; none: "no"; some: "partly"; no page present: "no pages present")
+ *                        in both: "yes"; none: "no"; some: "partly"; no page present: "no pages present"),
+ *                        or whether a read_file reply of /proc/self/mountinfo lists the option for the
+ *                        topmost mount at DIR (its per-mount or its superblock options)
  * Output lines: "pcshare-step ID > REQUEST", "pcshare-step ID < REPLY" (both shortened),
  * "pcshare-check ID ok|FAIL: NAME[: expected X, seen Y]" and a last "pcshare-replay: ..." line. */
 #define _GNU_SOURCE
 #include "replay.h"
+#include "base64.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -81,6 +85,48 @@ static const char *frames_shared(const jval *reply)
     return present == 0 ? "no pages present" : equal == present ? "yes" : equal == 0 ? "no" : "partly";
 }
 
+/* Whether the comma-separated list has `opt` (alone or as opt=value). */
+static int has_option(const char *list, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if ((len == n || (len > n && p[n] == '=')) && strncmp(p, opt, n) == 0) return 1;
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* Whether a read_file reply of /proc/self/mountinfo lists `opt` for the topmost mount at `dir`:
+ * "listed", "not listed", or why it cannot say (as explore's mountinfoOptions reads it). */
+static const char *mountinfo_lists(const jval *reply, const char *dir, const char *opt)
+{
+    const jval *data = json_get(reply, "data_b64");
+    if (!data || data->type != J_STR) return errno_of(reply);
+    unsigned char *buf;
+    size_t len;
+    if (base64_decode(data->str, data->len, &buf, &len) < 0) return "no mountinfo in the reply";
+    char *text = realloc(buf, len + 1);
+    if (!text) { free(buf); return "out of memory"; }
+    text[len] = 0;
+    const char *seen = "mount not in mountinfo";
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[64], *s2 = NULL;
+        int n = 0;
+        for (char *t = strtok_r(line, " ", &s2); t && n < 64; t = strtok_r(NULL, " ", &s2)) f[n++] = t;
+        if (n < 7 || strcmp(f[4], dir) != 0) continue;
+        int sep = -1;
+        for (int i = 6; i < n; i++) if (strcmp(f[i], "-") == 0) { sep = i; break; }
+        if (sep < 0) continue;
+        seen = has_option(f[5], opt) || (sep + 3 < n && has_option(f[sep + 3], opt)) ? "listed" : "not listed";
+    }
+    free(text);
+    return seen;
+}
+
 /* Evaluate the step's expectations against its reply; returns the number that failed. */
 static int check_expectations(long long id, const jval *expect, const jval *reply)
 {
@@ -93,6 +139,9 @@ static int check_expectations(long long id, const jval *expect, const jval *repl
         const jval *field = json_get(e, "field");
         const jval *equals = json_get(e, "equals");
         const jval *frames = json_get(e, "frames");
+        const jval *mdir = json_get(e, "mountinfo");
+        const jval *mopt = json_get(e, "option");
+        const jval *listed = json_get(e, "listed");
         const char *want = NULL, *seen = NULL;
         if (want_errno && want_errno->type == J_STR) {
             want = want_errno->str;
@@ -104,6 +153,9 @@ static int check_expectations(long long id, const jval *expect, const jval *repl
         } else if (frames && frames->type == J_STR) {
             want = frames->str;
             seen = frames_shared(reply);
+        } else if (mdir && mdir->type == J_STR && mopt && mopt->type == J_STR && listed && listed->type == J_STR) {
+            want = listed->str;
+            seen = mountinfo_lists(reply, mdir->str, mopt->str);
         } else {
             continue;
         }
