@@ -20,15 +20,19 @@ export function signatureOf(c: CaseResult): string | undefined {
  * The registered bugs for this kernel whose crash signature matches one of the result's kernel
  * reports, or one of whose check signatures names a failed check of the program by its name without
  * the step ("mountinfo lists inode_share: expected not listed, seen listed (...)", the part a
- * finding's signature keeps) with a matching seen value.
+ * finding's signature keeps) with a matching seen value. None when any kernel report of the program
+ * is one no registered bug names: a registered warning followed by an unregistered oops is a new
+ * finding, not the registered one.
  */
 export function knownBugsOf(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): string[] {
   const ids = new Set<string>();
   const failed = c.checks.filter((k) => !k.ok).map((k) => ({ ...k, name: k.name.split(" @ ")[0] }));
-  for (const bug of bugs) {
-    if (!affects(bug, kernel)) continue;
-    for (const cr of c.crashes) if (bug.signature.crashes?.some((s) => crashMatches(s, cr))) ids.add(bug.id);
-    if (failed.some((k) => bug.signature.checks.some((s) => checkMatches(s, k)))) ids.add(bug.id);
+  const affecting = bugs.filter((bug) => affects(bug, kernel));
+  for (const cr of c.crashes) {
+    const naming = affecting.filter((bug) => bug.signature.crashes?.some((s) => crashMatches(s, cr)));
+    if (!naming.length) return [];
+    for (const bug of naming) ids.add(bug.id);
   }
+  for (const bug of affecting) if (failed.some((k) => bug.signature.checks.some((s) => checkMatches(s, k)))) ids.add(bug.id);
   return [...ids];
 }

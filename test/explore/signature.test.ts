@@ -1,10 +1,14 @@
 // Which registered bugs label an explore finding (no guest): a kernel report matching a bug's crash
 // signature, or a failed check whose name without its step matches one of the bug's check signatures
-// (the O3 remount bug, seen through the options mountinfo lists before any lookup oopses).
+// (the O3 remount bug, seen through the options mountinfo lists before any lookup oopses); and none
+// when a report no bug names follows a registered one (a real console: the registered bs2048 readahead
+// warning, then a NULL dereference in iomap_read_folio_iter, on a chunked 1 KiB-block image).
 import { describe, expect, it } from "vitest";
 import { knownBugsOf, signatureOf } from "../../harness/explore/signature.ts";
 import { loadKnownBugs } from "../../harness/verdict/load-known-bugs.ts";
 import type { CaseResult, KernelInfo } from "../../harness/report/model.ts";
+import { readFileSync } from "node:fs";
+import { classifyConsole } from "../../harness/vm/crash.ts";
 
 const BUG = "erofs-remount-inode-share-null-domain";
 const O3_LISTED =
@@ -32,5 +36,13 @@ describe("registered bugs of an explore finding", async () => {
   it("another check, or another seen value, does not", () => {
     expect(knownBugsOf(program(O3_LISTED.replace("(O3)", "(O2)"), "listed"), k, bugs)).not.toContain(BUG);
     expect(knownBugsOf(program(O3_LISTED, "not listed"), k, bugs)).not.toContain(BUG);
+  });
+
+  it("a registered warning followed by a report no bug names labels nothing: the finding is new", () => {
+    const crashes = classifyConsole(readFileSync("test/fixtures/console/deb-explore-chunked-bs1024-warning-then-null-deref.log", "utf8"));
+    expect(crashes.map((c) => c.kind)).toEqual(["warning", "bug"]);
+    const r = { ...program(O3_LISTED, "not listed"), checks: [], crashes } as CaseResult;
+    expect(knownBugsOf({ ...r, crashes: crashes.slice(0, 1) }, k, bugs)).toContain("erofs-ishare-inline-tail-zeros-bs2048");
+    expect(knownBugsOf(r, k, bugs)).toEqual([]);
   });
 });
