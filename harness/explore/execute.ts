@@ -149,7 +149,7 @@ export class ProgramExecutor implements CgHost {
   }
 
   private async mount(op: Extract<Op, { op: "mount" }>): Promise<void> {
-    const backing = this.fileBacked ? op.backing : "bdev";
+    const backing = op.backing === "file" && !this.fileBacked ? "bdev" : op.backing;
     const image = pick(this.program.images, op.image)!;
     const p = this.model.predictMount(op.image, backing, op.opts);
     let m: Mounted | undefined;

@@ -335,6 +335,54 @@ export function weaveLifetime(ops: readonly Op[], l: LifetimeSteps | null): Op[]
   return out;
 }
 
+/**
+ * Tree shapes and mount paths random operations would seldom reach, drawn after everything else (so
+ * that a seed keeps its other draws): a regular file added under a deep directory of one generated
+ * image, some of them several MiB; and some mounts made through a loop device instead of what they drew.
+ */
+export interface ShapeChoices {
+  deep: { image: number; depth: number; size: number; seed: number } | null;
+  /** Mounts (by index among the program's mounts, modulo their number) made through a loop device. */
+  loop: readonly number[];
+}
+
+/** Sizes of the deep file: one block, past a page, and several MiB (the largest files a program has). */
+export const DEEP_SIZES = [1, 4097, 3 * 1024 * 1024 + 1, 5 * 1024 * 1024] as const;
+/** Directory levels of the deep file: from a few to deeper than any fixture (PATH_MAX is far). */
+export const DEEP_DEPTH = { min: 3, max: 32 } as const;
+
+const shapeArb: fc.Arbitrary<ShapeChoices> = fc.record({
+  deep: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.record({ image: fc.integer({ min: 0, max: 3 }), depth: fc.integer(DEEP_DEPTH), size: fc.constantFrom(...DEEP_SIZES), seed: fc.integer({ min: 1, max: 3 }) }) },
+  ),
+  loop: fc.oneof({ weight: 3, arbitrary: fc.constant<number[]>([]) }, { weight: 1, arbitrary: fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 1, maxLength: 2 }) }),
+});
+
+/** The path of the deep file: `/t1/t2/.../t<depth>/deep.bin`. */
+export function deepPath(depth: number): string {
+  return `${Array.from({ length: depth }, (_, i) => `/t${i + 1}`).join("")}/deep.bin`;
+}
+
+/** The images and operations with the shape choices applied. */
+export function applyShape(images: readonly ImageChoice[], ops: readonly Op[], shape: ShapeChoices): DrawnProgram {
+  const outImages = [...images];
+  const d = shape.deep;
+  const target = d && outImages[d.image % outImages.length];
+  if (d && target && "spec" in target) {
+    const file: GenFile = { path: deepPath(d.depth), gen: "random", size: d.size, seed: d.seed };
+    outImages[d.image % outImages.length] = { spec: { ...target.spec, files: [...target.spec.files, file] } };
+  }
+  const mountAt = ops.flatMap((o, i) => (o.op === "mount" ? [i] : []));
+  const outOps = [...ops];
+  for (const k of shape.loop) {
+    const i = mountAt[k % mountAt.length];
+    const o = outOps[i];
+    if (o?.op === "mount") outOps[i] = { ...o, backing: "loop" };
+  }
+  return { images: outImages, ops: outOps };
+}
+
 /** A program: 2-4 images, 1-3 mounts first, then up to 14 operations of any kind, and in a third of them cgroup steps. */
 export const programArb: fc.Arbitrary<DrawnProgram> = fc
   // Fields shrink in this order: operations first, then the images, then the cgroup steps. The cgroup
@@ -347,8 +395,9 @@ export const programArb: fc.Arbitrary<DrawnProgram> = fc
     cgroup: cgroupArb,
     // drawn after everything else, as the cgroup steps are, so that a seed keeps its other draws
     lifetime: lifetimeArb,
+    shape: shapeArb,
   })
-  .map(({ images, mounts, rest, cgroup, lifetime }) => ({ images, ops: [...mounts, ...weaveLifetime(weave(rest, cgroup), lifetime)] }));
+  .map(({ images, mounts, rest, cgroup, lifetime, shape }) => applyShape(images, [...mounts, ...weaveLifetime(weave(rest, cgroup), lifetime)], shape));
 
 /** The image name of a generated spec: content-addressed, so equal specs share a name and a cache entry. */
 export function genImageName(spec: GenImage): string {

@@ -114,7 +114,7 @@ class Replay {
     const m = this.model;
     switch (op.op) {
       case "mount": {
-        const backing = this.fileBacked ? op.backing : "bdev";
+        const backing = op.backing === "file" && !this.fileBacked ? "bdev" : op.backing;
         const p = m.predictMount(op.image, backing, op.opts);
         if (p.result.expect === "ok" || p.result.expect === "unspecified") m.commitMount(op.image, backing, op.opts, p.sharing.expect);
         return;

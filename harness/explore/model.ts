@@ -111,7 +111,8 @@ export function readableFiles(image: ModelImage): ModelFile[] {
 
 /** Address-space operations a file's data is read with: compressed data is the same on any backing. */
 function aopsOf(f: ModelFile, backing: Backing): string {
-  return f.layout?.startsWith("compressed") ? "compressed" : backing;
+  // A loop device is a block device: its uncompressed data is read like the virtio disk's.
+  return f.layout?.startsWith("compressed") ? "compressed" : backing === "file" ? "file" : "bdev";
 }
 
 /** Bytes of a fingerprint value as the manifest writes it ("sha256:<hex>" is the 39-byte digest). */

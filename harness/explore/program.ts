@@ -11,7 +11,10 @@ export interface MountOptionSet {
   raw?: string;
 }
 
-export type Backing = "bdev" | "file";
+/** "bdev": the image's virtio disk; "file": a copy of the image mounted file-backed; "loop": that copy
+ * through a loop device of its own (a block device: block-device address-space operations, but a
+ * superblock of its own even where the same image is mounted from its disk). */
+export type Backing = "bdev" | "file" | "loop";
 
 /** A reference to a live mount (index modulo the live mounts, in mount order) and a regular file of its image. */
 export interface FileRef {

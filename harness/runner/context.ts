@@ -27,8 +27,11 @@ export interface ImageHandle {
 export interface MountOptions {
   /** Share page cache in this domain (`inode_share,domain_id=<domain>`); false/absent: plain mount. */
   domain?: string | false;
-  /** "bdev": the virtio disk; "file": a copy of the image on ramfs, mounted file-backed by raw mount(2). */
-  backing?: "bdev" | "file";
+  /**
+   * "bdev": the virtio disk; "file": a copy of the image on ramfs, mounted file-backed by raw mount(2);
+   * "loop": that copy through a loop device set up for this mount (detached at its unmount).
+   */
+  backing?: "bdev" | "file" | "loop";
   /** Extra mount data appended after the share options (e.g. "cache_strategy=disabled"). */
   extra?: string;
   /** Exact data string, overriding domain/extra and the blob devices' `device=` (for option-parsing cases). */
@@ -58,6 +61,8 @@ export class CaseContext {
   readonly findings: string[] = [];
   private readonly mounts: string[] = [];
   private readonly cgroups: string[] = [];
+  /** Loop devices set up for mounts (backing "loop"), by mount point: detached at unmount and at reset. */
+  private readonly loops = new Map<string, string>();
   private mountSeq = 0;
 
   constructor(
@@ -136,13 +141,20 @@ export class CaseContext {
     const image = this.image(imageName);
     const dir = opts.at ?? `/mnt/${imageName}-${++this.mountSeq}`;
     const file = opts.backing === "file";
-    const source = file ? await this.fileCopy(image.device, image.name) : image.device;
+    const loop = opts.backing === "loop" ? await this.loopDevice(await this.fileCopy(image.device, image.name)) : undefined;
+    const source = loop ?? (file ? await this.fileCopy(image.device, image.name) : image.device);
     // A multi-device image needs its blob devices (`device=` in mkfs order); file-backed mounts open them as files.
     const blobs: string[] = [];
     for (const [i, dev] of (image.blobDevices ?? []).entries()) blobs.push(file ? await this.fileCopy(dev, `${image.name}.${i}`) : dev);
     const data = opts.data ?? [opts.options ?? CaseContext.mountData(opts), ...blobs.map((b) => `device=${b}`)].filter(Boolean).join(",");
-    if (opts.api === "fsmount") await this.fsMount(source, dir, data);
-    else await this.agent.mount({ source, target: dir, fstype: "erofs", flags: opts.flags ?? ["ro"], data });
+    try {
+      if (opts.api === "fsmount") await this.fsMount(source, dir, data);
+      else await this.agent.mount({ source, target: dir, fstype: "erofs", flags: opts.flags ?? ["ro"], data });
+    } catch (err) {
+      if (loop) await this.detachLoop(loop);
+      throw err;
+    }
+    if (loop) this.loops.set(dir, loop);
     this.mounts.push(dir);
     return { image, dir, source, data, path: (p: string) => `${dir}${p.startsWith("/") ? p : `/${p}`}` };
   }
@@ -182,6 +194,24 @@ export class CaseContext {
     await this.agent.umount(dir, flags);
     const i = this.mounts.lastIndexOf(dir);
     if (i >= 0) this.mounts.splice(i, 1);
+    const loop = this.loops.get(dir);
+    if (loop && !this.mounts.includes(dir)) {
+      this.loops.delete(dir);
+      await this.detachLoop(loop);
+    }
+  }
+
+  /** A free loop device bound read-only to `file` (busybox losetup: -f finds one through /dev/loop-control). */
+  private async loopDevice(file: string): Promise<string> {
+    const r = await this.sh(`d=$(losetup -f) && losetup -r "$d" ${file} && echo "$d"`);
+    const dev = r.stdout.trim();
+    if (!/^\/dev\/loop\d+$/.test(dev)) throw new Error(`losetup gave no loop device for ${file}: ${JSON.stringify(r.stdout + r.stderr)}`);
+    return dev;
+  }
+
+  /** Detach a loop device; one still in use (a lazy unmount's last user) detaches when that user goes. */
+  private async detachLoop(dev: string): Promise<void> {
+    await this.sh(`losetup -d ${dev}`, { allowFail: true });
   }
 
   private async fileCopy(device: string, name: string): Promise<string> {
@@ -220,6 +250,8 @@ export class CaseContext {
       await this.agent.umount(dir).catch(() => this.agent.umount(dir, ["detach"]).catch(() => {}));
     }
     this.mounts.length = 0;
+    for (const loop of this.loops.values()) await this.detachLoop(loop);
+    this.loops.clear();
     for (const cg of this.cgroups.reverse()) await this.sh(`rmdir /sys/fs/cgroup/${cg}`, { allowFail: true });
     this.cgroups.length = 0;
     await this.sh(`umount ${FILE_BACKING_DIR} 2>/dev/null; sync; echo 3 > /proc/sys/vm/drop_caches`, { allowFail: true });

@@ -3,7 +3,7 @@
 // program is well formed: it starts with a mount, its generated images are valid specs by name.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { concrete, genImageName, programArb, weave, weaveLifetime } from "../../harness/explore/generate.ts";
+import { applyShape, concrete, deepPath, DEEP_SIZES, genImageName, programArb, weave, weaveLifetime, type GenImage, type ImageChoice } from "../../harness/explore/generate.ts";
 import { loadSpecs } from "../../harness/images/spec.ts";
 import { buildImages } from "../../harness/images/build.ts";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -101,4 +101,51 @@ describe("lifetime steps", () => {
     expect(withLifetime.length).toBeGreaterThan(5);
     expect(withLifetime.length).toBeLessThan(50);
   });
+});
+
+describe("tree shapes and loop mounts", () => {
+  const spec: GenImage = { mkfs: { blockSize: 4096, compress: "none", fingerprint: true }, files: [{ path: "/a.bin", gen: "zeros", size: 100 }] };
+  const images = [{ fixture: "share-a" }, { spec }] as ImageChoice[];
+  const ops = [
+    { op: "mount" as const, image: 0, backing: "bdev" as const, opts: { share: true, domain: "d1" } },
+    { op: "drop_caches" as const },
+    { op: "mount" as const, image: 1, backing: "file" as const, opts: { share: true, domain: "d1" } },
+  ];
+
+  it("add a file under a deep directory of a generated image, and make the named mounts through a loop device", () => {
+    const p = applyShape(images, ops, { deep: { image: 1, depth: 5, size: 5 * 1024 * 1024, seed: 2 }, loop: [1] });
+    expect(deepPath(5)).toBe("/t1/t2/t3/t4/t5/deep.bin");
+    expect(p.images[0]).toEqual(images[0]);
+    expect(p.images[1]).toEqual({ spec: { ...spec, files: [...spec.files, { path: "/t1/t2/t3/t4/t5/deep.bin", gen: "random", size: 5 * 1024 * 1024, seed: 2 }] } });
+    expect(p.ops.map((o) => (o.op === "mount" ? o.backing : o.op))).toEqual(["bdev", "drop_caches", "loop"]);
+    // mount indexes wrap; a fixture gets no deep file; nothing drawn changes nothing
+    expect(applyShape(images, ops, { deep: { image: 0, depth: 3, size: 1, seed: 1 }, loop: [2] })).toEqual({ images, ops: [{ ...ops[0], backing: "loop" }, ops[1], ops[2]] });
+    expect(applyShape(images, ops, { deep: null, loop: [] })).toEqual({ images, ops });
+  });
+
+  it("are drawn in some programs only, after the other draws; the deep file's sizes reach several MiB", () => {
+    const drawn = fc.sample(programArb, { seed: 7, numRuns: 300 });
+    const deep = drawn.flatMap((p) => p.images.flatMap((c) => ("spec" in c ? c.spec.files.filter((f) => f.path.endsWith("/deep.bin")) : [])));
+    const loops = drawn.filter((p) => p.ops.some((o) => o.op === "mount" && o.backing === "loop"));
+    expect(deep.length).toBeGreaterThan(10);
+    expect(deep.length).toBeLessThan(150);
+    expect(Math.max(...deep.map((f) => ("size" in f ? f.size : 0)))).toBe(Math.max(...DEEP_SIZES));
+    expect(loops.length).toBeGreaterThan(20);
+    expect(loops.length).toBeLessThan(150);
+  });
+
+  it("a generated image with its deep file builds as its spec says", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "pcshare-deep-"));
+    try {
+      const big: GenImage = { ...spec, files: [...spec.files, { path: deepPath(32), gen: "random", size: 3 * 1024 * 1024 + 1, seed: 1 }] };
+      const name = genImageName(big);
+      const file = path.join(dir, "images.yaml");
+      writeFileSync(file, stringify({ images: { [name]: big } }));
+      const built = await buildImages([file], { names: [name] });
+      const files = built.get(name)!.manifest.files.filter((f) => f.type === "file");
+      expect(files.map((f) => [f.path, f.size])).toContainEqual([deepPath(32), 3 * 1024 * 1024 + 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -80,6 +80,8 @@ describe("mount results", () => {
     expect(m.predictMount(0, "bdev", PLAIN)).toMatchObject({ result: { expect: "ok" }, sharing: { expect: "yes" } });
     expect(m.predictMount(0, "bdev", { share: true }).result.expect).toBe("unspecified");
     expect(m.predictMount(0, "file", PLAIN).sharing.expect).toBe("no");
+    // a loop device is a block device of its own: a superblock of its own, with the options it gets
+    expect(m.predictMount(0, "loop", PLAIN)).toMatchObject({ result: { expect: "ok" }, sharing: { expect: "no" } });
   });
 });
 
@@ -94,6 +96,10 @@ describe("which pairs share page frames", () => {
     ["image without fingerprints", [[0, "bdev", shared("d1")], [2, "bdev", shared("d1")]], [0, 0], [1, 0], "no"],
     ["uncompressed, block device vs backing file", [[0, "bdev", shared("d1")], [1, "file", shared("d1")]], [0, 0], [1, 0], "no"],
     ["uncompressed, both file-backed", [[0, "file", shared("d1")], [1, "file", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["uncompressed, a loop device and the block device: both block devices", [[0, "loop", shared("d1")], [1, "bdev", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["uncompressed, a loop device vs a backing file", [[0, "loop", shared("d1")], [1, "file", shared("d1")]], [0, 0], [1, 0], "no"],
+    ["one image through a loop device and from its disk: two superblocks, one domain", [[0, "loop", shared("d1")], [0, "bdev", shared("d1")]], [0, 0], [1, 0], "yes"],
+    ["one image through a loop device and from its disk, plain: nothing shared", [[0, "loop", PLAIN], [0, "bdev", PLAIN]], [0, 0], [1, 0], "no"],
     ["compressed across backings", [[3, "bdev", shared("d1")], [4, "file", shared("d1")]], [0, 0], [1, 0], "yes"],
     ["compressed vs uncompressed", [[3, "bdev", shared("d1")], [0, "bdev", shared("d1")]], [0, 0], [1, 0], "no"],
     ["identical files inside one sharing mount", [[5, "bdev", shared("d1")]], [0, 0], [0, 1], "yes"],
@@ -188,6 +194,7 @@ describe("open O_DIRECT", () => {
     ["an unshared uncompressed file on a block device opens", [[0, "bdev", PLAIN]], [0, 0], "ok"],
     ["an unshared compressed file refuses it", [[3, "bdev", PLAIN]], [0, 0], "EINVAL"],
     ["a file-backed mount refuses it", [[0, "file", PLAIN]], [0, 0], "EINVAL"],
+    ["an unshared uncompressed file through a loop device opens (a block device)", [[0, "loop", PLAIN]], [0, 0], "ok"],
     ["a file whose value is refused is unshared: it opens", [[6, "bdev", shared("d1")]], [0, 4], "ok"],
     ["a file whose share depends on lookup order: unspecified", [[6, "bdev", shared("d1")]], [0, 0], "unspecified"],
   ];
