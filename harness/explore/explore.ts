@@ -211,7 +211,7 @@ class ProgramRunner {
         }),
       );
     }
-    const run = await runSuite({ kernel: this.opts.kernel, cases: defs, outDir: batchDir, specs: specFiles, memoryMiB: this.opts.memoryMiB, cpus: this.opts.cpus, spareGuest: false, jobs: 1 });
+    const run = await runSuite({ kernel: this.opts.kernel, cases: defs, outDir: batchDir, specs: specFiles, memoryMiB: this.opts.memoryMiB, cpus: this.opts.cpus, spareGuest: false, jobs: 1, newGuestAfterReport: true });
     this.last = run;
     this.boots.push(...(run.boots ?? []));
     return run.cases.map((r) => this.label(r, batchName));

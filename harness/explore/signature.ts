@@ -22,14 +22,17 @@ export function signatureOf(c: CaseResult): string | undefined {
  * the step ("mountinfo lists inode_share: expected not listed, seen listed (...)", the part a
  * finding's signature keeps) with a matching seen value. None when any kernel report of the program
  * is one no registered bug names: a registered warning followed by an unregistered oops is a new
- * finding, not the registered one.
+ * finding, not the registered one. A bug names reports only when the program shows every report its
+ * signature requires (its optional ones alone do not name it).
  */
 export function knownBugsOf(c: CaseResult, kernel: KernelInfo, bugs: readonly KnownBug[]): string[] {
   const ids = new Set<string>();
   const failed = c.checks.filter((k) => !k.ok).map((k) => ({ ...k, name: k.name.split(" @ ")[0] }));
   const affecting = bugs.filter((bug) => affects(bug, kernel));
+  // A bug's required reports must all be there: a report it lists as optional does not name it alone.
+  const complete = affecting.filter((bug) => bug.signature.crashes.filter((s) => !s.optional).every((s) => c.crashes.some((cr) => crashMatches(s, cr))));
   for (const cr of c.crashes) {
-    const naming = affecting.filter((bug) => bug.signature.crashes?.some((s) => crashMatches(s, cr)));
+    const naming = complete.filter((bug) => bug.signature.crashes?.some((s) => crashMatches(s, cr)));
     if (!naming.length) return [];
     for (const bug of naming) ids.add(bug.id);
   }

@@ -54,6 +54,12 @@ export interface RunOptions {
   restore?: RestoreMode;
   /** Boot a standby guest beside the running ones (default: jobs.ts standbyGuests, PCSHARE_SPARE_GUEST). */
   spareGuest?: boolean;
+  /**
+   * A guest whose kernel printed any report (a WARNING too) runs no further case; the next gets a new
+   * guest. For runs of many short programs (explore): a report printed once per boot (WARN_ON_ONCE)
+   * must not be missing from the next program that triggers it, which would change its signature.
+   */
+  newGuestAfterReport?: boolean;
   /** How long the guest may take to come clean before a case (default 10 s, times the kernel's slowdown). */
   cleanBoundMs?: number;
   /** Aborting stops the run: guests are killed, the cases in progress and those after them are `missing`. */
@@ -279,7 +285,7 @@ class CaseLoop {
     await symbolizeCrashes(this.opts.kernel, crashes);
     const verdict = classifyCase({ end, checks: ctx.checks, crashes, reset: after.reset });
     const lost = end.how === "timeout" || end.how === "crash-detected" || end.how === "guest-lost" || after.reset.how === "failed";
-    if (lost || crashes.some((c) => FATAL_KINDS.has(c.kind))) {
+    if (lost || crashes.some((c) => FATAL_KINDS.has(c.kind)) || (this.opts.newGuestAfterReport && crashes.length > 0)) {
       await this.pool.discard(vm);
       this.guest = undefined;
     }

@@ -71,3 +71,24 @@ describe("explore smoke (seed 945, default kernel)", () => {
     expect(cases[0].images?.length).toBeGreaterThan(0);
   });
 });
+
+describe("a guest that printed a warning runs no further program (seed 42, default kernel)", () => {
+  // Seed 42's third program reads the bs2048 fixture and prints the registered bs2048 bug's WARNING
+  // (WARN_ON_ONCE): the fourth program of the guest must start on a new one, where the warning can
+  // show again. About 20 s on an idle 2-core host.
+  let out: string;
+  let r42: ExploreResult;
+  beforeAll(async () => {
+    out = await mkdtemp(path.join(os.tmpdir(), "pcshare-explore-warn-"));
+    r42 = await explore({ kernel: await resolveKernel(), seed: 42, budgetMs: 5 * 60_000, shrinkMs: 0, maxPrograms: 4, programsPerGuest: 4, outDir: out, bugs: await loadKnownBugs() });
+  }, 600_000);
+  afterAll(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it("starts a new guest after the program with the warning", () => {
+    const kinds = r42.run.cases.map((c) => c.crashes.map((k) => k.kind).join(",") || "-");
+    expect(kinds).toEqual(["-", "-", "warning", "-"]);
+    expect(r42.run.boots?.length).toBe(2);
+  });
+});
