@@ -182,7 +182,8 @@ export function applyToCase(c: CaseResult, kernel: KernelInfo, bugs: readonly Kn
  */
 export function withoutKnownBugsCase(c: CaseResult): CaseResult {
   if (c.rawOutcome === undefined) return c;
-  const { rawOutcome, rawReason, knownBugs: _matches, ...rest } = c;
+  // The layer's reason goes with it: the raw one (none when it was empty) takes its place.
+  const { rawOutcome, rawReason, knownBugs: _matches, reason: _layers, ...rest } = c;
   const legacy = rawOutcome === "pass" ? undefined : c.reason?.replace(/^known bug [^:]+: /, "").replace(/ \[not known bug .*\]$/s, "");
   const reason = rawReason !== undefined ? rawReason || undefined : legacy;
   return { ...rest, outcome: rawOutcome, ...(reason !== undefined && { reason }) };

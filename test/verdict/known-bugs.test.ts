@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CaseResult, Outcome, RunResult } from "../../harness/report/model.ts";
-import { applyKnownBugs, applyToCase, callTrace, crashFunction, releaseVersion, tallyKnownBugs } from "../../harness/verdict/known-bugs.ts";
+import { applyKnownBugs, applyToCase, callTrace, crashFunction, releaseVersion, tallyKnownBugs, withoutKnownBugs, withoutKnownBugsCase } from "../../harness/verdict/known-bugs.ts";
 import { loadKnownBugs, parseKnownBug } from "../../harness/verdict/load-known-bugs.ts";
 import type { KnownBug } from "../../harness/verdict/known-bug-schema.ts";
 
@@ -204,6 +204,52 @@ describe("tallyKnownBugs", () => {
     expect(tally["erofs-remount-inode-share-null-domain"]).toMatchObject({ race: false, hits: 1, passes: 0, runs: 1 });
     expect(tally["erofs-ishare-inline-tail-zeros-bs2048"]).toMatchObject({ race: false, hits: 1, passes: 0, runs: 1 });
     expect(tallyKnownBugs({ ...run, knownBugs: undefined })).toEqual([]);
+  });
+
+  it("counts a result its bug's case failed as another registered bug (the race's other shape) apart", () => {
+    const [busy, evicts] = RACES;
+    const run = applyKnownBugs(recorded, bugs);
+    const l2 = run.cases.find((c) => c.id === "L2")!;
+    const asOther = { ...l2, knownBugs: l2.knownBugs!.map((k) => ({ ...k, id: evicts })) };
+    const asBoth = { ...l2, knownBugs: [...l2.knownBugs!, { ...l2.knownBugs![0], id: evicts }] };
+    const tally = (cases: CaseResult[]) => tallyKnownBugs({ ...run, cases }).find((t) => t.id === busy)!;
+    expect(tally([l2])).toMatchObject({ hits: 1, otherBugs: 0 });
+    expect(tally([asOther])).toMatchObject({ hits: 0, otherBugs: 1, runs: 1 });
+    expect(tally([asBoth])).toMatchObject({ hits: 1, otherBugs: 0 });
+    expect(tally([{ ...asOther, outcome: "fail" }])).toMatchObject({ hits: 0, otherBugs: 0 });
+  });
+});
+
+describe("the run as the kernel left it (withoutKnownBugs)", () => {
+  it("gives each case its raw outcome and reason back, without bug matches", () => {
+    const run = applyKnownBugs(recorded, bugs);
+    const back = withoutKnownBugs(run);
+    expect(back.knownBugs).toBeUndefined();
+    expect(back.cases.map((c) => [c.id, c.outcome, c.reason, c.knownBugs])).toEqual(recorded.cases.map((c) => [c.id, c.outcome, c.reason, undefined]));
+    // A case the layer never touched comes back as it is (the same object).
+    const f1 = run.cases.find((c) => c.id === "F1")!;
+    expect(withoutKnownBugsCase(f1)).toBe(f1);
+  });
+
+  it("restores an empty raw reason as none, and takes the layer's wording off results written without rawReason", () => {
+    const o3 = applyKnownBugs(recorded, bugs).cases.find((c) => c.id === "O3")!;
+    expect(withoutKnownBugsCase({ ...o3, rawReason: "" }).reason).toBeUndefined();
+    const { rawReason: _r, ...legacy } = o3;
+    expect(withoutKnownBugsCase({ ...legacy, reason: "known bug x: the oops [not known bug y: reasons\nover lines]" }).reason).toBe("the oops");
+    expect(withoutKnownBugsCase({ ...legacy, rawOutcome: "pass", reason: "known bug x did not show" })).not.toHaveProperty("reason");
+    expect(withoutKnownBugsCase({ ...legacy, reason: undefined }).reason).toBeUndefined();
+  });
+});
+
+describe("the registered bugs a run lists", () => {
+  it("carry their variants and link only when the bug has them", () => {
+    const run = applyKnownBugs(recorded, bugs);
+    const listed = Object.fromEntries(run.knownBugs!.map((b) => [b.id, b]));
+    expect(listed["erofs-ishare-inline-tail-zeros-bs2048"].variants).toEqual(bugs.find((b) => b.id === "erofs-ishare-inline-tail-zeros-bs2048")!.variants);
+    expect(listed["erofs-remount-inode-share-null-domain"]).not.toHaveProperty("variants");
+    expect(listed["erofs-remount-inode-share-null-domain"]).not.toHaveProperty("link");
+    const linked = bugs.map((b) => (b.id === "erofs-remount-inode-share-null-domain" ? { ...b, link: "https://lore.kernel.org/x" } : b));
+    expect(applyKnownBugs(recorded, linked).knownBugs!.find((b) => b.id === "erofs-remount-inode-share-null-domain")!.link).toBe("https://lore.kernel.org/x");
   });
 });
 
