@@ -20,21 +20,23 @@ export const A1 = defineCase({
     t.assert("the image gives both files one fingerprint", x.fingerprint !== null && x.fingerprint === z.fingerprint, { seen: `${x.fingerprint} / ${z.fingerprint}` });
     const before = await dmesgCount(t, "for the same fingerprint");
     const m = await t.mount("a1-size", { domain: "d1" });
-    await dropCaches(t.agent);
-    t.expectEqual("x.bin (1 MiB) reads its own bytes", (await readOutcome(t, m.path("/x.bin"))).seen, x.sha256!);
-    const zr = await t.agent.mincore(m.path("/z.bin"));
-    t.expectEqual("z.bin not resident after reading x.bin only", zr.resident, 0);
-    t.expectEqual("z.bin (2 MiB) reads its own bytes", (await readOutcome(t, m.path("/z.bin"))).seen, z.sha256!);
+    // From a dropped cache, `first` looked up and read, then `second`: each its own bytes, and the
+    // second's pages not in memory after the first's read alone.
+    const files = { x: { name: "x.bin", label: "x.bin (1 MiB)", sha256: x.sha256! }, z: { name: "z.bin", label: "z.bin (2 MiB)", sha256: z.sha256! } };
+    const readInOrder = async (o: string, first: typeof files.x, second: typeof files.x) => {
+      await dropCaches(t.agent);
+      t.expectEqual(`${o}${first.label} reads its own bytes`, (await readOutcome(t, m.path(`/${first.name}`))).seen, first.sha256);
+      const r = await t.agent.mincore(m.path(`/${second.name}`));
+      t.expectEqual(`${o}${second.name} not resident after reading ${first.name} only`, r.resident, 0);
+      t.expectEqual(`${o}${second.label} reads its own bytes`, (await readOutcome(t, m.path(`/${second.name}`))).seen, second.sha256);
+    };
+    await readInOrder("", files.x, files.z);
     const after = await dmesgCount(t, "for the same fingerprint");
     const mism = await dmesgCount(t, "i_size mismatch");
     t.measure("size-mismatch messages", after - before, "count", { kind: "exact" });
     t.expect("kernel logs the i_size mismatch for the same fingerprint", after > before && mism > 0, { expected: "i_size mismatch (... != ...) for the same fingerprint", seen: `${after - before} new line(s)` });
     // The other order: z.bin looked up and read first (drop_caches freed both inodes).
-    await dropCaches(t.agent);
-    t.expectEqual("z first: z.bin (2 MiB) reads its own bytes", (await readOutcome(t, m.path("/z.bin"))).seen, z.sha256!);
-    const xr = await t.agent.mincore(m.path("/x.bin"));
-    t.expectEqual("z first: x.bin not resident after reading z.bin only", xr.resident, 0);
-    t.expectEqual("z first: x.bin (1 MiB) reads its own bytes", (await readOutcome(t, m.path("/x.bin"))).seen, x.sha256!);
+    await readInOrder("z first: ", files.z, files.x);
     const again = await dmesgCount(t, "for the same fingerprint");
     t.measure("size-mismatch messages, z first", again - after, "count", { kind: "exact" });
     t.expect("z first: kernel logs the i_size mismatch for the same fingerprint", again > after, { expected: "i_size mismatch (... != ...) for the same fingerprint", seen: `${again - after} new line(s)` });

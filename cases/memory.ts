@@ -4,7 +4,7 @@
 // on a real-world pair of images about what the content hashes say it can.
 import { defineCase } from "../harness/runner/case.ts";
 import type { CaseContext } from "../harness/runner/context.ts";
-import { cacheSnapshot, dropCaches, memcgStat, memcgStatUntil } from "../harness/measure/memory.ts";
+import { cacheSnapshot, dropCaches, memcgCurrent, memcgStat, memcgStatUntil } from "../harness/measure/memory.ts";
 import { commonFile, inOrder, ORDERS, type Order } from "./fixtures.ts";
 import { idealSharing } from "../harness/measure/ideal.ts";
 import { measureSaving, type MeasuredImage } from "../harness/measure/saving.ts";
@@ -32,13 +32,9 @@ async function fileBytes(t: CaseContext, cg: string): Promise<number> {
   return v;
 }
 
-/**
- * memory.current of cgroup `cg`, bytes: the page counter itself, charged at once (memory.stat's
- * per-CPU figures can lag it), though it runs ahead by the per-CPU charge batches (64 pages a CPU).
- */
 async function currentBytes(t: CaseContext, cg: string): Promise<number> {
-  const v = Number((await t.agent.readFile(`/sys/fs/cgroup/${cg}/memory.current`)).data.toString().trim());
-  if (!Number.isFinite(v)) throw new Error(`memory.current of ${cg} is not a number`);
+  const v = await memcgCurrent(t.agent, cg);
+  if (v === undefined) throw new Error(`memory.current of ${cg} is not a number`);
   return v;
 }
 

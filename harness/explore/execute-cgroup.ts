@@ -9,7 +9,7 @@ import type { ModelFile, ModelMount, Prediction } from "./model.ts";
 import type { Op } from "./program.ts";
 import { pick } from "./program.ts";
 import { ChargeModel, CHARGE_SLACK, type Charge, type ModelCgroup } from "./charge-model.ts";
-import { memcgStat, memcgStatUntil } from "../measure/memory.ts";
+import { memcgCurrent, memcgStat, memcgStatUntil } from "../measure/memory.ts";
 
 type CgOp = Extract<Op, { op: "cgcreate" | "cglimit" | "cgread" | "cgmove" | "cgrmdir" }>;
 
@@ -114,7 +114,7 @@ async function cgMove(h: CgHost, op: Extract<CgOp, { op: "cgmove" }>, cg: ModelC
 async function underMax(h: CgHost, op: Op, cg: ModelCgroup): Promise<void> {
   const p = h.charges.predictUnderMax(cg);
   if (!p) return;
-  const current = Number((await h.t.agent.readFile(cgPath(cg, "memory.current"))).data.toString("utf8").trim());
+  const current = (await memcgCurrent(h.t.agent, cg.name)) ?? NaN;
   if (current > cg.max!) h.t.finding(`memory.current ${current} B above memory.max ${cg.max} B @ ${h.label(op)}`);
   h.observe(op, "memory.current within memory.max", p, current <= cg.max! ? "yes" : "no");
 }

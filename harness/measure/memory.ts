@@ -26,6 +26,16 @@ export async function memcgStat(agent: AgentClient, cgroup: string, field = "fil
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * memory.current of cgroup `cgroup`, bytes (undefined when the file holds no number): the page counter
+ * itself, charged at once (memory.stat's per-CPU figures can lag it), though it runs ahead by the
+ * per-CPU charge batches (64 pages a CPU).
+ */
+export async function memcgCurrent(agent: AgentClient, cgroup: string): Promise<number | undefined> {
+  const v = Number((await agent.readFile(`/sys/fs/cgroup/${cgroup}/memory.current`)).data.toString("utf8").trim());
+  return Number.isFinite(v) ? v : undefined;
+}
+
 export interface SettledStat {
   /** the last value read (the settled one, or the last seen when the bound ran out) */
   value: number;

@@ -1,9 +1,10 @@
-// memcgStatUntil: reads memory.stat until the figure settles, within a bound. The agent is a stand-in
+// memcgStatUntil: reads memory.stat until the figure settles, within a bound; memcgCurrent reads
+// memory.current. The agent is a stand-in
 // (a mock is unavoidable: a real guest cannot be made to show a stale memory.stat on demand; case M3
 // exercises the function against real kernels).
 import { describe, expect, it } from "vitest";
 import type { AgentClient } from "../../harness/guest/agent-client.ts";
-import { memcgStatUntil } from "../../harness/measure/memory.ts";
+import { memcgCurrent, memcgStatUntil } from "../../harness/measure/memory.ts";
 
 /** An agent whose memory.stat "file" figure is the next of `values` on each read (the last one repeats). */
 function agentShowing(values: (number | undefined)[]): { agent: AgentClient; paths: string[] } {
@@ -49,5 +50,15 @@ describe("memcgStatUntil", () => {
   it("names the cgroup and field when memory.stat lacks the field", async () => {
     const { agent } = agentShowing([undefined]);
     await expect(memcgStatUntil(agent, "m3-a", "file", () => true)).rejects.toThrow(/memory.stat of m3-a has no "file" field/);
+  });
+});
+
+describe("memcgCurrent", () => {
+  it("reads the cgroup's memory.current, and gives undefined for a file without a number", async () => {
+    const paths: string[] = [];
+    const agentWith = (text: string) => ({ async readFile(p: string) { paths.push(p); return { data: Buffer.from(text) }; } }) as unknown as AgentClient;
+    expect(await memcgCurrent(agentWith("8646656\n"), "m2-a")).toBe(8_646_656);
+    expect(paths).toEqual(["/sys/fs/cgroup/m2-a/memory.current"]);
+    expect(await memcgCurrent(agentWith("max\n"), "m2-a")).toBeUndefined();
   });
 });
