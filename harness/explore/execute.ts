@@ -8,7 +8,7 @@
 // shrunk by (signature.ts).
 import type { CaseContext, Mounted } from "../runner/context.ts";
 import type { Op, Program, FileRef } from "./program.ts";
-import { describeOp, mountData, pick } from "./program.ts";
+import { backingOn, describeOp, mountData, pick } from "./program.ts";
 import { SharingModel, type ModelFile, type ModelMount, type Placed, type Prediction, type Tri } from "./model.ts";
 import { modelImage, sourceSlice, type ContentIndex } from "./sources.ts";
 import { dropCaches } from "../measure/memory.ts";
@@ -149,7 +149,7 @@ export class ProgramExecutor implements CgHost {
   }
 
   private async mount(op: Extract<Op, { op: "mount" }>): Promise<void> {
-    const backing = op.backing === "file" && !this.fileBacked ? "bdev" : op.backing;
+    const backing = backingOn(op.backing, this.fileBacked);
     const image = pick(this.program.images, op.image)!;
     const p = this.model.predictMount(op.image, backing, op.opts);
     let m: Mounted | undefined;

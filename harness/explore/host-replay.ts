@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import { programArb, type DrawnProgram } from "./generate.ts";
 import { SharingModel, type ModelFile, type ModelImage, type ModelMount } from "./model.ts";
-import { describeOp, pick, type FileRef, type Op, type Program } from "./program.ts";
+import { backingOn, describeOp, pick, type FileRef, type Op, type Program } from "./program.ts";
 
 /** The first `count` programs `explore --seed <seed>` runs (P1 is index 0). */
 export function drawPrograms(seed: number, count: number): DrawnProgram[] {
@@ -114,7 +114,7 @@ class Replay {
     const m = this.model;
     switch (op.op) {
       case "mount": {
-        const backing = op.backing === "file" && !this.fileBacked ? "bdev" : op.backing;
+        const backing = backingOn(op.backing, this.fileBacked);
         const p = m.predictMount(op.image, backing, op.opts);
         if (p.result.expect === "ok" || p.result.expect === "unspecified") m.commitMount(op.image, backing, op.opts, p.sharing.expect);
         return;

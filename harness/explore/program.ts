@@ -66,6 +66,11 @@ export function mountData(o: MountOptionSet): string {
   return parts.join(",");
 }
 
+/** The backing a mount op gets on a kernel: file-backed mounts fall back to the block device where the kernel has none. */
+export function backingOn(backing: Backing, fileBacked: boolean): Backing {
+  return backing === "file" && !fileBacked ? "bdev" : backing;
+}
+
 /** The element `slot` refers to (modulo the list's length), or undefined when the list is empty. */
 export function pick<T>(list: readonly T[], index: number): T | undefined {
   return list.length ? list[((index % list.length) + list.length) % list.length] : undefined;

@@ -32,7 +32,7 @@ export function knownBugsOf(c: CaseResult, kernel: KernelInfo, bugs: readonly Kn
   // A bug's required reports must all be there: a report it lists as optional does not name it alone.
   const complete = affecting.filter((bug) => bug.signature.crashes.filter((s) => !s.optional).every((s) => c.crashes.some((cr) => crashMatches(s, cr))));
   for (const cr of c.crashes) {
-    const naming = complete.filter((bug) => bug.signature.crashes?.some((s) => crashMatches(s, cr)));
+    const naming = complete.filter((bug) => bug.signature.crashes.some((s) => crashMatches(s, cr)));
     if (!naming.length) return [];
     for (const bug of naming) ids.add(bug.id);
   }

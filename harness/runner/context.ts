@@ -195,7 +195,7 @@ export class CaseContext {
     const i = this.mounts.lastIndexOf(dir);
     if (i >= 0) this.mounts.splice(i, 1);
     const loop = this.loops.get(dir);
-    if (loop && !this.mounts.includes(dir)) {
+    if (loop) {
       this.loops.delete(dir);
       await this.detachLoop(loop);
     }
