@@ -3,7 +3,8 @@
 // only in the first case of a guest), and the unmount race's shape that BUGs in clear_inode before
 // any busy-inodes line. Each recorded failure is xfail; the same failure with one detail changed
 // (another file, another layout, another BUG line or caller, a busy-inodes report missing where the
-// other registration needs it) stays fail.
+// other registration needs it) stays fail. And found case E1's NULL dereference, through read(2) and
+// through a page fault.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CaseResult, Check, KernelInfo } from "../../harness/report/model.ts";
@@ -77,5 +78,34 @@ describe("the unmount race's BUG in clear_inode", () => {
     const out = applyToCase(failed(l, k), kernel, bugs);
     expect(out.outcome).toBe("fail");
     expect(out.reason).toContain("not known bug");
+  });
+});
+
+describe("the NULL dereference of found case E1 (chunked 1 KiB blocks, a blob device)", () => {
+  const CHUNKED = "erofs-ishare-chunked-subpage-read-null-deref";
+  const e1 = (consoleFile: string): CaseResult =>
+    ({
+      id: "E1", name: "found-warning-in-iomap-readahead", groups: ["E"], tags: [], outcome: "fail", reason: "kernel bug", durationMs: 1,
+      checks: [], measurements: [], findings: [], artifacts: {},
+      crashes: classifyConsole(readFileSync(new URL(`../fixtures/console/${consoleFile}`, import.meta.url), "utf8")),
+    }) as unknown as CaseResult;
+
+  it.each([
+    ["through read(2), after the WARNING", "deb-explore-chunked-bs1024-warning-then-null-deref.log"],
+    ["through a page fault, the WARNING spent by an earlier case", "deb-e1-null-deref-fault-path.log"],
+  ])("%s: xfail", (_label, file) => {
+    const out = applyToCase(e1(file), kernel, bugs);
+    expect(out.reason).not.toContain("not known bug");
+    expect(out.outcome).toBe("xfail");
+    expect(out.knownBugs?.map((b) => b.id)).toEqual([CHUNKED]);
+  });
+
+  it("a NULL dereference elsewhere, or not from erofs_read_folio, stays a fail", () => {
+    const other = e1("deb-e1-null-deref-fault-path.log");
+    other.crashes[0].excerpt = other.crashes[0].excerpt.replaceAll("iomap_read_folio_iter+", "iomap_readahead_iter+");
+    expect(applyToCase(other, kernel, bugs).outcome).toBe("fail");
+    const caller = e1("deb-e1-null-deref-fault-path.log");
+    caller.crashes[0].excerpt = caller.crashes[0].excerpt.replaceAll("erofs_read_folio+", "ext4_read_folio+");
+    expect(applyToCase(caller, kernel, bugs).outcome).toBe("fail");
   });
 });
