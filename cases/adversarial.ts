@@ -22,13 +22,13 @@ export const A1 = defineCase({
     const m = await t.mount("a1-size", { domain: "d1" });
     // From a dropped cache, `first` looked up and read, then `second`: each its own bytes, and the
     // second's pages not in memory after the first's read alone.
-    const files = { x: { name: "x.bin", label: "x.bin (1 MiB)", sha256: x.sha256! }, z: { name: "z.bin", label: "z.bin (2 MiB)", sha256: z.sha256! } };
+    const files = { x: { name: "x.bin", label: "x.bin (1 MiB)", xxh64: x.xxh64! }, z: { name: "z.bin", label: "z.bin (2 MiB)", xxh64: z.xxh64! } };
     const readInOrder = async (o: string, first: typeof files.x, second: typeof files.x) => {
       await dropCaches(t.agent);
-      t.expectEqual(`${o}${first.label} reads its own bytes`, (await readOutcome(t, m.path(`/${first.name}`))).seen, first.sha256);
+      t.expectEqual(`${o}${first.label} reads its own bytes`, (await readOutcome(t, m.path(`/${first.name}`))).seen, first.xxh64);
       const r = await t.agent.mincore(m.path(`/${second.name}`));
       t.expectEqual(`${o}${second.name} not resident after reading ${first.name} only`, r.resident, 0);
-      t.expectEqual(`${o}${second.label} reads its own bytes`, (await readOutcome(t, m.path(`/${second.name}`))).seen, second.sha256);
+      t.expectEqual(`${o}${second.label} reads its own bytes`, (await readOutcome(t, m.path(`/${second.name}`))).seen, second.xxh64);
     };
     await readInOrder("", files.x, files.z);
     const after = await dmesgCount(t, "for the same fingerprint");
@@ -56,8 +56,8 @@ export const A2 = defineCase({
       const m = await t.mount(img, { domain: "d1" });
       const x = t.file(img, "/x.bin");
       const y = t.file(img, "/y.bin");
-      await expectPairBothOrders(t, { path: m.path("/x.bin"), sha256: x.sha256! }, { path: m.path("/y.bin"), sha256: y.sha256! }, "separate", img);
-      t.expectEqual(`${img}: an untouched file still reads`, (await readOutcome(t, m.path("/z.bin"))).seen, t.file(img, "/z.bin").sha256);
+      await expectPairBothOrders(t, { path: m.path("/x.bin"), xxh64: x.xxh64! }, { path: m.path("/y.bin"), xxh64: y.xxh64! }, "separate", img);
+      t.expectEqual(`${img}: an untouched file still reads`, (await readOutcome(t, m.path("/z.bin"))).seen, t.file(img, "/z.bin").xxh64);
       const xa = await t.sh(`getfattr -d -m - ${m.path("/x.bin")} 2>&1 || true; ls -l ${m.path("/x.bin")}`, { allowFail: true });
       t.expect(`${img}: the guest still answers after xattr access`, xa.exitCode === 0, { seen: xa.stderr });
       await t.umount(m);
@@ -79,8 +79,8 @@ export const A3 = defineCase({
     t.assert("the pair has different fingerprints", p.fingerprint !== q.fingerprint && !!p.fingerprint && !!q.fingerprint, { seen: `${p.fingerprint} / ${q.fingerprint}` });
     t.expect("manifest records the collision for domain d1", img.manifest.mutation?.args.domainId === "d1", { seen: JSON.stringify(img.manifest.mutation?.args) });
     const m = await t.mount("a3-collide", { domain: "d1" });
-    await expectPair(t, { path: m.path("/pair/p.bin"), sha256: p.sha256! }, { path: m.path("/pair/q.bin"), sha256: q.sha256! }, "separate", "p then q");
-    await expectPair(t, { path: m.path("/pair/q.bin"), sha256: q.sha256! }, { path: m.path("/pair/p.bin"), sha256: p.sha256! }, "separate", "q then p");
+    await expectPair(t, { path: m.path("/pair/p.bin"), xxh64: p.xxh64! }, { path: m.path("/pair/q.bin"), xxh64: q.xxh64! }, "separate", "p then q");
+    await expectPair(t, { path: m.path("/pair/q.bin"), xxh64: q.xxh64! }, { path: m.path("/pair/p.bin"), xxh64: p.xxh64! }, "separate", "q then p");
   },
 });
 
@@ -146,15 +146,15 @@ export const A6 = defineCase({
   async run(t) {
     const fa = await t.mount("a6-frag-a", { domain: "d1" });
     const fb = await t.mount("a6-frag-b", { domain: "d1" });
-    const tt = t.file("a6-frag-a", "/data/t.txt").sha256!;
-    const rr = t.file("a6-frag-a", "/data/r.bin").sha256!;
+    const tt = t.file("a6-frag-a", "/data/t.txt").xxh64!;
+    const rr = t.file("a6-frag-a", "/data/r.bin").xxh64!;
     const readsA: [string, string][] = [[fa.path("/data/t.txt"), tt], [fa.path("/hl-t"), tt], [fa.path("/sl-t"), tt], [fa.path("/data/r.bin"), rr]];
     const readsB: [string, string][] = [[fb.path("/other/t-copy.txt"), tt], [fb.path("/other/r-copy.bin"), rr], [fb.path("/other/hl-r"), rr]];
     // Both orders, each from drop_caches (which frees the unused inodes): A's names read (and so
     // instantiated) first, then B's names first.
     for (const o of ORDERS) {
       await dropCaches(t.agent);
-      for (const [p, sha] of inOrder(o, readsA, readsB).flat()) t.expectEqual(`${o.check}${p} reads the source's bytes`, (await readOutcome(t, p)).seen, sha);
+      for (const [p, want] of inOrder(o, readsA, readsB).flat()) t.expectEqual(`${o.check}${p} reads the source's bytes`, (await readOutcome(t, p)).seen, want);
       // Sharing of fragment files between the two images is recorded, not required (data correctness is).
       const [x, y] = await t.agent.pageFrames(inOrder(o, fa.path("/hl-t"), fb.path("/other/t-copy.txt")));
       let eq = 0;
@@ -171,7 +171,7 @@ export const A6 = defineCase({
     // B's copy first (A's hardlink then resident).
     const a = await t.mount("share-a", { domain: "d1" });
     const b = await t.mount("share-b", { domain: "d1" });
-    const big = t.file("share-a", PAIR.fileA).sha256!;
+    const big = t.file("share-a", PAIR.fileA).xxh64!;
     const readLinks = async (o: string) => {
       t.expectEqual(`${o}share-a /big-link (hardlink) reads the source`, (await readOutcome(t, a.path("/big-link"))).seen, big);
       t.expectEqual(`${o}share-a /big-sym (symlink) reads the source`, (await readOutcome(t, a.path("/big-sym"))).seen, big);

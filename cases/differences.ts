@@ -2,7 +2,7 @@
 // shared page cache than for the same file on a plain mount (cachestat, leases, FS_IOC_GETFSLABEL,
 // statx DIO alignment, F_SETFL O_DIRECT, SEEK_DATA/SEEK_HOLE). Each case measures both sides and
 // records a difference as a finding; it fails only when it cannot measure or the bytes read are wrong.
-import { createHash } from "node:crypto";
+import { xxh64Hex } from "../harness/util/hash.ts";
 import { defineCase, type CaseDef } from "../harness/runner/case.ts";
 import type { CaseContext } from "../harness/runner/context.ts";
 import { sharedAndPlain as pair } from "./fixtures.ts";
@@ -36,7 +36,7 @@ export const X1 = defineCase({
   async run(t) {
     const p = await pair(t);
     for (const [side, path] of [["shared", p.sharedPath], ["plain", p.plainPath]] as const) {
-      t.assertEqual(`${side}: read returns the source's bytes`, (await t.agent.readHash(path)).sha256, p.sha256);
+      t.assertEqual(`${side}: read returns the source's bytes`, (await t.agent.readHash(path)).xxh64, p.xxh64);
       const mc = await t.agent.mincore(path);
       const cs = await t.agent.cachestat(path);
       t.measure(`${side}_mincore_resident`, mc.resident, "pages", { kind: "exact" });
@@ -81,7 +81,7 @@ export const X3 = defineCase({
     // The checks that make the recording mean something: the probe answers on a plain mount, and the
     // shared file is the file (differences alone are findings, never checks).
     t.expect("plain: FS_IOC_GETFSLABEL on the mount root answers (the measurement works)", typeof ur === "string" && !/^E[A-Z]+$/.test(ur), { expected: "a label (possibly empty)", seen: ur });
-    t.expectEqual("shared file reads the source's bytes", (await t.agent.readHash(p.sharedPath)).sha256, p.sha256);
+    t.expectEqual("shared file reads the source's bytes", (await t.agent.readHash(p.sharedPath)).xxh64, p.xxh64);
     document(t, "FS_IOC_GETFSLABEL on a file", s, u);
     document(t, "FS_IOC_GETFSLABEL on the mount root", sr, ur);
   },
@@ -121,7 +121,7 @@ export const X5 = defineCase({
   async run(t) {
     const p = await pair(t);
     const first = (await t.agent.readAt(p.plainPath, "pread", 0, [4096])).data;
-    const want = createHash("sha256").update(first).digest("hex");
+    const want = xxh64Hex(first);
     const summary: Record<string, string> = {};
     for (const [side, path] of [["shared", p.sharedPath], ["plain", p.plainPath]] as const) {
       const r = await outcome(t, t.agent.fcntlProbe(path, "setfl_odirect"));
@@ -135,7 +135,7 @@ export const X5 = defineCase({
       summary[side] = `F_SETFL ok, O_DIRECT ${r.direct ? "set" : "not set"}, read ${r.read ?? r.read_errname}`;
       if (r.read !== null && r.read !== undefined) {
         t.expectEqual(`${side}: 4 KiB read after F_SETFL O_DIRECT returns 4096 bytes`, r.read, 4096);
-        t.expectEqual(`${side}: bytes read after F_SETFL O_DIRECT equal the source`, r.sha256, want);
+        t.expectEqual(`${side}: bytes read after F_SETFL O_DIRECT equal the source`, r.xxh64, want);
       }
     }
     document(t, "fcntl(F_SETFL, O_DIRECT)", summary.shared, summary.plain);
@@ -169,6 +169,6 @@ export const X6 = defineCase({
       if (typeof u === "number") t.measure(`plain_seek_${whence}_${off}`, u, "B", { kind: "exact" });
       document(t, `SEEK_${whence.toUpperCase()} at ${off}`, s, u);
     }
-    t.expectEqual("shared file reads the source's bytes", (await t.agent.readHash(p.sharedPath)).sha256, p.sha256);
+    t.expectEqual("shared file reads the source's bytes", (await t.agent.readHash(p.sharedPath)).xxh64, p.xxh64);
   },
 });

@@ -12,8 +12,11 @@ import { probeSharing, type SharingProbe, type SharingVerdict } from "../harness
  */
 export const PAIR = { a: "share-a", b: "share-b", fileA: "/data/big.bin", fileB: "/srv/mirror/copy-of-big.bin" } as const;
 
-/** The first regular file (largest first) with the same content in both images: [pathInA, pathInB, sha256, size]. */
-export function commonFile(t: CaseContext, a: string, b: string): { pathA: string; pathB: string; sha256: string; size: number } {
+/**
+ * The first regular file (largest first) with the same content in both images: its path in each, size,
+ * XXH64 (what the agent's reads report) and sha256 (what busybox sha256sum in the guest prints).
+ */
+export function commonFile(t: CaseContext, a: string, b: string): { pathA: string; pathB: string; xxh64: string; sha256: string; size: number } {
   const inB = new Map(t.image(b).manifest.files.filter((f) => f.type === "file" && f.sha256 && f.size > 0).map((f) => [f.sha256!, f]));
   const candidates = t
     .image(a)
@@ -21,7 +24,7 @@ export function commonFile(t: CaseContext, a: string, b: string): { pathA: strin
     .sort((x, y) => y.size - x.size);
   if (!candidates.length) throw new Error(`images ${a} and ${b} have no file in common`);
   const f = candidates[0];
-  return { pathA: f.path, pathB: inB.get(f.sha256!)!.path, sha256: f.sha256!, size: f.size };
+  return { pathA: f.path, pathB: inB.get(f.sha256!)!.path, xxh64: f.xxh64!, sha256: f.sha256!, size: f.size };
 }
 
 /**
@@ -53,8 +56,8 @@ export function inOrder<T>(o: Order, a: T, b: T): [T, T] {
 export interface FileRef {
   /** guest path */
   path: string;
-  /** the sha256 this file must read as (its own source content) */
-  sha256: string;
+  /** the XXH64 this file must read as (its own source content) */
+  xxh64: string;
 }
 
 /**
@@ -65,8 +68,8 @@ export async function expectPair(t: CaseContext, a: FileRef, b: FileRef, expecte
   const probe = await probeSharing(t.agent, a.path, b.path, label);
   for (const m of probe.measurements) t.measure(m.name, m.value, m.unit, { ...m, better: m.name.endsWith("equal_frames") ? (expected === "shared" ? "higher" : "lower") : m.better });
   const p = label ? `${label}: ` : "";
-  t.expectEqual(`${p}${a.path} reads its own bytes`, probe.sha256A, a.sha256);
-  t.expectEqual(`${p}${b.path} reads its own bytes`, probe.sha256B, b.sha256);
+  t.expectEqual(`${p}${a.path} reads its own bytes`, probe.xxh64A, a.xxh64);
+  t.expectEqual(`${p}${b.path} reads its own bytes`, probe.xxh64B, b.xxh64);
   t.expect(`${p}sharing verdict is ${expected}`, probe.verdict === expected, { expected, seen: probe.summary });
   return probe;
 }
@@ -84,7 +87,7 @@ export async function expectPairBothOrders(t: CaseContext, a: FileRef, b: FileRe
 /** expectPairBothOrders on the common file of mounts `ma` and `mb` (both must read the source's bytes). */
 export async function expectSharing(t: CaseContext, ma: Mounted, mb: Mounted, expected: SharingVerdict, label = ""): Promise<[SharingProbe, SharingProbe]> {
   const f = commonFile(t, ma.image.name, mb.image.name);
-  return expectPairBothOrders(t, { path: ma.path(f.pathA), sha256: f.sha256 }, { path: mb.path(f.pathB), sha256: f.sha256 }, expected, label);
+  return expectPairBothOrders(t, { path: ma.path(f.pathA), xxh64: f.xxh64 }, { path: mb.path(f.pathB), xxh64: f.xxh64 }, expected, label);
 }
 
 export interface SharedAndPlain {
@@ -93,7 +96,8 @@ export interface SharedAndPlain {
   /** PAIR.fileA through the sharing mount, PAIR.fileB through the plain one: the same bytes */
   sharedPath: string;
   plainPath: string;
-  sha256: string;
+  /** XXH64 of the source bytes */
+  xxh64: string;
   size: number;
 }
 
@@ -102,7 +106,7 @@ export async function sharedAndPlain(t: CaseContext): Promise<SharedAndPlain> {
   const shared = await t.mount(PAIR.a, { domain: "d1" });
   const plain = await t.mount(PAIR.b);
   const f = t.file(PAIR.a, PAIR.fileA);
-  return { shared, plain, sharedPath: shared.path(PAIR.fileA), plainPath: plain.path(PAIR.fileB), sha256: f.sha256!, size: f.size };
+  return { shared, plain, sharedPath: shared.path(PAIR.fileA), plainPath: plain.path(PAIR.fileB), xxh64: f.xxh64!, size: f.size };
 }
 
 /**
@@ -134,11 +138,11 @@ export async function expectFilesRead(t: CaseContext, m: Mounted, label: string,
 
 export type ReadOutcome = { kind: "bytes"; seen: string } | { kind: "errno"; seen: string };
 
-/** read(2) the whole file: its sha256, or the errno name when the kernel refuses (other agent errors propagate). */
+/** read(2) the whole file: its XXH64, or the errno name when the kernel refuses (other agent errors propagate). */
 export async function readOutcome(t: CaseContext, path: string): Promise<ReadOutcome> {
-  let sha256 = "";
-  const e = await t.errno(t.agent.readHash(path).then((r) => (sha256 = r.sha256)));
-  return e === "ok" ? { kind: "bytes", seen: sha256 } : { kind: "errno", seen: e };
+  let xxh64 = "";
+  const e = await t.errno(t.agent.readHash(path).then((r) => (xxh64 = r.xxh64)));
+  return e === "ok" ? { kind: "bytes", seen: xxh64 } : { kind: "errno", seen: e };
 }
 
 /** Number of kernel log lines containing `text` (reads the ring buffer with dmesg, leaving kmsg to the runner). */

@@ -12,22 +12,22 @@ import { probeSharing } from "../harness/measure/sharing.ts";
 import { commonFile } from "./fixtures.ts";
 import { LAYOUT_IDS, LAYOUT_IMAGES, layout } from "./layouts.ts";
 
-/** Every non-empty regular file of image `a` with a file of the same content in image `b`. */
-function twinFiles(t: CaseContext, a: string, b: string): { pathA: string; pathB: string; sha256: string; size: number }[] {
+/** Every non-empty regular file of image `a` with a file of the same content (sha256) in image `b`, with its XXH64. */
+function twinFiles(t: CaseContext, a: string, b: string): { pathA: string; pathB: string; xxh64: string; size: number }[] {
   const inB = new Map<string, string>();
   for (const f of t.image(b).manifest.files) if (f.type === "file" && f.sha256 && f.size > 0 && !inB.has(f.sha256)) inB.set(f.sha256, f.path);
   return t
     .image(a)
     .manifest.files.filter((f) => f.type === "file" && f.sha256 && f.size > 0 && inB.has(f.sha256))
-    .map((f) => ({ pathA: f.path, pathB: inB.get(f.sha256!)!, sha256: f.sha256!, size: f.size }));
+    .map((f) => ({ pathA: f.path, pathB: inB.get(f.sha256!)!, xxh64: f.xxh64!, size: f.size }));
 }
 
-/** sha256 of each guest path read with read(2) (requests pipelined in batches; the agent answers in order). */
+/** XXH64 of each guest path read with read(2) (requests pipelined in batches; the agent answers in order). */
 async function hashAll(t: CaseContext, paths: string[], blockSize?: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < paths.length; i += 32) {
     const batch = paths.slice(i, i + 32).map((p) => t.agent.readHash(p, blockSize ? { blockSize } : {}));
-    for (const r of await Promise.all(batch)) out.push(r.sha256);
+    for (const r of await Promise.all(batch)) out.push(r.xxh64);
   }
   return out;
 }
@@ -51,7 +51,7 @@ export const D1 = defineCase({
   name: "mixed-corpus-bytes-equal-source-with-and-without-sharing",
   groups: ["D"],
   expect:
-    "every file of a ~200-file corpus (1 B to 1 MiB, inline tails, 4 KiB-aligned, holes, zeros) read with read(2) through A and through B has the source's sha256, with inode_share on (in both read orders: the other side's copies already resident after reading one) and off",
+    "every file of a ~200-file corpus (1 B to 1 MiB, inline tails, 4 KiB-aligned, holes, zeros) read with read(2) through A and through B has the source's bytes, with inode_share on (in both read orders: the other side's copies already resident after reading one) and off",
   requires: ["page-cache-share"],
   images: ["corpus-a", "corpus-b"],
   timeoutMs: 120_000,
@@ -87,7 +87,7 @@ export const D1 = defineCase({
       t.measure("read_both_ms", Date.now() - t0, "ms", { series });
       t.measure(first === "A" ? "b_resident_after_reading_a" : "a_resident_after_reading_b", resident, "pages", { series, kind: "exact" });
       t.measure("b_pages_checked", pages, "pages", { series, kind: "exact" });
-      const expected = twins.map((f) => f.sha256);
+      const expected = twins.map((f) => f.xxh64);
       t.expectEqual(`${label}: files read through ${first} with bytes other than the source's`, wrong(x.rel, hx, expected), []);
       t.expectEqual(`${label}: files read through ${other} with bytes other than the source's`, wrong(y.rel, hy, expected), []);
       if (mode === "shared") {
@@ -168,18 +168,18 @@ export const D2 = defineCase({
         for (const f of twins) {
           const p1 = first.m.path(first.at(f));
           const p2 = second.m.path(second.at(f));
-          const h1 = (await t.agent.readHash(p1)).sha256; // fills the shared cache through the first side
+          const h1 = (await t.agent.readHash(p1)).xxh64; // fills the shared cache through the first side
           const r = await t.agent.mincore(p2);
           resident += r.resident;
           pages += r.pages;
-          const h2 = (await t.agent.readHash(p2, { blockSize: 1000 })).sha256; // from the cache, unaligned reads
+          const h2 = (await t.agent.readHash(p2, { blockSize: 1000 })).xxh64; // from the cache, unaligned reads
           await t.agent.fadvise(p2, "dontneed");
-          const h3 = (await t.agent.readHash(p2, { blockSize: 512 })).sha256; // re-read from the device, sub-page reads
-          const h4 = (await t.agent.readHash(p1, { blockSize: 3000 })).sha256;
+          const h3 = (await t.agent.readHash(p2, { blockSize: 512 })).xxh64; // re-read from the device, sub-page reads
+          const h4 = (await t.agent.readHash(p1, { blockSize: 3000 })).xxh64;
           const n1 = `${first.img}:${first.at(f)}`;
           const n2 = `${second.img}:${second.at(f)}`;
           const reads = [n1, `${n2} (1000 B reads)`, `${n2} (after DONTNEED, 512 B reads)`, `${n1} (3000 B reads)`];
-          [h1, h2, h3, h4].forEach((h, i) => h !== f.sha256 && bad.push(reads[i]));
+          [h1, h2, h3, h4].forEach((h, i) => h !== f.xxh64 && bad.push(reads[i]));
         }
         // The A-first check keeps the name it has always had (known-bugs/ signatures name it).
         const order = first === A ? "(A, B unaligned, B after DONTNEED, A again)" : "in the other order (B, A unaligned, A after DONTNEED, B again)";
@@ -240,7 +240,7 @@ export const D3 = defineCase({
   async run(t) {
     const file = { "z-none": "/t/text.txt", "z-lz4": "/text.txt" } as const;
     t.assertEqual("the lz4 image stores the file compressed", t.file("z-lz4", file["z-lz4"]).layout?.startsWith("compressed"), true);
-    const sha = t.file("z-lz4", file["z-lz4"]).sha256;
+    const want = t.file("z-lz4", file["z-lz4"]).xxh64;
     const mounts: Record<string, { m: Mounted; p: string }> = {};
     for (const [name, img, backing] of [
       ["plain-bdev", "z-none", "bdev"],
@@ -266,8 +266,8 @@ export const D3 = defineCase({
         const probe = await probeSharing(t.agent, mounts[names[i]].p, mounts[names[j]].p);
         t.measure("equal_frames", probe.equalFrames, "pages", { series: key, kind: "exact" });
         t.measure("resident_b_after_reading_a", probe.residentBAfterA, "pages", { series: key, kind: "exact" });
-        t.expectEqual(`${key}: bytes through ${names[i]}`, probe.sha256A, sha);
-        t.expectEqual(`${key}: bytes through ${names[j]}`, probe.sha256B, sha);
+        t.expectEqual(`${key}: bytes through ${names[i]}`, probe.xxh64A, want);
+        t.expectEqual(`${key}: bytes through ${names[j]}`, probe.xxh64B, want);
         if (expected[key]) t.expect(`${key}: sharing verdict is ${expected[key]}`, probe.verdict === expected[key], { expected: expected[key], seen: probe.summary });
         else t.finding(`${names[i]} vs ${names[j]} (same fingerprint, different address_space ops): ${probe.summary}`);
       }
@@ -317,14 +317,14 @@ export const D4 = defineCase({
           expected: fy.pfns[page + 1],
           seen: after.pfns[page + 1],
         });
-        t.expectEqual(`${o}${Y} reads the source's bytes after the private write`, (await t.agent.readHash(py)).sha256, f.sha256);
-        t.expectEqual(`${o}${X} reads the source's bytes after the private write`, (await t.agent.readHash(px)).sha256, f.sha256);
+        t.expectEqual(`${o}${Y} reads the source's bytes after the private write`, (await t.agent.readHash(py)).xxh64, f.xxh64);
+        t.expectEqual(`${o}${X} reads the source's bytes after the private write`, (await t.agent.readHash(px)).xxh64, f.xxh64);
         await t.agent.fadvise(py, "dontneed");
-        t.expectEqual(`${o}${Y} reads the source's bytes after eviction`, (await t.agent.readHash(py)).sha256, f.sha256);
+        t.expectEqual(`${o}${Y} reads the source's bytes after eviction`, (await t.agent.readHash(py)).xxh64, f.xxh64);
       } finally {
         await t.agent.procKill(pid);
       }
-      t.expectEqual(`${o}${X} reads the source's bytes after the mapping is gone`, (await t.agent.readHash(px)).sha256, f.sha256);
+      t.expectEqual(`${o}${X} reads the source's bytes after the mapping is gone`, (await t.agent.readHash(px)).xxh64, f.xxh64);
     }
   },
 });
@@ -361,11 +361,11 @@ export const D5 = defineCase({
         t.measure("cached_growth_read_a", probe.cachedGrowthA, "B", { series, kind: "noisy" });
         t.measure("cached_growth_read_b", probe.cachedGrowthB, "B", { series, kind: "noisy" });
         t.expect(`${label}: ${f.pathA} shared between ${ia} and ${ib}${order}`, probe.verdict === "shared", { expected: "shared", seen: probe.summary });
-        t.expectEqual(`${label}${order}: ${ia}:${f.pathA} reads the source's bytes`, p1 === pa ? probe.sha256A : probe.sha256B, f.sha256);
-        t.expectEqual(`${label}${order}: ${ib}:${f.pathB} reads the source's bytes`, p1 === pa ? probe.sha256B : probe.sha256A, f.sha256);
+        t.expectEqual(`${label}${order}: ${ia}:${f.pathA} reads the source's bytes`, p1 === pa ? probe.xxh64A : probe.xxh64B, f.xxh64);
+        t.expectEqual(`${label}${order}: ${ib}:${f.pathB} reads the source's bytes`, p1 === pa ? probe.xxh64B : probe.xxh64A, f.xxh64);
       }
       const twins = twinFiles(t, ia, ib);
-      const expected = twins.map((x) => x.sha256);
+      const expected = twins.map((x) => x.xxh64);
       const at = { [ia]: twins.map((x) => a.path(x.pathA)), [ib]: twins.map((x) => b.path(x.pathB)) };
       const rel = { [ia]: twins.map((x) => x.pathA), [ib]: twins.map((x) => x.pathB) };
       for (const [first, second] of [[ia, ib], [ib, ia]]) {

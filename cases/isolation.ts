@@ -43,11 +43,11 @@ export const I2 = defineCase({
     const f = t.file("i2-v", "/f.bin");
     const g = t.file("i2-dv", "/g.bin");
     t.assert("crafted values differ from V only by the domain-shifted byte", g.fingerprint !== f.fingerprint, { seen: g.fingerprint });
-    await expectPair(t, { path: v.path("/f.bin"), sha256: f.sha256! }, { path: dv.path("/g.bin"), sha256: g.sha256! }, "separate", "ab+V vs a+bV");
-    await expectPair(t, { path: v.path("/f.bin"), sha256: f.sha256! }, { path: vd.path("/g.bin"), sha256: g.sha256! }, "separate", "ab+V vs b+Va");
+    await expectPair(t, { path: v.path("/f.bin"), xxh64: f.xxh64! }, { path: dv.path("/g.bin"), xxh64: g.xxh64! }, "separate", "ab+V vs a+bV");
+    await expectPair(t, { path: v.path("/f.bin"), xxh64: f.xxh64! }, { path: vd.path("/g.bin"), xxh64: g.xxh64! }, "separate", "ab+V vs b+Va");
     // Control: the 40-byte value is a working key; identical content under it in one domain shares.
     const twin = await t.mount("i2-dv-twin", { domain: "a" });
-    await expectPair(t, { path: dv.path("/g.bin"), sha256: g.sha256! }, { path: twin.path("/twin/g-copy.bin"), sha256: g.sha256! }, "shared", "control a+bV twice");
+    await expectPair(t, { path: dv.path("/g.bin"), xxh64: g.xxh64! }, { path: twin.path("/twin/g-copy.bin"), xxh64: g.xxh64! }, "shared", "control a+bV twice");
   },
 });
 
@@ -67,8 +67,8 @@ export const I3a = defineCase({
   requires: ["page-cache-share"],
   images: ["i3-a", "i3-forged"],
   async run(t) {
-    const A = t.file("i3-a", "/a.bin").sha256!;
-    const B = t.file("i3-forged", "/b.bin").sha256!;
+    const A = t.file("i3-a", "/a.bin").xxh64!;
+    const B = t.file("i3-forged", "/b.bin").xxh64!;
     t.assert("the forged image carries A's fingerprint on B's content", t.file("i3-forged", "/b.bin").fingerprint === t.file("i3-a", "/a.bin").fingerprint, {
       expected: t.file("i3-a", "/a.bin").fingerprint,
       seen: t.file("i3-forged", "/b.bin").fingerprint,
@@ -82,7 +82,7 @@ export const I3a = defineCase({
       await dropCaches(t.agent);
       const order = first === "a" ? [pa, pb] : [pb, pa];
       const got = new Map<string, string>();
-      for (const p of order) got.set(p, (await t.agent.readHash(p)).sha256);
+      for (const p of order) got.set(p, (await t.agent.readHash(p)).xxh64);
       const [fa, fb] = await t.agent.pageFrames([pa, pb]);
       let equal = 0;
       for (let i = 0; i < fa.pfns.length; i++) if (fa.pfns[i] && fa.pfns[i] === fb.pfns[i]) equal++;
@@ -96,8 +96,8 @@ export const I3a = defineCase({
       t.measure(`${label}: A returned B's bytes`, sa === B ? 1 : 0, "count", { kind: "exact", better: "lower" });
       // Eviction through the forged file, then read A again: the cache refills through one real inode.
       await t.agent.fadvise(pb, "dontneed");
-      const ea = (await t.agent.readHash(pa)).sha256;
-      const eb = (await t.agent.readHash(pb)).sha256;
+      const ea = (await t.agent.readHash(pa)).xxh64;
+      const eb = (await t.agent.readHash(pb)).xxh64;
       evidence.push(`${label} after DONTNEED via B: A read ${whose(ea, A, B)}, B read ${whose(eb, A, B)}`);
       t.expect(`${label} after eviction: A and B read one coherent content`, ea === eb && (ea === A || ea === B), { expected: "equal, A- or B-content", seen: `${whose(ea, A, B)} / ${whose(eb, A, B)}` });
       t.measure(`${label} after eviction: A returned B's bytes`, ea === B ? 1 : 0, "count", { kind: "exact", better: "lower" });
@@ -123,12 +123,12 @@ export const I3b = defineCase({
   async run(t) {
     const a = await t.mount("i3-a", { domain: "victim" });
     const f = await t.mount("i3-forged", { domain: "attacker" });
-    const A = { path: a.path("/a.bin"), sha256: t.file("i3-a", "/a.bin").sha256! };
-    const B = { path: f.path("/b.bin"), sha256: t.file("i3-forged", "/b.bin").sha256! };
+    const A = { path: a.path("/a.bin"), xxh64: t.file("i3-a", "/a.bin").xxh64! };
+    const B = { path: f.path("/b.bin"), xxh64: t.file("i3-forged", "/b.bin").xxh64! };
     await expectPair(t, A, B, "separate", "victim first");
     await expectPair(t, B, A, "separate", "forged first");
     await t.agent.fadvise(B.path, "dontneed");
-    t.expectEqual("victim after DONTNEED through the forged file", (await t.agent.readHash(A.path)).sha256, A.sha256);
+    t.expectEqual("victim after DONTNEED through the forged file", (await t.agent.readHash(A.path)).xxh64, A.xxh64);
   },
 });
 
@@ -181,7 +181,7 @@ export const I5 = defineCase({
     t.expect("plain fsck accepts the unforged base", basePlain.code === 0, { expected: "exit 0", seen: `exit ${basePlain.code}: ${basePlain.out}` });
     // The guest side: the forged image mounts and reads (the kernel does not verify digests).
     const m = await t.mount("i3-forged");
-    t.expectEqual("forged image, plain mount: B reads its own bytes", (await t.agent.readHash(m.path("/b.bin"))).sha256, t.file("i3-forged", "/b.bin").sha256);
+    t.expectEqual("forged image, plain mount: B reads its own bytes", (await t.agent.readHash(m.path("/b.bin"))).xxh64, t.file("i3-forged", "/b.bin").xxh64);
   },
 });
 
@@ -200,23 +200,23 @@ export const I6 = defineCase({
     const b = await t.mount("share-b", { domain: "d1", backing: "file" });
     const big = t.file("share-a", PAIR.fileA);
     const onlyA = t.file("share-a", "/data/only-a.bin");
-    t.expectEqual("A reads big.bin before removal", (await t.agent.readHash(a.path(big.path))).sha256, big.sha256);
+    t.expectEqual("A reads big.bin before removal", (await t.agent.readHash(a.path(big.path))).xxh64, big.xxh64);
     // 1. delete A's backing file while mounted
     await t.sh(`rm -f ${a.source}; [ ! -e ${a.source} ]`);
     await dropCaches(t.agent);
-    t.expectEqual("A reads big.bin after its backing file was deleted", (await readOutcome(t, a.path(big.path))).seen, big.sha256!);
-    t.expectEqual("A reads only-a.bin after its backing file was deleted", (await readOutcome(t, a.path(onlyA.path))).seen, onlyA.sha256!);
-    t.expectEqual("B reads the shared copy after A's backing file was deleted", (await readOutcome(t, b.path(PAIR.fileB))).seen, big.sha256!);
+    t.expectEqual("A reads big.bin after its backing file was deleted", (await readOutcome(t, a.path(big.path))).seen, big.xxh64!);
+    t.expectEqual("A reads only-a.bin after its backing file was deleted", (await readOutcome(t, a.path(onlyA.path))).seen, onlyA.xxh64!);
+    t.expectEqual("B reads the shared copy after A's backing file was deleted", (await readOutcome(t, b.path(PAIR.fileB))).seen, big.xxh64!);
     // 2. overwrite B's backing file in place (same size, zeros), drop caches, read everything through B
     await t.sh(`dd if=/dev/zero of=${b.source} bs=1M count=9 conv=notrunc 2>/dev/null; sync`);
     await dropCaches(t.agent);
     const outcomes: string[] = [];
-    const contents = [...t.image("share-a").manifest.files, ...t.image("share-b").manifest.files].filter((x) => x.type === "file" && x.sha256);
+    const contents = [...t.image("share-a").manifest.files, ...t.image("share-b").manifest.files].filter((x) => x.type === "file" && x.xxh64);
     for (const f of [PAIR.fileB, "/srv/only-b.bin", "/etc/motd", "/small.bin"]) {
       const r = await readOutcome(t, b.path(f));
       outcomes.push(r.kind);
-      const own = t.file("share-b", f).sha256;
-      const leaked = r.kind === "bytes" ? contents.find((x) => x.sha256 === r.seen && x.sha256 !== own) : undefined;
+      const own = t.file("share-b", f).xxh64;
+      const leaked = r.kind === "bytes" ? contents.find((x) => x.xxh64 === r.seen && x.xxh64 !== own) : undefined;
       t.expect(`B ${f} after overwrite: an errno or bytes that are not another file's`, !leaked, {
         expected: `an errno, its own bytes, or the overwritten device's`,
         seen: leaked ? `the bytes of ${leaked.path}` : `${r.kind}: ${r.seen}`,
@@ -225,7 +225,7 @@ export const I6 = defineCase({
     t.measure("reads through B failing after overwrite", outcomes.filter((o) => o !== "bytes").length, "count", { kind: "exact" });
     const ls = await t.sh(`ls -R ${b.dir} >/dev/null 2>&1; echo $?`, { allowFail: true });
     t.expect("guest responds after the overwrite", ls.exitCode === 0, { seen: ls.stderr });
-    t.expectEqual("A still reads big.bin after B's blob was overwritten", (await readOutcome(t, a.path(big.path))).seen, big.sha256!);
+    t.expectEqual("A still reads big.bin after B's blob was overwritten", (await readOutcome(t, a.path(big.path))).seen, big.xxh64!);
     await t.umount(b);
     await t.umount(a);
   },

@@ -58,12 +58,12 @@ async function remountUnderReader(t: CaseContext, o: RemountLoop): Promise<void>
     mounts: [{ source: a.source, target: a.dir, data: a.data }],
     mounted: false,
     read_paths: [pb],
-    sha256: f.sha256,
+    xxh64: f.xxh64,
     ...(!o.noLookup && { lookup: f.pathA }),
     ...(o.removeBacking && { copy_source: true }),
     ...(isControl(o) && CONTROL_LOOP),
   });
-  t.expectEqual("B reads the source's bytes after the race", (await t.agent.readHash(pb)).sha256, f.sha256);
+  t.expectEqual("B reads the source's bytes after the race", (await t.agent.readHash(pb)).xxh64, f.xxh64);
 }
 
 const L1_LOOP: RemountLoop = { a: "corpus-a", b: "corpus-b" };
@@ -218,7 +218,7 @@ async function lazyUnmountOrder(t: CaseContext, o: Order, base: number | undefin
     await t.umount(mx, ["detach"]);
     const inMounts = (await t.agent.readFile("/proc/mounts")).data.toString().includes(` ${mx.dir} `);
     t.expectEqual(`${o.check}${X} is gone from the mount table after the lazy unmount`, inMounts, false);
-    t.expectEqual(`${o.check}${Y} reads the source's bytes after ${X}'s lazy unmount`, (await t.agent.readHash(py)).sha256, f.sha256);
+    t.expectEqual(`${o.check}${Y} reads the source's bytes after ${X}'s lazy unmount`, (await t.agent.readHash(py)).xxh64, f.xxh64);
     const [fy] = await t.agent.pageFrames([py]);
     const same = mapped ? mapped.pfns.filter((p, i) => p !== null && p !== 0 && p === fy.pfns[i]).length : 0;
     t.measure(`mapped_frames_equal_to_${Y.toLowerCase()}${o.figure}`, same, "pages", { kind: "exact" });
@@ -228,7 +228,7 @@ async function lazyUnmountOrder(t: CaseContext, o: Order, base: number | undefin
     t.assert(`${o.check}the holder read and closed its files`, await waitFile(t, `${WORK}/closed`, 15_000));
     const sums = await t.sh(`cat ${WORK}/big.sum ${WORK}/motd.sum`);
     const [big, small] = sums.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
-    t.expectEqual(`${o.check}the fd held on the detached mount reads the big file's bytes`, big, f.sha256);
+    t.expectEqual(`${o.check}the fd held on the detached mount reads the big file's bytes`, big, t.file(image[X], inImage[X]).sha256); // busybox sha256sum
     t.expectEqual(`${o.check}the fd held on the detached mount reads /etc/motd's bytes`, small, motd.sha256);
     await t.agent.procKill(mapPid);
     mapPidAlive = false;
@@ -236,7 +236,7 @@ async function lazyUnmountOrder(t: CaseContext, o: Order, base: number | undefin
     await t.agent.procKill(holder);
     if (mapPidAlive) await t.agent.procKill(mapPid);
   }
-  t.expectEqual(`${o.check}${Y} reads the source's bytes after ${X}'s last user is gone`, (await t.agent.readHash(py)).sha256, f.sha256);
+  t.expectEqual(`${o.check}${Y} reads the source's bytes after ${X}'s last user is gone`, (await t.agent.readHash(py)).xxh64, f.xxh64);
   await t.umount(my);
   const after = await settledInodeObjects(t);
   const cached1 = (await t.agent.meminfo()).Cached ?? 0;
@@ -280,8 +280,8 @@ export const L5 = defineCase({
         const b = await t.mount("corpus-b", { domain: "p", backing: "file" });
         const za = await t.mount("z-lz4hc", { domain: "z" });
         const zb = await t.mount("z-lz4hc-b", { domain: "z" });
-        if ((await t.agent.readHash(a.path(plain.pathA))).sha256 !== plain.sha256) failures.push(`${i}: plain A`);
-        if ((await t.agent.readHash(b.path(plain.pathB))).sha256 !== plain.sha256) failures.push(`${i}: plain B`);
+        if ((await t.agent.readHash(a.path(plain.pathA))).xxh64 !== plain.xxh64) failures.push(`${i}: plain A`);
+        if ((await t.agent.readHash(b.path(plain.pathB))).xxh64 !== plain.xxh64) failures.push(`${i}: plain B`);
         // Fault in the first 256 KiB of the compressed file through both mounts (mmap), same frames expected.
         const [fa, fb] = await t.agent.pageFrames([za.path(z.pathA), zb.path(z.pathB)], { offset: 0, length: 256 * 1024 });
         if (fa.pfns.some((p, k) => p === null || p !== fb.pfns[k])) failures.push(`${i}: lz4hc frames not shared`);
@@ -328,17 +328,19 @@ export const L6 = defineCase({
     const za = await t.mount("z-lz4hc", { domain: "d2" });
     const zb = await t.mount("z-lz4hc-b", { domain: "d2" });
     const big = commonFile(t, "corpus-a", "corpus-b");
-    const small = { a: "/c/tiny37/f00", b: "/mirror/x/tiny37/f00", sha: t.file("corpus-a", "/c/tiny37/f00").sha256! };
-    t.assertEqual("the tiny files are twins", t.file("corpus-b", small.b).sha256, small.sha);
+    const bigFile = t.file("corpus-a", big.pathA);
+    const small = { a: "/c/tiny37/f00", b: "/mirror/x/tiny37/f00", file: t.file("corpus-a", "/c/tiny37/f00") };
+    t.assertEqual("the tiny files are twins", t.file("corpus-b", small.b).sha256, small.file.sha256);
     const text = t.file("z-lz4hc", "/text.txt");
     const textB = t.file("z-lz4hc-b", "/t/text.txt");
-    const readers: [string, string, string][] = [
-      ["big-a", a.path(big.pathA), big.sha256],
-      ["big-b", b.path(big.pathB), big.sha256],
-      ["small-a", a.path(small.a), small.sha],
-      ["small-b", b.path(small.b), small.sha],
-      ["lz4hc-a", za.path(text.path), text.sha256!],
-      ["lz4hc-b", zb.path(textB.path), textB.sha256!],
+    // [tag, guest path, sha256 (busybox sha256sum in the loop), XXH64 (the agent's read after it)]
+    const readers: [string, string, string, string][] = [
+      ["big-a", a.path(big.pathA), bigFile.sha256!, bigFile.xxh64!],
+      ["big-b", b.path(big.pathB), bigFile.sha256!, bigFile.xxh64!],
+      ["small-a", a.path(small.a), small.file.sha256!, small.file.xxh64!],
+      ["small-b", b.path(small.b), small.file.sha256!, small.file.xxh64!],
+      ["lz4hc-a", za.path(text.path), text.sha256!, text.xxh64!],
+      ["lz4hc-b", zb.path(textB.path), textB.sha256!, textB.xxh64!],
     ];
     const seconds = 6;
     const script = [
@@ -364,6 +366,6 @@ export const L6 = defineCase({
       t.expect(`${tag} ran`, (x?.n ?? 0) > 0, { expected: "> 0", seen: x?.n });
       if (!tag.startsWith("drop")) t.expectEqual(`${tag}: reads with bytes other than the source's`, x?.bad, 0);
     }
-    for (const [tag, p, sha] of readers) t.expectEqual(`${tag}: read after the race`, (await t.agent.readHash(p)).sha256, sha);
+    for (const [tag, p, , xxh64] of readers) t.expectEqual(`${tag}: read after the race`, (await t.agent.readHash(p)).xxh64, xxh64);
   },
 });

@@ -65,8 +65,8 @@ export const M1 = defineCase({
       // 1. drop_caches
       await dropCaches(t.agent);
       const base1 = await cached(t);
-      t.expectEqual(`${o}${X} reads the source's bytes`, (await t.agent.readHash(x.p)).sha256, f.sha256);
-      t.expectEqual(`${o}${Y} reads the source's bytes`, (await t.agent.readHash(y.p)).sha256, f.sha256);
+      t.expectEqual(`${o}${X} reads the source's bytes`, (await t.agent.readHash(x.p)).xxh64, f.xxh64);
+      t.expectEqual(`${o}${Y} reads the source's bytes`, (await t.agent.readHash(y.p)).xxh64, f.xxh64);
       const grown1 = (await cached(t)) - base1;
       t.measure(`cached_growth_read_a_and_b${fo}`, grown1, "B", { kind: "noisy" });
       t.assert(`${o}reading the file grew Cached by about its size (precondition)`, grown1 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown1 });
@@ -87,7 +87,7 @@ export const M1 = defineCase({
       t.assert(`${o}the second read grew Cached by about the file size (precondition)`, grown2 >= 0.75 * f.size, { expected: `>= ${0.75 * f.size}`, seen: grown2 });
       await t.umount(x.m);
       t.measure(`cached_left_after_umount_${X.toLowerCase()}${fo}`, (await cached(t)) - base2, "B", { kind: "noisy" });
-      t.expectEqual(`${o}${Y} still reads the source's bytes after ${X} is unmounted`, (await t.agent.readHash(y.p)).sha256, f.sha256);
+      t.expectEqual(`${o}${Y} still reads the source's bytes after ${X} is unmounted`, (await t.agent.readHash(y.p)).xxh64, f.xxh64);
       await t.umount(y.m);
       const left2 = (await cached(t)) - base2;
       t.measure(`cached_left_after_umount_both${fo}`, left2, "B", { kind: "noisy" });
@@ -224,7 +224,7 @@ async function squeezeAndRefault(t: CaseContext, o: Order): Promise<void> {
 
   // Remove the cgroup that now holds the charge; X still reads correctly; nothing stays behind.
   await t.sh(`rmdir /sys/fs/cgroup/${sy.cg}`);
-  t.expectEqual(`${o.check}${X} reads the source's bytes after cgroup ${Y} was removed`, (await t.agent.readHash(sx.p)).sha256, f.sha256);
+  t.expectEqual(`${o.check}${X} reads the source's bytes after cgroup ${Y} was removed`, (await t.agent.readHash(sx.p)).xxh64, f.xxh64);
   await t.umount(a);
   await t.umount(b);
   await t.sh(`rmdir /sys/fs/cgroup/${sx.cg}`);
@@ -281,7 +281,7 @@ export const M4 = defineCase({
           const frames = await t.agent.pageFrames(dirs.map((d) => `${d}${M4_FILE}`), { timeoutMs: 60_000 });
           const growth = (await cached(t)) - base;
           const distinct = new Set(frames.flatMap((f) => f.pfns.filter((p): p is number => p !== null && p !== 0))).size;
-          t.expectEqual(`${mode} N=${n}: read(2) through the last mount gives the source's bytes`, (await t.agent.readHash(`${dirs[n - 1]}${M4_FILE}`)).sha256, file.sha256);
+          t.expectEqual(`${mode} N=${n}: read(2) through the last mount gives the source's bytes`, (await t.agent.readHash(`${dirs[n - 1]}${M4_FILE}`)).xxh64, file.xxh64);
           t.measure(`cached_growth_${mode}_n${n}`, growth, "B", { series: mode, x: n, xLabel, kind: "noisy" });
           t.measure(`distinct_frames_${mode}_n${n}`, distinct, "pages", { series: mode, x: n, xLabel, kind: "exact" });
           if (mode === "shared") {

@@ -35,9 +35,9 @@ export const V1 = defineCase({
       for (const [p1, p2, order] of [[oa, ob, "A first"], [ob, oa, "B first"]] as const) {
         const probe = await probeSharing(t.agent, p1, p2, order === "A first" ? "overlay" : "overlay B first");
         for (const m of probe.measurements) t.measure(m.name, m.value, m.unit, m);
-        const [ha, hb] = order === "A first" ? [probe.sha256A, probe.sha256B] : [probe.sha256B, probe.sha256A];
-        t.expectEqual(`${order}: bytes read through overlay A equal the source`, ha, f.sha256);
-        t.expectEqual(`${order}: bytes read through overlay B equal the source`, hb, f.sha256);
+        const [ha, hb] = order === "A first" ? [probe.xxh64A, probe.xxh64B] : [probe.xxh64B, probe.xxh64A];
+        t.expectEqual(`${order}: bytes read through overlay A equal the source`, ha, f.xxh64);
+        t.expectEqual(`${order}: bytes read through overlay B equal the source`, hb, f.xxh64);
         t.expect(`${order}: sharing verdict through the overlays is shared`, probe.verdict === "shared", { expected: "shared", seen: probe.summary });
       }
       // The overlay maps the lower file itself: its frames are the erofs mount's frames.
@@ -86,7 +86,7 @@ async function churnUnderReaders(t: CaseContext, o: ChurnLoop): Promise<void> {
       mounted: true,
       umount_flags: ["detach"],
       read_paths: read.map((i) => `${dirOf(i)}/f.bin`),
-      sha256: f.sha256!,
+      xxh64: f.xxh64!,
       ...(!o.noLookup && { lookup: "/f.bin" }),
       seed: V2_SEED,
       ...((o.plain || o.noLookup) && CONTROL_LOOP),
@@ -103,8 +103,8 @@ async function checkFrames(t: CaseContext, dirs: string[], shared: boolean): Pro
   const f = t.file(V2_IMAGE, "/f.bin");
   const g = t.file(V2_IMAGE, "/g.bin");
   await dropCaches(t.agent);
-  t.expectEqual("f.bin read through a churned mount equals the source", (await t.agent.readHash(`${dirs[dirs.length - 1]}/f.bin`)).sha256, f.sha256);
-  t.expectEqual("g.bin read through another mount equals the source", (await t.agent.readHash(`${dirs[0]}/g.bin`)).sha256, g.sha256);
+  t.expectEqual("f.bin read through a churned mount equals the source", (await t.agent.readHash(`${dirs[dirs.length - 1]}/f.bin`)).xxh64, f.xxh64);
+  t.expectEqual("g.bin read through another mount equals the source", (await t.agent.readHash(`${dirs[0]}/g.bin`)).xxh64, g.xxh64);
   if (!shared) return;
   const frames = await t.agent.pageFrames([...dirs.map((d) => `${d}/f.bin`), ...dirs.map((d) => `${d}/g.bin`)]);
   const setOf = (files: typeof frames) => {
@@ -195,7 +195,7 @@ export const V3 = defineCase({
           const sample = [...want].filter((_, i) => i % 1000 === 7);
           for (const p of sample) {
             const h = await t.agent.readHash(m.mounted.path(p));
-            t.expectEqual(`shared: ${p} reads the source's bytes`, h.sha256, t.file(V3_IMAGE, p).sha256);
+            t.expectEqual(`shared: ${p} reads the source's bytes`, h.xxh64, t.file(V3_IMAGE, p).xxh64);
           }
         }
         await t.umount(m.mounted);

@@ -15,7 +15,7 @@ import { dropCaches } from "../measure/memory.ts";
 import { ChargeModel } from "./charge-model.ts";
 import { performCgroup, type CgHost } from "./execute-cgroup.ts";
 import { mountinfoOptions, predictShown, seenShown, type OptionState } from "./options-shown.ts";
-import { sha256Hex } from "../util/hash.ts";
+import { xxh64Hex } from "../util/hash.ts";
 
 const HOLD_MAX_MS = 120_000;
 
@@ -226,10 +226,10 @@ export class ProgramExecutor implements CgHost {
     const r = this.resolve(op.at);
     if (!r) return;
     if (op.method === "read") {
-      let sha = "";
-      const res = await this.t.errno(this.t.agent.readHash(r.path).then((h) => (sha = h.sha256)));
+      let xxh64 = "";
+      const res = await this.t.errno(this.t.agent.readHash(r.path).then((h) => (xxh64 = h.xxh64)));
       this.charges.read(this.model.cacheOwner(r), "root", true);
-      return this.judgeBytes(op, "read(2) of the whole file", r, (p) => p.file.sha256 === sha, res === "ok" ? undefined : res);
+      return this.judgeBytes(op, "read(2) of the whole file", r, (p) => p.file.xxh64 === xxh64, res === "ok" ? undefined : res);
     }
     const iov = op.method === "readv" || op.method === "preadv" ? [Math.ceil(op.length / 2), Math.floor(op.length / 2)] : [op.length];
     let got: Buffer = Buffer.alloc(0);
@@ -241,12 +241,12 @@ export class ProgramExecutor implements CgHost {
   private async copy(op: Extract<Op, { op: "copy" }>): Promise<void> {
     const r = this.resolve(op.at);
     if (!r) return;
-    let sha = "";
-    const res = await this.t.errno(this.t.agent.copyHash(r.path, op.method, { offset: op.offset, length: op.length }).then((x) => (sha = x.sha256)));
+    let xxh64 = "";
+    const res = await this.t.errno(this.t.agent.copyHash(r.path, op.method, { offset: op.offset, length: op.length }).then((x) => (xxh64 = x.xxh64)));
     this.charges.read(this.model.cacheOwner(r), "root", false);
     this.judgeBytes(op, `${op.method} of a range`, r, (p) => {
       const want = this.slice(p, op.offset, op.length);
-      return want && sha256Hex(want) === sha;
+      return want && xxh64Hex(want) === xxh64;
     }, res === "ok" ? undefined : res);
   }
 
@@ -254,9 +254,9 @@ export class ProgramExecutor implements CgHost {
   private async fadvise(op: Extract<Op, { op: "fadvise" }>): Promise<void> {
     const r = this.resolve(op.at);
     if (!r) return;
-    let sha = "";
-    const res = await this.t.errno(this.t.agent.readHash(r.path).then((h) => (sha = h.sha256)));
-    this.judgeBytes(op, "read(2) of the whole file", r, (p) => p.file.sha256 === sha, res === "ok" ? undefined : res);
+    let xxh64 = "";
+    const res = await this.t.errno(this.t.agent.readHash(r.path).then((h) => (xxh64 = h.xxh64)));
+    this.judgeBytes(op, "read(2) of the whole file", r, (p) => p.file.xxh64 === xxh64, res === "ok" ? undefined : res);
     this.charges.read(this.model.cacheOwner(r), "root", true);
     if (!this.observe(op, "fadvise DONTNEED", { expect: "ok", rule: "fadvise on an open file succeeds" }, await this.t.errno(this.t.agent.fadvise(r.path, "dontneed")))) return;
     const m = await this.t.agent.mincore(r.path);

@@ -45,7 +45,9 @@ export type Tri = "yes" | "no" | "unspecified";
 export interface ModelFile {
   path: string;
   size: number;
+  /** content digests: sha256 (busybox sha256sum in the guest), XXH64 (the agent's reads) */
   sha256: string;
+  xxh64: string;
   /** The fingerprint value the image carries ("sha256:<hex>"), or null. */
   fingerprint: string | null;
   layout: string | null;

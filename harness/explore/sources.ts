@@ -11,7 +11,7 @@ import type { ModelImage } from "./model.ts";
 export function modelImage(m: Manifest): ModelImage {
   const files = m.files
     .filter((f) => f.type === "file")
-    .map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 ?? "", fingerprint: f.fingerprint, layout: f.layout, ...(f.linkOf && { linkOf: f.linkOf }) }));
+    .map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 ?? "", xxh64: f.xxh64 ?? "", fingerprint: f.fingerprint, layout: f.layout, ...(f.linkOf && { linkOf: f.linkOf }) }));
   return { name: m.name, blockSize: m.blockSize, files, fingerprinted: m.features.includes("ishare_xattrs") };
 }
 

@@ -1,6 +1,5 @@
 // Host side of the pcshare-agent protocol: JSON-line requests over any Duplex (QEMU chardev socket in
 // production, the agent's stdio in tests), replies matched by id, typed wrappers for every op.
-import { createHash } from "node:crypto";
 import type { Duplex } from "node:stream";
 import type {
   AgentOp,
@@ -32,6 +31,7 @@ import type {
   UmountFlag,
   XattrWire,
 } from "./protocol.ts";
+import { xxh64Hex } from "../util/hash.ts";
 
 /** One xattr read in the guest: its value, or null with the errno name of the failed getxattr. */
 export interface Xattr {
@@ -244,7 +244,7 @@ export class AgentClient {
    * its digest first, so a path altered on the way is a refused request, never a wrong open.
    */
   hashFiles(paths: string[], options: { blockSize?: number } & CallOptions = {}): Promise<HashFilesReply> {
-    return this.call("hash_files", { paths, paths_sha256: pathsDigest(paths), ...(options.blockSize !== undefined && { block_size: options.blockSize }) }, options);
+    return this.call("hash_files", { paths, paths_xxh64: pathsDigest(paths), ...(options.blockSize !== undefined && { block_size: options.blockSize }) }, options);
   }
 
   async pageFrames(paths: string[], options: RangeArgs & CallOptions = {}): Promise<PageFramesFile[]> {
@@ -307,7 +307,7 @@ export class AgentClient {
     return { bytes: r.bytes, data: Buffer.from(r.data_b64, "base64") };
   }
 
-  /** Copy the file (or a range) with sendfile(2) or splice(2) into a pipe; sha256 of what came out of it. */
+  /** Copy the file (or a range) with sendfile(2) or splice(2) into a pipe; XXH64 of what came out of it. */
   copyHash(path: string, method: "sendfile" | "splice", options: { offset?: number; length?: number } & CallOptions = {}): Promise<CopyHashReply> {
     return this.call("copy_hash", { path, method, ...range(options) }, options);
   }
@@ -443,11 +443,9 @@ export class AgentClient {
   }
 }
 
-/** sha256 of the paths' UTF-8 bytes, each followed by a NUL byte (what hash_files recomputes on arrival). */
+/** XXH64 of the paths' UTF-8 bytes, each followed by a NUL byte (what hash_files recomputes on arrival). */
 export function pathsDigest(paths: string[]): string {
-  const h = createHash("sha256");
-  for (const p of paths) h.update(p, "utf8").update("\0");
-  return h.digest("hex");
+  return xxh64Hex(paths.map((p) => `${p}\0`).join(""));
 }
 
 function range(r: RangeArgs): RangeArgs {

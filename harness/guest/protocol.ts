@@ -2,7 +2,7 @@
 // Field names are exactly what travels on the wire (snake_case); binary data is base64 (`*_b64`).
 // The C side lives in ./agent/; keep both in step and bump AGENT_PROTOCOL_VERSION on breaking changes.
 
-export const AGENT_PROTOCOL_VERSION = 1;
+export const AGENT_PROTOCOL_VERSION = 2;
 export const AGENT_NAME = "pcshare-agent";
 /** Name of the virtio-serial port the agent looks for in the guest. */
 export const AGENT_PORT_NAME = "pcshare.agent";
@@ -86,7 +86,7 @@ export interface ReadHashArgs {
 }
 export interface ReadHashReply {
   size: number;
-  sha256: string;
+  xxh64: string;
   duration_ms: number;
 }
 
@@ -95,14 +95,14 @@ export interface HashFilesArgs {
   paths: string[];
   /** read(2) size; default 1 MiB. */
   block_size?: number;
-  /** sha256 of the paths' UTF-8 bytes, each followed by a NUL: the agent refuses a list that arrived altered */
-  paths_sha256?: string;
+  /** XXH64 of the paths' UTF-8 bytes, each followed by a NUL: the agent refuses a list that arrived altered */
+  paths_xxh64?: string;
 }
-/** One file of hash_files: its size and sha256, or the call that failed and its errno. */
-export type HashedFile = { size: number; sha256: string } | { error: "open" | "read"; errno: number; errname: string };
+/** One file of hash_files: its size and XXH64, or the call that failed and its errno. */
+export type HashedFile = { size: number; xxh64: string } | { error: "open" | "read"; errno: number; errname: string };
 export interface HashFilesReply {
   /** the same digest computed over the paths as received */
-  paths_sha256: string;
+  paths_xxh64: string;
   /** in request order */
   files: HashedFile[];
   duration_ms: number;
@@ -225,7 +225,7 @@ export interface CopyHashArgs extends RangeArgs {
 }
 export interface CopyHashReply {
   bytes: number;
-  sha256: string;
+  xxh64: string;
   /** sendfile/splice calls made (the last returns 0 at EOF unless length stopped first). */
   calls: number;
 }
@@ -261,7 +261,7 @@ export interface FcntlProbeReply {
   /** setfl_odirect: bytes of one aligned 4 KiB pread at 0 afterwards (null when it failed). */
   read?: number | null;
   read_errname?: string | null;
-  sha256?: string;
+  xxh64?: string;
   /** setlease_rdlck: F_GETLEASE after the lease was taken. */
   lease?: "rdlck" | "wrlck" | "unlck" | "error";
 }
@@ -299,8 +299,8 @@ export interface RemountRaceArgs {
   mounted: boolean;
   /** Files the reader threads read (all with the same content); read_paths[0] gives the reference bytes. */
   read_paths: string[];
-  /** Expected sha256 of read_paths[0], checked before the race. */
-  sha256: string;
+  /** Expected XXH64 of read_paths[0], checked before the race. */
+  xxh64: string;
   /** Path inside each churned mount that is looked up and read after every mount (absent: none is). */
   lookup?: string;
   umount_flags?: "detach"[];

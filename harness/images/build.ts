@@ -13,17 +13,18 @@ import { cachedDir, cachePath } from "../util/cache.ts";
 import { ownedTempDir } from "../util/temp.ts";
 import { progress } from "../util/progress.ts";
 import { InputError } from "../util/input-error.ts";
+import { sha256File } from "../util/hash.ts";
 import { erofsTools, type ErofsTools } from "./erofs-utils.ts";
 import { loadSpecs, type ImageSpec, type NpmSource } from "./spec.ts";
 import { writeTree, XattrWriteError } from "./generate.ts";
-import { fileSha256, readManifest, scanTree, writeManifest, type ImageFile, type Manifest } from "./manifest.ts";
+import { MANIFEST_FORMAT, readManifest, scanTree, writeManifest, type ImageFile, type Manifest } from "./manifest.ts";
 import { dumpFeatures, fingerprintText, verifyImage } from "./verify.ts";
 import { MUTATIONS, type MutationArgs } from "./erofs/mutate.ts";
 import { ErofsImage } from "./erofs/reader.ts";
 import type { ValueSpec } from "./spec.ts";
 
 /** Bump when a change here or in generate.ts changes what a spec builds into. */
-export const BUILDER_VERSION = "pcshare-images/1";
+export const BUILDER_VERSION = "pcshare-images/2";
 export const IMAGE_FILE = "image.erofs";
 export const BLOB_FILE = "blob.erofs";
 export const MANIFEST_FILE = "manifest.json";
@@ -85,7 +86,7 @@ async function canonicalSpec(spec: ImageSpec): Promise<string> {
   let source: unknown;
   if (spec.source && "dir" in spec.source) source = { dir: hex(canonicalJson(await scanTree(spec.source.dir, false))) };
   else if (spec.source && "npm" in spec.source) source = { npm: spec.source.npm }; // published versions are immutable
-  else if (spec.source) source = { tar: await fileSha256(spec.source.tar) };
+  else if (spec.source) source = { tar: await sha256File(spec.source.tar) };
   return canonicalJson({ name: spec.name, mkfs: spec.mkfs, entries: spec.entries, source });
 }
 
@@ -240,10 +241,10 @@ async function buildInto(out: string, spec: ImageSpec, tools: ErofsTools, key: s
     const describe = async (file: string): Promise<ImageFile> => ({
       file: path.basename(file),
       size: (await stat(file)).size,
-      sha256: await fileSha256(file),
+      sha256: await sha256File(file),
     });
     const manifest: Manifest = {
-      format: 1,
+      format: MANIFEST_FORMAT,
       name: spec.name,
       spec: spec.file,
       key,
@@ -372,7 +373,7 @@ async function buildDerived(spec: ImageSpec, tools: ErofsTools, get: (n: string)
         spec: spec.file,
         key,
         builder: BUILDER_VERSION,
-        image: { file: IMAGE_FILE, size: after.length, sha256: await fileSha256(image) },
+        image: { file: IMAGE_FILE, size: after.length, sha256: await sha256File(image) },
         features,
         verified: !now.error,
         files,

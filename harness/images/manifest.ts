@@ -1,15 +1,14 @@
 // Owns: the image manifest (manifest.json beside each built image): its type, the scan of the source
-// tree that fills the per-file part (type, size, mode, sha256, xattrs, expected fingerprint), and reading/writing.
+// tree that fills the per-file part (type, size, mode, sha256 and XXH64, xattrs, expected fingerprint), and reading/writing.
 // nid and layout are filled later from the image itself (harness/images/verify.ts).
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getAttribute, listAttributes } from "@napi-rs/xattr";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { fileDigests } from "../util/hash.ts";
 import { fingerprintText } from "./verify.ts";
 
-export const MANIFEST_FORMAT = 1;
+/** 2: files carry xxh64 beside sha256. */
+export const MANIFEST_FORMAT = 2;
 
 export interface FileRecord {
   /** absolute path inside the image, e.g. "/data/big.bin" */
@@ -18,8 +17,10 @@ export interface FileRecord {
   /** bytes of content (regular files), of the target string (symlinks), 0 for directories */
   size: number;
   mode: number;
-  /** hex sha256 of the content (regular files only) */
+  /** hex sha256 of the content (regular files only): what the fingerprint is made of */
   sha256: string | null;
+  /** hex XXH64 of the content (regular files only): what the guest agent reports for the bytes it read */
+  xxh64: string | null;
   /** symlink target */
   target?: string;
   /** for the second and later names of a hardlinked inode: the first name (sorted order) */
@@ -94,13 +95,6 @@ export interface Manifest {
   };
 }
 
-/** Hex sha256 of a file's content, streamed. */
-export async function fileSha256(file: string): Promise<string> {
-  const h = sha256.create();
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Uint8Array);
-  return bytesToHex(h.digest());
-}
-
 /** "sha256:<hex>" as the image's fingerprint xattr should read, or null when it has none. */
 export function expectedFingerprint(type: FileRecord["type"], size: number, digest: string | null, fingerprints: boolean): string | null {
   return fingerprints && type === "file" && size > 0 && digest ? `sha256:${digest}` : null;
@@ -128,18 +122,19 @@ export async function scanTree(root: string, fingerprints: boolean | string): Pr
     const xattrs = st.isSymbolicLink() ? [] : await readXattrs(host);
     const base = { path: rel, mode, nid: null, layout: null, ...(xattrs.length ? { xattrs } : {}) };
     if (st.isDirectory()) {
-      out.push({ ...base, type: "dir", size: 0, sha256: null, fingerprint: null });
+      out.push({ ...base, type: "dir", size: 0, sha256: null, xxh64: null, fingerprint: null });
       const names = (await readdir(host)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       for (const n of names) await visit(rel === "/" ? `/${n}` : `${rel}/${n}`);
     } else if (st.isSymbolicLink()) {
       const target = await readlink(host);
-      out.push({ ...base, type: "symlink", size: Buffer.byteLength(target), sha256: null, target, fingerprint: null });
+      out.push({ ...base, type: "symlink", size: Buffer.byteLength(target), sha256: null, xxh64: null, target, fingerprint: null });
     } else if (st.isFile()) {
       const first = st.nlink > 1 ? inodes.get(`${st.dev}:${st.ino}`) : undefined;
-      const digest = first ? first.sha256 : await fileSha256(host);
+      const digests = first ? { sha256: first.sha256!, xxh64: first.xxh64! } : await fileDigests(host);
+      const digest = digests.sha256;
       const own = typeof fingerprints === "string" ? xattrs.find((x) => x.name === fingerprints) : undefined;
       const rec: FileRecord = {
-        ...base, type: "file", size: st.size, sha256: digest,
+        ...base, type: "file", size: st.size, sha256: digest, xxh64: digests.xxh64,
         fingerprint: own ? fingerprintText(Buffer.from(own.hex, "hex")) : expectedFingerprint("file", st.size, digest, fingerprints !== false),
       };
       if (first) rec.linkOf = first.path;

@@ -1,7 +1,7 @@
 // The page-cache saving of sharing, measured in a guest: every image mounted in one sharing domain,
 // every chosen file read source by source with Cached (/proc/meminfo) taken after each source; then
-// the same with plain mounts. Each file read is checked against its source's sha256: the agent reads
-// and hashes it (paths go as a JSON list checked against its digest, results come back by position).
+// the same with plain mounts. Each file read is checked against its source's XXH64: the agent reads
+// and digests it (paths go as a JSON list checked against its digest, results come back by position).
 // A sample of files whose content an earlier file had is checked for identical page frames
 // (/proc/self/pagemap): the frames say per file what Cached says in bulk.
 import type { AgentClient } from "../guest/agent-client.ts";
@@ -19,7 +19,7 @@ export interface MeasuredImage {
   label: string;
   /** guest block device */
   device: string;
-  /** the files to read (paths inside the image, with their sha256) */
+  /** the files to read (paths inside the image, with their digests) */
   files: FileRecord[];
 }
 
@@ -135,9 +135,9 @@ export function showPath(p: string): string {
   return q.length <= 162 ? q : `"…${q.slice(-160)}`;
 }
 
-/** What one file read as: its sha256, or the call that failed with its errno name. */
+/** What one file read as: its XXH64, or the call that failed with its errno name. */
 export function readAs(r: HashedFile): string {
-  return "sha256" in r ? r.sha256 : `unreadable: ${r.error}: ${r.errname}`;
+  return "xxh64" in r ? r.xxh64 : `unreadable: ${r.error}: ${r.errname}`;
 }
 
 /**
@@ -157,7 +157,7 @@ async function readSource(agent: AgentClient, img: MeasuredImage, dir: string, o
   const ms = Date.now() - t0;
   const wrong = img.files.flatMap((f, i) => {
     const seen = readAs(results[i]);
-    return seen === f.sha256 ? [] : [{ label: img.label, path: f.path, expected: f.sha256!, seen }];
+    return seen === f.xxh64 ? [] : [{ label: img.label, path: f.path, expected: f.xxh64!, seen }];
   });
   return { read: img.files.length, wrong, ms };
 }

@@ -16,8 +16,9 @@ export interface SharingProbe {
   residentBAfterA: number;
   cachedGrowthA: number;
   cachedGrowthB: number;
-  sha256A: string;
-  sha256B: string;
+  /** XXH64 of what reading A and B returned */
+  xxh64A: string;
+  xxh64B: string;
   measurements: Measurement[];
   summary: string;
 }
@@ -55,8 +56,8 @@ export async function probeSharing(agent: AgentClient, a: string, b: string, lab
     residentBAfterA: figures.residentBAfterA,
     cachedGrowthA: figures.cachedGrowthA,
     cachedGrowthB: figures.cachedGrowthB,
-    sha256A: ha.sha256,
-    sha256B: hb.sha256,
+    xxh64A: ha.xxh64,
+    xxh64B: hb.xxh64,
     measurements,
     summary,
   };

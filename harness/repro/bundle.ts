@@ -10,7 +10,7 @@ import { guestFiles, initramfsCpio, moduleFiles } from "../guest/initramfs.ts";
 import { writeCpio } from "../guest/cpio.ts";
 import { guestCmdline } from "../vm/qemu-args.ts";
 import { blobDriveName } from "../runner/run.ts";
-import { guestSteps, sourceShaOf } from "./guest-steps.ts";
+import { guestSteps, sourceDigestOf } from "./guest-steps.ts";
 import { runScript, type ScriptDrive } from "./script.ts";
 import { expectedText, kernelLine, kernelReference, seenText, summaryText } from "./describe.ts";
 import { ReproError, type ReproSource } from "./source.ts";
@@ -35,7 +35,7 @@ export function drivesUsed(src: ReproSource): string[] {
   return names.size ? [...names] : (src.def?.images ?? []);
 }
 
-/** Copy the case's images (and blob devices) into images/; returns their drives and each image's files (path -> sha256). */
+/** Copy the case's images (and blob devices) into images/; returns their drives and each image's files (path -> XXH64). */
 async function writeImages(src: ReproSource, dir: string): Promise<{ drives: ScriptDrive[]; files: Map<string, Map<string, string>> }> {
   const used = drivesUsed(src);
   const images = used.filter((n) => !n.includes("."));
@@ -46,11 +46,11 @@ async function writeImages(src: ReproSource, dir: string): Promise<{ drives: Scr
   await mkdir(path.join(dir, "images"), { recursive: true });
   for (const b of built.values()) {
     if (recorded[b.name] && recorded[b.name] !== b.manifest.key) {
-      throw new ReproError(`image ${b.name} differs from the one the run used (spec hash ${b.manifest.key.slice(0, 12)} vs ${recorded[b.name].slice(0, 12)}): its spec changed since; rerun the case`);
+      throw new ReproError(`image ${b.name} differs from the one the run used (spec hash ${b.manifest.key.slice(0, 12)} vs ${recorded[b.name].slice(0, 12)}): its spec or the image builder changed since; rerun the case`);
     }
     await copyFile(b.imagePath, path.join(dir, "images", `${b.name}.erofs`));
     drives.push({ name: b.name, file: `images/${b.name}.erofs` });
-    files.set(b.name, new Map(b.manifest.files.filter((f: { sha256: string | null }) => f.sha256).map((f: { path: string; sha256: string }) => [f.path, f.sha256])));
+    files.set(b.name, new Map(b.manifest.files.filter((f: { xxh64: string | null }) => f.xxh64).map((f: { path: string; xxh64: string }) => [f.path, f.xxh64])));
     for (const [i, p] of b.devicePaths.entries()) {
       const name = blobDriveName(b.name, i);
       await copyFile(p, path.join(dir, "images", `${name}.erofs`));
@@ -99,7 +99,7 @@ export async function writeBundle(src: ReproSource, opts: BundleOptions): Promis
     throw new ReproError(`${src.result.id} ran on ${kernelLine(k)} but the kernel options name ${kernelLine(given)}: pass the kernel options of that run, or --no-kernel`);
   }
   const { drives, files: imageFiles } = await writeImages(src, dir);
-  const g = guestSteps(src.steps.steps, src.result.checks, sourceShaOf(src.steps.steps, imageFiles));
+  const g = guestSteps(src.steps.steps, src.result.checks, sourceDigestOf(src.steps.steps, imageFiles));
   const kernelFiles = opts.kernel ? await writeKernel(opts.kernel, dir) : undefined;
   const steps = `${g.lines.join("\n")}\n`;
   const { files } = await guestFiles();

@@ -20,7 +20,7 @@ export function describeRequest(r: Record<string, unknown>): string {
     case "open_probe":
       return `open(2) ${str(r.path)} ${flags}`;
     case "copy_hash":
-      return `${str(r.method)} ${str(r.path)}${r.offset !== undefined ? ` from ${str(r.offset)}` : ""}${r.length !== undefined ? ` (${str(r.length)} B)` : ""} into a pipe and sha256 it`;
+      return `${str(r.method)} ${str(r.path)}${r.offset !== undefined ? ` from ${str(r.offset)}` : ""}${r.length !== undefined ? ` (${str(r.length)} B)` : ""} into a pipe and XXH64 it`;
     case "umount":
       return `umount${flags ? ` (${flags})` : ""} ${str(r.target)}`;
     case "exec": {
@@ -30,7 +30,7 @@ export function describeRequest(r: Record<string, unknown>): string {
     case "read_file":
       return `cat ${str(r.path)}`;
     case "read_hash":
-      return `read(2) ${str(r.path)} and sha256 it`;
+      return `read(2) ${str(r.path)} and XXH64 it`;
     case "read_at":
       return `${str(r.method)} ${str(r.path)} at ${str(r.offset)} (${str(r.iov)} B)`;
     case "page_frames":

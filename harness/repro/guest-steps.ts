@@ -1,7 +1,7 @@
 // Owns: turning a case's recorded steps (runner/steps.ts) and its checks into the step file the
 // agent replays in a reproducer bundle's guest (agent/replay.c): the requests in order, the host's
 // pauses, pid references to helpers the replay starts itself, and, for each check whose value is a
-// field of one reply (an errno name, a sha256, the bytes of the image's file), what a correct kernel
+// field of one reply (an errno name, an XXH64 digest, the bytes of the image's file), what a correct kernel
 // replies there, so the guest judges it again. Pure: no I/O.
 import type { Check } from "../report/model.ts";
 import type { RecordedStep } from "../runner/steps.ts";
@@ -32,25 +32,26 @@ export interface GuestSteps {
 const ERRNO = /^(ok|E[A-Z0-9]+)$/;
 /** What explore's executor says of two files' page frames (execute.ts). */
 const FRAMES_SEEN = new Set(["yes", "no", "partly", "no pages present"]);
-const SHA256 = /^[0-9a-f]{64}$/;
+/** An XXH64 digest as the agent writes it (read_hash, copy_hash). */
+const XXH64 = /^[0-9a-f]{16}$/;
 
 /**
  * The step whose reply check `index` judged: the last reply received before it was recorded; for a
- * check of a sha256 (unique enough to name its reply), the latest earlier reply with that sha256,
+ * check of an XXH64 digest (unique enough to name its reply), the latest earlier reply with that digest,
  * preferring one that read the path the check names (two files with the same bytes).
  */
 export function stepOfCheck(steps: readonly RecordedStep[], index: number, check?: Check): RecordedStep | undefined {
   const before = steps.filter((s) => s.checksAtReply !== undefined && s.checksAtReply <= index);
-  if (check?.seen && SHA256.test(check.seen)) {
-    const withSha = before.filter((s) => s.reply?.sha256 === check.seen);
-    const named = withSha.filter((s) => typeof s.request.path === "string" && check.name.includes(s.request.path)).at(-1);
-    if (named ?? withSha.at(-1)) return named ?? withSha.at(-1);
+  if (check?.seen && XXH64.test(check.seen)) {
+    const withDigest = before.filter((s) => s.reply?.xxh64 === check.seen);
+    const named = withDigest.filter((s) => typeof s.request.path === "string" && check.name.includes(s.request.path)).at(-1);
+    if (named ?? withDigest.at(-1)) return named ?? withDigest.at(-1);
   }
   return before.at(-1);
 }
 
-/** The sha256 of the file a guest path reads in its image (from the image's manifest), when known. */
-export type SourceSha = (guestPath: string) => string | undefined;
+/** The XXH64 of the file a guest path reads in its image (from the image's manifest), when known. */
+export type SourceDigest = (guestPath: string) => string | undefined;
 
 /**
  * The name the guest prints for a check: its name without the value the recorded run saw, which
@@ -67,24 +68,24 @@ const SOURCE_BYTES = "source bytes";
 
 /**
  * What a correct kernel replies to `step` for `check`, when the check's seen value is a field of that
- * reply: an errno name, a sha256, or "source bytes" of a read(2) whose source sha256 the images give.
+ * reply: an errno name, an XXH64 digest, or "source bytes" of a read(2) whose source digest the images give.
  */
-export function expectationFor(check: Check, step: RecordedStep, sourceSha: SourceSha = () => undefined, mountDir?: string): GuestExpectation | undefined {
-  const e = expectationOf(check, step, sourceSha) ?? mountinfoExpectation(check, step, mountDir);
+export function expectationFor(check: Check, step: RecordedStep, sourceDigest: SourceDigest = () => undefined, mountDir?: string): GuestExpectation | undefined {
+  const e = expectationOf(check, step, sourceDigest) ?? mountinfoExpectation(check, step, mountDir);
   return e && { ...e, check: guestCheckName(check) };
 }
 
-function expectationOf(check: Check, step: RecordedStep, sourceSha: SourceSha): Omit<GuestExpectation, "check"> | undefined {
+function expectationOf(check: Check, step: RecordedStep, sourceDigest: SourceDigest): Omit<GuestExpectation, "check"> | undefined {
   const reply = step.reply;
   if (!reply || check.expected === undefined || check.seen === undefined) return undefined;
   if (check.expected === SOURCE_BYTES && step.request.op === "read_hash" && typeof step.request.path === "string") {
-    const sha = sourceSha(step.request.path);
-    if (sha) return { field: "sha256", equals: sha };
+    const digest = sourceDigest(step.request.path);
+    if (digest) return { field: "xxh64", equals: digest };
   }
   const seenErrno = reply.ok === true ? "ok" : typeof reply.errname === "string" ? reply.errname : undefined;
   if (ERRNO.test(check.expected) && seenErrno !== undefined && check.seen === seenErrno) return { errno: check.expected };
-  if (SHA256.test(check.expected) && typeof reply.sha256 === "string" && check.seen === reply.sha256) {
-    return { field: "sha256", equals: check.expected };
+  if (XXH64.test(check.expected) && typeof reply.xxh64 === "string" && check.seen === reply.xxh64) {
+    return { field: "xxh64", equals: check.expected };
   }
   const pair = step.request.op === "page_frames" && Array.isArray(step.request.paths) && step.request.paths.length === 2;
   if (pair && (check.expected === "yes" || check.expected === "no") && FRAMES_SEEN.has(check.seen)) return { frames: check.expected };
@@ -119,11 +120,11 @@ export function mountDirAt(steps: readonly RecordedStep[], id: number): string |
 }
 
 /** The guest step file for a recorded case and its checks. */
-export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[], sourceSha?: SourceSha): GuestSteps {
+export function guestSteps(steps: readonly RecordedStep[], checks: readonly Check[], sourceDigest?: SourceDigest): GuestSteps {
   const expectations = new Map<number, GuestExpectation[]>();
   const judged = checks.map((check, i) => {
     const step = stepOfCheck(steps, i, check);
-    const e = step && expectationFor(check, step, sourceSha, mountDirAt(steps, step.id));
+    const e = step && expectationFor(check, step, sourceDigest, mountDirAt(steps, step.id));
     if (!step || !e) return { check };
     expectations.set(step.id, [...(expectations.get(step.id) ?? []), e]);
     return { check, step: step.id };
@@ -142,10 +143,10 @@ export function guestSteps(steps: readonly RecordedStep[], checks: readonly Chec
 }
 
 /**
- * Guest path -> sha256 of the image file it names: mounts (recorded mount requests: source device or
- * file-backed copy -> target) joined with each image's files (path -> sha256).
+ * Guest path -> XXH64 of the image file it names: mounts (recorded mount requests: source device or
+ * file-backed copy -> target) joined with each image's files (path -> XXH64).
  */
-export function sourceShaOf(steps: readonly RecordedStep[], files: ReadonlyMap<string, ReadonlyMap<string, string>>): SourceSha {
+export function sourceDigestOf(steps: readonly RecordedStep[], files: ReadonlyMap<string, ReadonlyMap<string, string>>): SourceDigest {
   const targets = new Map<string, string>(); // mount target -> image name
   for (const s of steps) {
     const r = s.request;

@@ -8,7 +8,7 @@ import type { Backing, MountOptionSet } from "../../harness/explore/program.ts";
 
 const BIG = 1 << 20;
 const fp = (c: string) => `sha256:${c.repeat(64)}`;
-const file = (path: string, size: number, content: string) => ({ path, size, sha256: content.repeat(64), fingerprint: fp(content), layout: "plain" });
+const file = (path: string, size: number, content: string) => ({ path, size, sha256: content.repeat(64), xxh64: content.repeat(16), fingerprint: fp(content), layout: "plain" });
 const IMAGES: ModelImage[] = [
   { name: "a", fingerprinted: true, files: [file("/x", BIG, "1"), file("/small", 8192, "2")] },
   { name: "b", fingerprinted: true, files: [file("/copy-of-x", BIG, "1")] },

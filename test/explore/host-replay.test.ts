@@ -8,7 +8,7 @@ import { programArb, weaveLifetime } from "../../harness/explore/generate.ts";
 import type { ModelImage } from "../../harness/explore/model.ts";
 import type { Op } from "../../harness/explore/program.ts";
 
-const file = { path: "/a.bin", size: 8192, sha256: "aa", fingerprint: "sha256:aa", layout: "plain" };
+const file = { path: "/a.bin", size: 8192, sha256: "aa", xxh64: "aa", fingerprint: "sha256:aa", layout: "plain" };
 const images: ModelImage[] = [
   { name: "x", files: [file], fingerprinted: true },
   { name: "y", files: [file], fingerprinted: true },

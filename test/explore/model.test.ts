@@ -7,7 +7,7 @@ import type { Backing, MountOptionSet } from "../../harness/explore/program.ts";
 
 const fp = (c: string) => `sha256:${c.repeat(64)}`;
 const file = (path: string, size: number, content: string, opts: { fp?: boolean | string; layout?: string; linkOf?: string } = {}) => ({
-  path, size, sha256: content.repeat(64), fingerprint: opts.fp === false ? null : typeof opts.fp === "string" ? opts.fp : fp(content), layout: opts.layout ?? "plain", linkOf: opts.linkOf,
+  path, size, sha256: content.repeat(64), xxh64: content.repeat(16), fingerprint: opts.fp === false ? null : typeof opts.fp === "string" ? opts.fp : fp(content), layout: opts.layout ?? "plain", linkOf: opts.linkOf,
 });
 /** A forged value as the manifest writes a file's own fingerprint xattr: raw:<hex>. */
 const raw = (text: string) => `raw:${Buffer.from(text).toString("hex")}`;

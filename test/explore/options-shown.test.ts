@@ -6,7 +6,7 @@ import { SharingModel, type ModelImage, type Tri } from "../../harness/explore/m
 import { mountinfoOptions, predictShown, seenShown } from "../../harness/explore/options-shown.ts";
 import type { MountOptionSet } from "../../harness/explore/program.ts";
 
-const file = (path: string, fp: string | null) => ({ path, size: 8192, sha256: "1".repeat(64), fingerprint: fp, layout: "plain" });
+const file = (path: string, fp: string | null) => ({ path, size: 8192, sha256: "1".repeat(64), xxh64: "1".repeat(16), fingerprint: fp, layout: "plain" });
 const IMAGES: ModelImage[] = [
   { name: "fp", fingerprinted: true, files: [file("/x", `sha256:${"1".repeat(64)}`)] },
   { name: "plain", fingerprinted: false, files: [file("/x", null)] },

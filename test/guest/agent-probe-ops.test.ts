@@ -4,12 +4,13 @@
 // answer depends on the host filesystem, the test finds it out independently (O_DIRECT open, statfs
 // type, findmnt) and expects exactly that.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, statfsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import type { AgentClient } from "../../harness/guest/agent-client.ts";
+import { xxh64Hex } from "../../harness/util/hash.ts";
 import { remoteError, scratchDir, startClient } from "./agent-harness.ts";
 
 let client: AgentClient;
@@ -31,7 +32,6 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /** Whether the host filesystem under `p` opens files O_DIRECT (checked here, independently of the agent). */
 function hostOpensDirect(p: string): boolean {
@@ -88,9 +88,9 @@ describe("read_at", () => {
 describe("copy_hash", () => {
   it.each(["sendfile", "splice"] as const)("%s copies the whole file or a range", async (method) => {
     const all = await client.copyHash(file, method);
-    expect(all).toMatchObject({ bytes: data.length, sha256: sha256(data) });
+    expect(all).toMatchObject({ bytes: data.length, xxh64: xxh64Hex(data) });
     const part = await client.copyHash(file, method, { offset: 5, length: 5000 });
-    expect(part).toMatchObject({ bytes: 5000, sha256: sha256(data.subarray(5, 5005)) });
+    expect(part).toMatchObject({ bytes: 5000, xxh64: xxh64Hex(data.subarray(5, 5005)) });
   });
 });
 
@@ -113,7 +113,7 @@ describe("statx, fcntl_probe, fslabel, lseek", () => {
     expect((await client.fcntlProbe(file, "setlease_rdlck")).lease).toBe("rdlck");
     if (hostOpensDirect(file)) {
       const r = await client.fcntlProbe(file, "setfl_odirect");
-      expect(r).toMatchObject({ direct: true, read: 4096, sha256: sha256(data.subarray(0, 4096)) });
+      expect(r).toMatchObject({ direct: true, read: 4096, xxh64: xxh64Hex(data.subarray(0, 4096)) });
     } else {
       expect((await remoteError(client.fcntlProbe(file, "setfl_odirect"))).errname).toBe("EINVAL");
     }

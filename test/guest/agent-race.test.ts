@@ -34,7 +34,7 @@ beforeAll(async () => {
     mounts: [{ source: "/dev/disk/pcshare/corpus-a", target: "/mnt/race-a" }],
     mounted: false,
     read_paths: [`/mnt/race-b${twin.path}`],
-    sha256: large.sha256!,
+    xxh64: large.xxh64!,
     lookup: large.path,
     readers: 2,
     budget_ms: 2_000,
@@ -73,7 +73,7 @@ describe("remount_race", () => {
     expect(r.elapsed_ms).toBeLessThan(10_000);
   });
 
-  it("refuses to race when the reference does not read as the expected sha256", async () => {
-    await expect(vm.agent.remountRace({ ...args, sha256: "0".repeat(64) })).rejects.toThrow(/before the race, not 0{64}/);
+  it("refuses to race when the reference does not read as the expected XXH64", async () => {
+    await expect(vm.agent.remountRace({ ...args, xxh64: "0".repeat(16) })).rejects.toThrow(/before the race, not 0{16}/);
   });
 });

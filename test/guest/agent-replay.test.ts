@@ -1,6 +1,6 @@
 // Record and replay against the real agent on the host (no guest): a client's requests are recorded
 // through the runner's StepRecorder, turned into a step file (repro/guest-steps.ts), and the agent's
-// --replay runs them again: helper pids are remapped, checks (errno, sha256, page frames of two
+// --replay runs them again: helper pids are remapped, checks (errno, XXH64, page frames of two
 // files) are judged again, the exit status says whether every check held.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
@@ -32,8 +32,8 @@ beforeAll(async () => {
   const missing = await client.openProbe(path.join(dir, "missing"), ["O_RDONLY"]).then(() => "ok", (e: { errname?: string }) => e.errname ?? "?");
   checks.push({ name: "open of a missing file", ok: missing === "ENOENT", expected: "ENOENT", seen: missing });
   const h = await client.readHash(data);
-  await client.readHash(other); // a later reply: the sha256 check below still finds its own
-  checks.push({ name: "bytes of data.bin", ok: true, expected: h.sha256, seen: h.sha256 });
+  await client.readHash(other); // a later reply: the digest check below still finds its own
+  checks.push({ name: "bytes of data.bin", ok: true, expected: h.xxh64, seen: h.xxh64 });
   await client.pageFrames([data, data]);
   checks.push({ name: "one file mapped twice shares its frames", ok: true, expected: "yes", seen: "yes" });
   await client.pageFrames([data, other]);
@@ -68,7 +68,7 @@ describe("agent --replay of recorded steps", () => {
   it("reports a check that no longer holds with both values: exit 1", async () => {
     await writeFile(data, "changed bytes\n");
     const r = await replay(stepFile);
-    expect(r.stdout).toMatch(/^pcshare-check \d+ FAIL: bytes of data\.bin: expected [0-9a-f]{64}, seen [0-9a-f]{64}$/m);
+    expect(r.stdout).toMatch(/^pcshare-check \d+ FAIL: bytes of data\.bin: expected [0-9a-f]{16}, seen [0-9a-f]{16}$/m);
     expect(r.stdout).toMatch(/^pcshare-replay: done: 7 steps, 1 checks failed$/m);
     expect(r.exitCode).toBe(1);
   });

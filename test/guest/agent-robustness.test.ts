@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { AgentError } from "../../harness/guest/agent-client.ts";
 import { AGENT_CFLAGS, agentSources } from "../../harness/guest/build-agent.ts";
-import { AGENT_MAX_LINE } from "../../harness/guest/protocol.ts";
+import { AGENT_MAX_LINE, AGENT_PROTOCOL_VERSION } from "../../harness/guest/protocol.ts";
 import { RawAgent, scratchDir, startClient } from "./agent-harness.ts";
 
 let raw: RawAgent;
@@ -26,7 +26,7 @@ afterAll(async () => {
 /** The agent still answers normally. */
 async function alive(): Promise<void> {
   const r = await raw.roundtrip(JSON.stringify({ id: 4242, op: "hello" }));
-  expect(r).toMatchObject({ id: 4242, ok: true, version: 1 });
+  expect(r).toMatchObject({ id: 4242, ok: true, version: AGENT_PROTOCOL_VERSION });
 }
 
 describe("bad requests get error replies and the agent keeps serving", () => {
@@ -166,7 +166,7 @@ describe("AgentClient error codes", () => {
       const e = await client.callRaw("exec", { argv: ["sleep", "1"], timeout_ms: 5000 }, { timeoutMs: 100 }).catch((x) => x);
       expect(e).toBeInstanceOf(AgentError);
       expect(e).toMatchObject({ code: "timeout", op: "exec" });
-      expect((await client.hello()).version).toBe(1);
+      expect((await client.hello()).version).toBe(AGENT_PROTOCOL_VERSION);
     } finally {
       client.close();
     }

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { AgentClient, AgentError, pathsDigest } from "../../harness/guest/agent-client.ts";
 import { AGENT_EXEC_OUTPUT_CAP, AGENT_PROTOCOL_VERSION } from "../../harness/guest/protocol.ts";
+import { xxh64Hex } from "../../harness/util/hash.ts";
 import { scratchDir, startClient, type SpawnedAgent, remoteError } from "./agent-harness.ts";
 
 const PAGE = 4096;
@@ -185,18 +186,29 @@ describe("read_file / write_file", () => {
 });
 
 describe("read_hash", () => {
-  it("matches node's sha256 for several block sizes", async () => {
+  it("matches the host's XXH64 (@node-rs/xxhash) for several block sizes", async () => {
     const f = path.join(dir, "hash.bin");
     const data = randomBytes(3 * 1024 * 1024 + 123);
     await writeFile(f, data);
-    const want = sha256(data);
+    const want = xxh64Hex(data);
     for (const blockSize of [undefined, 4096, 1000, 1]) {
       const file = blockSize === 1 ? path.join(dir, "hash-small.bin") : f;
       if (blockSize === 1) await writeFile(file, data.subarray(0, 5000));
       const r = await client.readHash(file, { blockSize });
-      expect(r.sha256).toBe(blockSize === 1 ? sha256(data.subarray(0, 5000)) : want);
+      expect(r.xxh64).toBe(blockSize === 1 ? xxh64Hex(data.subarray(0, 5000)) : want);
       expect(r.size).toBe(blockSize === 1 ? 5000 : data.length);
     }
+  });
+
+  it("gives the host's XXH64 for every length from 0 to 100 bytes (each tail of a 32-byte stripe)", async () => {
+    const data = randomBytes(100);
+    const paths: string[] = [];
+    for (let n = 0; n <= 100; n++) {
+      paths.push(path.join(dir, `len-${n}`));
+      await writeFile(paths[n], data.subarray(0, n));
+    }
+    const r = await client.hashFiles(paths);
+    expect(r.files).toEqual(paths.map((_, n) => ({ size: n, xxh64: xxh64Hex(data.subarray(0, n)) })));
   });
 
   it("hashes an empty file", async () => {
@@ -204,7 +216,7 @@ describe("read_hash", () => {
     await writeFile(f, "");
     expect(await client.readHash(f)).toMatchObject({
       size: 0,
-      sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      xxh64: "ef46db3751d8e999", // XXH64 of no bytes (xxHash's own test vector)
     });
   });
 });
@@ -224,7 +236,7 @@ describe("hash_files", () => {
       for (const p of [path.join(base, n), path.join(base, DEEP, n)]) {
         const data = randomBytes(1000 + i * 5000);
         await writeFile(p, data);
-        want.push({ path: p, sha: sha256(data), size: data.length });
+        want.push({ path: p, sha: xxh64Hex(data), size: data.length });
       }
     }
     want.splice(3, 0, { path: path.join(base, "missing"), sha: null, size: 0 });
@@ -233,19 +245,19 @@ describe("hash_files", () => {
     const r = await client.hashFiles(want.map((w) => w.path));
     expect(r.files).toHaveLength(want.length);
     r.files.forEach((f, i) => {
-      if (want[i].sha) expect(f, want[i].path).toEqual({ size: want[i].size, sha256: want[i].sha });
+      if (want[i].sha) expect(f, want[i].path).toEqual({ size: want[i].size, xxh64: want[i].sha });
     });
     expect(r.files[3]).toEqual({ error: "open", errno: os.constants.errno.ENOENT, errname: "ENOENT" });
     expect(r.files[6]).toMatchObject({ error: "read", errname: "EISDIR" });
-    expect(r.paths_sha256).toBe(pathsDigest(want.map((w) => w.path)));
+    expect(r.paths_xxh64).toBe(pathsDigest(want.map((w) => w.path)));
   });
 
   it("refuses a list that does not match its digest, and more than 4096 paths", async () => {
     const f = path.join(dir, "one");
     await writeFile(f, "x");
-    const err = await client.call("hash_files", { paths: [f], paths_sha256: pathsDigest([`${f}2`]) }).catch((e) => e);
+    const err = await client.call("hash_files", { paths: [f], paths_xxh64: pathsDigest([`${f}2`]) }).catch((e) => e);
     expect(err).toBeInstanceOf(AgentError);
-    expect(err.message).toMatch(/the paths arrived altered \(sha256 of the list received [0-9a-f]{64}, sent [0-9a-f]{64}\)/);
+    expect(err.message).toMatch(/the paths arrived altered \(XXH64 of the list received [0-9a-f]{16}, sent [0-9a-f]{16}\)/);
     await expect(client.hashFiles(Array(4097).fill(f))).rejects.toThrow(/at most 4096 paths/);
     expect((await client.hashFiles([f, f])).files).toHaveLength(2);
   });

@@ -11,6 +11,7 @@ import { buildImages } from "../../harness/images/build.ts";
 import { erofsTools } from "../../harness/images/erofs-utils.ts";
 import { inspectImage, formatInspection } from "../../harness/images/inspect.ts";
 import { inFreshCache } from "./fresh-cache.ts";
+import { xxh64Hex } from "../../harness/util/hash.ts";
 
 const SPEC = `images:
   t-plain:
@@ -104,8 +105,10 @@ describe("buildImages", () => {
         expect(f.nid, f.path).not.toBeNull();
         expect(f.layout, f.path).not.toBeNull();
         if (f.type !== "file") continue;
-        const digest = sha(await readFile(path.join(out, f.path)));
+        const bytes = await readFile(path.join(out, f.path));
+        const digest = sha(bytes);
         expect(f.sha256, f.path).toBe(digest);
+        expect(f.xxh64, f.path).toBe(xxh64Hex(bytes));
         const fp = img.name === "t-nofp" || f.size === 0 ? null : `sha256:${digest}`;
         expect(f.fingerprint, f.path).toBe(fp);
       }

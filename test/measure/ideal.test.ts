@@ -5,7 +5,7 @@ import { idealSharing, pageBytes, savingPct } from "../../harness/measure/ideal.
 import type { FileRecord } from "../../harness/images/manifest.ts";
 
 const file = (path: string, size: number, sha256: string, extra: Partial<FileRecord> = {}): FileRecord => ({
-  path, type: "file", size, mode: 0o644, sha256, fingerprint: `sha256:${sha256}`, nid: null, layout: null, ...extra,
+  path, type: "file", size, mode: 0o644, sha256, xxh64: sha256.slice(0, 16), fingerprint: `sha256:${sha256}`, nid: null, layout: null, ...extra,
 });
 
 describe("idealSharing", () => {
@@ -38,8 +38,8 @@ describe("idealSharing", () => {
       file("/f", 4096, "ee"),
       file("/link", 4096, "ee", { linkOf: "/f" }),
       file("/empty", 0, "e3b0"),
-      { path: "/d", type: "dir", size: 0, mode: 0o755, sha256: null, fingerprint: null, nid: null, layout: null },
-      { path: "/s", type: "symlink", size: 2, mode: 0o777, sha256: null, target: "/f", fingerprint: null, nid: null, layout: null },
+      { path: "/d", type: "dir", size: 0, mode: 0o755, sha256: null, xxh64: null, fingerprint: null, nid: null, layout: null },
+      { path: "/s", type: "symlink", size: 2, mode: 0o777, sha256: null, xxh64: null, target: "/f", fingerprint: null, nid: null, layout: null },
     ];
     const r = idealSharing([{ label: "A", files }]);
     expect(r.total).toEqual({ files: 1, bytes: 4096, plain: 4096, shared: 4096 });

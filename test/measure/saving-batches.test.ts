@@ -27,8 +27,8 @@ describe("pathBatches", () => {
 });
 
 describe("readAs and showPath", () => {
-  it("a file reads as its sha256, or as the call and errno that failed", () => {
-    expect(readAs({ size: 3, sha256: "ab" })).toBe("ab");
+  it("a file reads as its XXH64, or as the call and errno that failed", () => {
+    expect(readAs({ size: 3, xxh64: "ab" })).toBe("ab");
     expect(readAs({ error: "open", errno: 2, errname: "ENOENT" })).toBe("unreadable: open: ENOENT");
   });
 

@@ -8,7 +8,7 @@ import { notSharedReason } from "../../harness/measure/table.ts";
 import type { FileRecord } from "../../harness/images/manifest.ts";
 
 const f = (path: string, size: number, sha256: string, extra: Partial<FileRecord> = {}): FileRecord => ({
-  path, type: "file", size, mode: 0o644, sha256, fingerprint: `sha256:${sha256}`, nid: null, layout: "plain", ...extra,
+  path, type: "file", size, mode: 0o644, sha256, xxh64: sha256.slice(0, 16), fingerprint: `sha256:${sha256}`, nid: null, layout: "plain", ...extra,
 });
 // A: 40 KiB unique + 40 KiB common; B: the common file + 20 KiB unique. Ideal: 140 KiB plain -> 100 KiB shared.
 const ideal = idealSharing([

@@ -125,7 +125,7 @@ describe("pcshare repro of a found case with --no-kernel", () => {
   it("runs the program once and writes a bundle without a kernel", () => {
     expect(made.exitCode, made.all).toBe(0);
     expect(made.stdout).toMatch(/^E1 found-bug-in-strlen: fail on 7\.2\.13/m);
-    expect(made.stdout).toMatch(/read\(2\) \/mnt\/share-a-1\/\S+ and sha256 it/);
+    expect(made.stdout).toMatch(/read\(2\) \/mnt\/share-a-1\/\S+ and XXH64 it/);
     expect(existsSync(path.join(bundle(), "kernel"))).toBe(false);
   });
 

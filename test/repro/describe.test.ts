@@ -21,9 +21,9 @@ describe("describeRequest", () => {
   it("shows an open probe with its flags and a sendfile/splice copy with its range", () => {
     expect(describeRequest({ op: "open_probe", path: "/mnt/x-1/a.bin", flags: ["O_RDONLY", "O_DIRECT"] })).toBe("open(2) /mnt/x-1/a.bin O_RDONLY,O_DIRECT");
     expect(describeRequest({ op: "copy_hash", path: "/mnt/x-1/a.bin", method: "splice", offset: 4096, length: 512 })).toBe(
-      "splice /mnt/x-1/a.bin from 4096 (512 B) into a pipe and sha256 it",
+      "splice /mnt/x-1/a.bin from 4096 (512 B) into a pipe and XXH64 it",
     );
-    expect(describeRequest({ op: "copy_hash", path: "/mnt/x-1/a.bin", method: "sendfile" })).toBe("sendfile /mnt/x-1/a.bin into a pipe and sha256 it");
+    expect(describeRequest({ op: "copy_hash", path: "/mnt/x-1/a.bin", method: "sendfile" })).toBe("sendfile /mnt/x-1/a.bin into a pipe and XXH64 it");
   });
 });
 
@@ -32,7 +32,7 @@ describe("stepLines", () => {
     const step = (id: number, request: Record<string, unknown>): RecordedStep => ({ id, request, delayMs: 0 });
     const read = { op: "read_hash", path: "/mnt/x-1/a.bin" };
     expect(stepLines([step(1, { op: "kmsg" }), step(2, read), step(3, read), step(4, { op: "umount", target: "/mnt/x-1" })])).toEqual([
-      "1. read(2) /mnt/x-1/a.bin and sha256 it (2 times)",
+      "1. read(2) /mnt/x-1/a.bin and XXH64 it (2 times)",
       "2. umount /mnt/x-1",
     ]);
   });

@@ -1,18 +1,18 @@
 // The step file of a reproducer bundle, from recorded steps and checks (pure; no guest): which step a
 // check judged, which checks the guest can judge again and with what value, pid references, pauses.
 import { describe, expect, it } from "vitest";
-import { expectationFor, guestCheckName, guestSteps, mountDirAt, sourceShaOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
+import { expectationFor, guestCheckName, guestSteps, mountDirAt, sourceDigestOf, stepOfCheck } from "../../harness/repro/guest-steps.ts";
 import type { RecordedStep } from "../../harness/runner/steps.ts";
 import type { Check } from "../../harness/report/model.ts";
 
-const SHA_A = "a".repeat(64);
-const SHA_B = "b".repeat(64);
+const SHA_A = "a".repeat(16);
+const SHA_B = "b".repeat(16);
 
 const steps: RecordedStep[] = [
   { id: 5, request: { op: "mount", source: "/dev/disk/pcshare/share-a", target: "/mnt/share-a-1", data: "" }, delayMs: 3, reply: { id: 5, ok: true }, checksAtReply: 0 },
   { id: 6, request: { op: "mount", source: "/dev/disk/pcshare/share-b", target: "/mnt/b", data: "inode_share" }, delayMs: 0, reply: { id: 6, ok: false, errname: "EINVAL" }, checksAtReply: 1 },
   { id: 7, request: { op: "spawn", argv: ["/bin/sleep", "9"] }, delayMs: 250, reply: { id: 7, ok: true, pid: 4242 }, checksAtReply: 2 },
-  { id: 8, request: { op: "read_hash", path: "/mnt/share-a-1/data/big.bin" }, delayMs: 60_000, reply: { id: 8, ok: true, sha256: SHA_B }, checksAtReply: 2 },
+  { id: 8, request: { op: "read_hash", path: "/mnt/share-a-1/data/big.bin" }, delayMs: 60_000, reply: { id: 8, ok: true, xxh64: SHA_B }, checksAtReply: 2 },
   { id: 9, request: { op: "proc_kill", pid: 4242 }, delayMs: 0, reply: { id: 9, ok: true, reaped: true }, checksAtReply: 4 },
 ];
 
@@ -31,14 +31,14 @@ describe("stepOfCheck", () => {
     expect(stepOfCheck(steps, 3)?.id).toBe(8);
   });
 
-  it("ties a sha256 check to the latest earlier reply with that sha256, when later replies came first", () => {
+  it("ties a digest check to the latest earlier reply with that XXH64, when later replies came first", () => {
     const later: RecordedStep = { id: 10, request: { op: "meminfo" }, delayMs: 0, reply: { id: 10, ok: true }, checksAtReply: 4 };
     expect(stepOfCheck([...steps, later], 4, checks[2])?.id).toBe(8);
     expect(stepOfCheck([...steps, later], 4, checks[3])?.id).toBe(10);
   });
 
-  it("prefers the reply that read the path a sha256 check names, when two files have the same bytes", () => {
-    const readB: RecordedStep = { id: 12, request: { op: "read_hash", path: "/mnt/b/copy.bin" }, delayMs: 0, reply: { id: 12, ok: true, sha256: SHA_B }, checksAtReply: 2 };
+  it("prefers the reply that read the path a digest check names, when two files have the same bytes", () => {
+    const readB: RecordedStep = { id: 12, request: { op: "read_hash", path: "/mnt/b/copy.bin" }, delayMs: 0, reply: { id: 12, ok: true, xxh64: SHA_B }, checksAtReply: 2 };
     const named: Check = { name: "/mnt/share-a-1/data/big.bin reads its own bytes", ok: true, expected: SHA_B, seen: SHA_B };
     expect(stepOfCheck([...steps.slice(0, 4), readB], 2, named)?.id).toBe(8);
     expect(stepOfCheck([...steps.slice(0, 4), readB], 2, { ...named, name: "bytes" })?.id).toBe(12);
@@ -54,8 +54,8 @@ describe("expectationFor", () => {
     expect(expectationFor(checks[1], steps[1])).toEqual({ check: checks[1].name, errno: "ok" });
   });
 
-  it("judges a sha256 check by the reply's sha256 field", () => {
-    expect(expectationFor(checks[2], steps[3])).toEqual({ check: checks[2].name, field: "sha256", equals: SHA_A });
+  it("judges a digest check by the reply's xxh64 field", () => {
+    expect(expectationFor(checks[2], steps[3])).toEqual({ check: checks[2].name, field: "xxh64", equals: SHA_A });
   });
 
   it("judges explore's page-frames check of two files by the frames of the reply", () => {
@@ -87,19 +87,19 @@ describe("expectationFor", () => {
     expect(expectationFor({ ...checks[1], seen: "ENOENT" }, steps[1])).toBeUndefined();
   });
 
-  it("turns 'source bytes' of a read(2) into the image file's sha256", () => {
+  it("turns 'source bytes' of a read(2) into the image file's XXH64", () => {
     const c: Check = { name: "read(2) of the whole file: expected source bytes", ok: false, expected: "source bytes", seen: "other bytes" };
-    const sha = sourceShaOf(steps, new Map([["share-a", new Map([["/data/big.bin", SHA_A]])]]));
-    expect(expectationFor(c, steps[3], sha)).toEqual({ check: c.name, field: "sha256", equals: SHA_A });
+    const sha = sourceDigestOf(steps, new Map([["share-a", new Map([["/data/big.bin", SHA_A]])]]));
+    expect(expectationFor(c, steps[3], sha)).toEqual({ check: c.name, field: "xxh64", equals: SHA_A });
     expect(expectationFor(c, steps[3])).toBeUndefined();
   });
 });
 
-describe("sourceShaOf", () => {
+describe("sourceDigestOf", () => {
   it("maps guest paths below recorded mount targets to the image's files, block device or file-backed copy", () => {
     const fileBacked: RecordedStep = { id: 1, request: { op: "mount", source: "/run/pcshare-backing/share-b.erofs", target: "/mnt/share-b-2" }, delayMs: 0 };
     const files = new Map([["share-a", new Map([["/data/big.bin", SHA_A]])], ["share-b", new Map([["/x", SHA_B]])]]);
-    const sha = sourceShaOf([...steps, fileBacked], files);
+    const sha = sourceDigestOf([...steps, fileBacked], files);
     expect(sha("/mnt/share-a-1/data/big.bin")).toBe(SHA_A);
     expect(sha("/mnt/share-b-2/x")).toBe(SHA_B);
     expect(sha("/mnt/share-a-10/data/big.bin")).toBeUndefined();
@@ -143,7 +143,7 @@ describe("guestSteps", () => {
   it("attaches the guest-judged checks to their steps and says which checks only pcshare judges", () => {
     expect(lines[0]._expect).toEqual([{ check: "plain mount works", errno: "ok" }]);
     expect(lines[1]._expect).toEqual([{ check: "inode_share without domain_id refused", errno: "ok" }]);
-    expect(lines[3]._expect).toEqual([{ check: "read(2) of big.bin", field: "sha256", equals: SHA_A }]);
+    expect(lines[3]._expect).toEqual([{ check: "read(2) of big.bin", field: "xxh64", equals: SHA_A }]);
     expect(g.judged.map((j) => j.step)).toEqual([5, 6, 8, undefined]);
   });
 });

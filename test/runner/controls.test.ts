@@ -52,7 +52,7 @@ describe("the three-signal sharing probe", () => {
     expect(p.equalFrames).toBe(2048);
     expect(p.residentBAfterA).toBe(2048);
     expect(p.cachedGrowthB).toBeLessThan(2 << 20);
-    expect(p.sha256A).toBe(p.sha256B);
+    expect(p.xxh64A).toBe(p.xxh64B);
   });
 
   it("says separate for plain mounts", async () => {

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define AGENT_PROTOCOL_VERSION 1
+#define AGENT_PROTOCOL_VERSION 2
 #define AGENT_NAME "pcshare-agent"
 
 /* What main does after writing the reply. */

@@ -1,7 +1,7 @@
 /* pcshare-agent: file ops — read_file, write_file, read_hash, hash_files, open_probe, fadvise. */
 #define _GNU_SOURCE
 #include "ops.h"
-#include "sha256.h"
+#include "xxh64.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,32 +88,21 @@ int op_write_file(ctx *c, jwriter *w)
     return 0;
 }
 
-static void hex_digest(const unsigned char d[32], char hex[65])
-{
-    for (int k = 0; k < 32; k++) {
-        hex[2 * k] = "0123456789abcdef"[d[k] >> 4];
-        hex[2 * k + 1] = "0123456789abcdef"[d[k] & 15];
-    }
-    hex[64] = '\0';
-}
-
 /* Read fd to its end with read(2) of bs bytes into buf; 0 with *total and hex set, or an errno. */
-static int hash_fd(int fd, char *buf, size_t bs, long long *total, char hex[65])
+static int hash_fd(int fd, char *buf, size_t bs, long long *total, char hex[17])
 {
-    sha256_ctx h;
-    sha256_init(&h);
+    xxh64_ctx h;
+    xxh64_init(&h);
     *total = 0;
     for (;;) {
         ssize_t r = read(fd, buf, bs);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return errno;
         if (r == 0) break;
-        sha256_update(&h, buf, (size_t)r);
+        xxh64_update(&h, buf, (size_t)r);
         *total += r;
     }
-    unsigned char d[32];
-    sha256_final(&h, d);
-    hex_digest(d, hex);
+    xxh64_hex(xxh64_digest(&h), hex);
     return 0;
 }
 
@@ -136,26 +125,24 @@ int op_read_hash(ctx *c, jwriter *w)
     char *buf = malloc((size_t)bs);
     if (!buf) { close(fd); return fail_errno(c, ENOMEM, "read_hash"); }
     long long total;
-    char hex[65];
+    char hex[17];
     int e = hash_fd(fd, buf, (size_t)bs, &total, hex);
     free(buf);
     close(fd);
     if (e) return fail_errno(c, e, "read_hash: read %s", path);
     jw_key(w, "size"); jw_int(w, total);
-    jw_key(w, "sha256"); jw_str(w, hex);
+    jw_key(w, "xxh64"); jw_str(w, hex);
     jw_key(w, "duration_ms"); jw_int(w, now_ms_monotonic() - start);
     return 0;
 }
 
-/* sha256 of the paths as received, each followed by a NUL byte: the host sends the same of what it meant. */
-static void paths_digest(const jval *paths, char hex[65])
+/* XXH64 of the paths as received, each followed by a NUL byte: the host sends the same of what it meant. */
+static void paths_digest(const jval *paths, char hex[17])
 {
-    sha256_ctx h;
-    sha256_init(&h);
-    for (size_t k = 0; k < paths->len; k++) sha256_update(&h, paths->items[k].str, paths->items[k].len + 1);
-    unsigned char d[32];
-    sha256_final(&h, d);
-    hex_digest(d, hex);
+    xxh64_ctx h;
+    xxh64_init(&h);
+    for (size_t k = 0; k < paths->len; k++) xxh64_update(&h, paths->items[k].str, paths->items[k].len + 1);
+    xxh64_hex(xxh64_digest(&h), hex);
 }
 
 /* Each file read to its end with read(2) and hashed; results in request order, an error per file
@@ -165,26 +152,26 @@ int op_hash_files(ctx *c, jwriter *w)
     const jval *paths;
     const char *want = NULL;
     long long bs;
-    if (arg_arr(c, "paths", &paths, 1) < 0 || block_size_arg(c, &bs) < 0 || arg_str(c, "paths_sha256", &want, 0) < 0)
+    if (arg_arr(c, "paths", &paths, 1) < 0 || block_size_arg(c, &bs) < 0 || arg_str(c, "paths_xxh64", &want, 0) < 0)
         return -1;
     if (paths->len > MAX_HASH_FILES) return fail(c, "hash_files: at most %d paths", MAX_HASH_FILES);
     for (size_t k = 0; k < paths->len; k++)
         if (paths->items[k].type != J_STR || strlen(paths->items[k].str) != paths->items[k].len)
             return fail(c, "hash_files: paths must be strings without NUL bytes");
-    char got[65];
+    char got[17];
     paths_digest(paths, got);
     if (want && strcmp(want, got) != 0)
-        return fail(c, "hash_files: the paths arrived altered (sha256 of the list received %s, sent %s)", got, want);
+        return fail(c, "hash_files: the paths arrived altered (XXH64 of the list received %s, sent %s)", got, want);
     char *buf = malloc((size_t)bs);
     if (!buf) return fail_errno(c, ENOMEM, "hash_files");
     int64_t start = now_ms_monotonic();
-    jw_key(w, "paths_sha256"); jw_str(w, got);
+    jw_key(w, "paths_xxh64"); jw_str(w, got);
     jw_key(w, "files");
     jw_arr(w);
     for (size_t k = 0; k < paths->len; k++) {
         const char *path = paths->items[k].str;
         long long total = 0;
-        char hex[65];
+        char hex[17];
         int fd, e = 0;
         do fd = open(path, O_RDONLY | O_CLOEXEC);
         while (fd < 0 && errno == EINTR);
@@ -203,7 +190,7 @@ int op_hash_files(ctx *c, jwriter *w)
             jw_key(w, "errname"); jw_str(w, name ? name : "E?");
         } else {
             jw_key(w, "size"); jw_int(w, total);
-            jw_key(w, "sha256"); jw_str(w, hex);
+            jw_key(w, "xxh64"); jw_str(w, hex);
         }
         jw_obj_end(w);
     }

@@ -4,7 +4,7 @@
  * Each does one thing and reports the kernel's answer; a failing syscall fails the op with its errno. */
 #define _GNU_SOURCE
 #include "ops.h"
-#include "sha256.h"
+#include "xxh64.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,15 +31,9 @@ static int open_ro(ctx *c, const char *path, int extra)
     return fd;
 }
 
-static void hex_digest(sha256_ctx *h, char hex[65])
+static void hex_digest(const xxh64_ctx *h, char hex[17])
 {
-    unsigned char d[32];
-    sha256_final(h, d);
-    for (int k = 0; k < 32; k++) {
-        hex[2 * k] = "0123456789abcdef"[d[k] >> 4];
-        hex[2 * k + 1] = "0123456789abcdef"[d[k] & 15];
-    }
-    hex[64] = '\0';
+    xxh64_hex(xxh64_digest(h), hex);
 }
 
 /* mmap method of read_at: map the pages covering [off, off+len) clamped to the file's size (no SIGBUS
@@ -119,7 +113,7 @@ int op_read_at(ctx *c, jwriter *w)
     return 0;
 }
 
-/* copy_hash {path, method: sendfile|splice, offset?, length?} -> {bytes, sha256, calls}.
+/* copy_hash {path, method: sendfile|splice, offset?, length?} -> {bytes, xxh64, calls}.
  * Both move the file into a pipe (sendfile(2) with a pipe as out_fd, splice(2) file -> pipe) in
  * chunks of at most 64 KiB, draining and hashing the pipe after each call; nothing lands in the
  * page cache on the way out (a memfd sink would show up in Cached). */
@@ -136,8 +130,8 @@ int op_copy_hash(ctx *c, jwriter *w)
     if (fd < 0) return -1;
     int p[2] = { -1, -1 }, rc = -1;
     char *buf = malloc(COPY_CHUNK);
-    sha256_ctx h;
-    sha256_init(&h);
+    xxh64_ctx h;
+    xxh64_init(&h);
     long long done = 0, calls = 0;
     loff_t pos = (loff_t)off;
     if (!buf) { fail_errno(c, ENOMEM, "copy_hash"); goto out; }
@@ -157,15 +151,15 @@ int op_copy_hash(ctx *c, jwriter *w)
             ssize_t r = read(p[0], buf, (size_t)(n - got));
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) { fail_errno(c, r < 0 ? errno : EIO, "copy_hash: read pipe"); goto out; }
-            sha256_update(&h, buf, (size_t)r);
+            xxh64_update(&h, buf, (size_t)r);
             got += r;
         }
         done += n;
     }
-    char hex[65];
+    char hex[17];
     hex_digest(&h, hex);
     jw_key(w, "bytes"); jw_int(w, done);
-    jw_key(w, "sha256"); jw_str(w, hex);
+    jw_key(w, "xxh64"); jw_str(w, hex);
     jw_key(w, "calls"); jw_int(w, calls);
     rc = 0;
 out:
@@ -222,7 +216,7 @@ int op_statx(ctx *c, jwriter *w)
 
 /* fcntl_probe {path, probe: setfl_odirect|setlease_rdlck}.
  *  setfl_odirect: open O_RDONLY, F_SETFL |= O_DIRECT -> {direct: F_GETFL shows O_DIRECT afterwards,
- *    read: bytes of one 4 KiB read at offset 0 into an aligned buffer or null, read_errname, sha256 of them}.
+ *    read: bytes of one 4 KiB read at offset 0 into an aligned buffer or null, read_errname, xxh64 of them}.
  *  setlease_rdlck: F_SETLEASE F_RDLCK -> {lease: F_GETLEASE after it ("rdlck"/"wrlck"/"unlck")}; released after.
  * A refused F_SETFL/F_SETLEASE fails the op with its errno. */
 int op_fcntl_probe(ctx *c, jwriter *w)
@@ -264,12 +258,12 @@ int op_fcntl_probe(ctx *c, jwriter *w)
     if (r >= 0) jw_int(w, (long long)r); else jw_null(w);
     jw_key(w, "read_errname");
     if (r < 0) { const char *n = strerrorname_np(e); jw_str(w, n ? n : "E?"); } else jw_null(w);
-    sha256_ctx h;
-    char hex[65];
-    sha256_init(&h);
-    if (r > 0) sha256_update(&h, buf, (size_t)r);
+    xxh64_ctx h;
+    char hex[17];
+    xxh64_init(&h);
+    if (r > 0) xxh64_update(&h, buf, (size_t)r);
     hex_digest(&h, hex);
-    jw_key(w, "sha256"); jw_str(w, hex);
+    jw_key(w, "xxh64"); jw_str(w, hex);
     free(buf);
     return 0;
 }

@@ -12,7 +12,7 @@
  * `budget_ms` ends the race. The worker then restores every mount to its initial state. */
 #define _GNU_SOURCE
 #include "ops.h"
-#include "sha256.h"
+#include "xxh64.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -269,7 +269,7 @@ static int parse_paths(ctx *c, const jval *arr)
     return 0;
 }
 
-/* The reference bytes: read_paths[0] read before the race, checked against the expected sha256. */
+/* The reference bytes: read_paths[0] read before the race, checked against the expected XXH64. */
 static int load_reference(ctx *c, const char *sha_hex)
 {
     int fd = open(cfg->paths[0], O_RDONLY | O_CLOEXEC);
@@ -282,13 +282,11 @@ static int load_reference(ctx *c, const char *sha_hex)
     close(fd);
     if (!cfg->ref) return fail(c, "remount_race: out of memory");
     cfg->ref_len = got;
-    unsigned char d[32];
-    char hex[65];
-    sha256_ctx h;
-    sha256_init(&h);
-    sha256_update(&h, cfg->ref, got);
-    sha256_final(&h, d);
-    for (int k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", d[k]);
+    char hex[17];
+    xxh64_ctx h;
+    xxh64_init(&h);
+    xxh64_update(&h, cfg->ref, got);
+    xxh64_hex(xxh64_digest(&h), hex);
     if (strcmp(hex, sha_hex) != 0) return fail(c, "remount_race: %s reads %s before the race, not %s", cfg->paths[0], hex, sha_hex);
     return 0;
 }
@@ -321,13 +319,13 @@ static const char *supervise(pid_t pid, int64_t deadline, char *report, size_t n
     return WIFEXITED(*status) && WEXITSTATUS(*status) == 0 ? "exited" : WIFSIGNALED(*status) ? "signalled" : "failed";
 }
 
-/* remount_race {mounts: [{source, target, data?}], mounted: bool, read_paths, sha256, lookup,
+/* remount_race {mounts: [{source, target, data?}], mounted: bool, read_paths, xxh64, lookup,
  *   umount_flags?, readers?, chunk?, budget_ms, max_cycles?, seed?, copy_source?}
  * -> {cycles, reads, wrong, missing, wrong_at, error, report, worker, elapsed_ms, first_cycle_ms, max_cycle_ms} */
 int op_remount_race(ctx *c, jwriter *w)
 {
     const jval *mounts, *paths, *uflags = NULL;
-    const char *sha;
+    const char *want_xxh64;
     int mounted;
     long long readers = 2, chunk = 65536, budget, max_cycles = 1LL << 40, seed = 1;
     unsigned long uf = 0;
@@ -337,7 +335,7 @@ int op_remount_race(ctx *c, jwriter *w)
     cfg = &config;
     config.copy_source = 0;
     if (arg_arr(c, "mounts", &mounts, 1) < 0 || arg_bool(c, "mounted", &mounted, 1) < 0 || arg_arr(c, "read_paths", &paths, 1) < 0 ||
-        arg_str(c, "sha256", &sha, 1) < 0 || arg_str(c, "lookup", &config.lookup, 0) < 0 || arg_arr(c, "umount_flags", &uflags, 0) < 0 ||
+        arg_str(c, "xxh64", &want_xxh64, 1) < 0 || arg_str(c, "lookup", &config.lookup, 0) < 0 || arg_arr(c, "umount_flags", &uflags, 0) < 0 ||
         flags_from_array(c, uflags, "umount flag", UF, &uf) < 0 || arg_uint(c, "readers", &readers, 0) < 0 ||
         arg_uint(c, "chunk", &chunk, 0) < 0 || arg_uint(c, "budget_ms", &budget, 1) < 0 || arg_uint(c, "max_cycles", &max_cycles, 0) < 0 ||
         arg_uint(c, "seed", &seed, 0) < 0 || arg_bool(c, "copy_source", &config.copy_source, 0) < 0 ||
@@ -346,7 +344,7 @@ int op_remount_race(ctx *c, jwriter *w)
     if (readers < 1 || readers > RACE_MAX_READERS) return fail(c, "remount_race: readers must be 1..%d", RACE_MAX_READERS);
     if (chunk < 1 || chunk > (16 << 20)) return fail(c, "remount_race: chunk must be 1..16777216");
     config.readers = (int)readers, config.chunk = chunk, config.max_cycles = max_cycles, config.seed = seed, config.umount_flags = (int)uf;
-    int rc = load_reference(c, sha);
+    int rc = load_reference(c, want_xxh64);
     st = rc < 0 ? MAP_FAILED : mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (rc == 0 && st == MAP_FAILED) rc = fail_errno(c, errno, "remount_race: mmap");
     if (rc < 0) { free(config.ref); return -1; }

@@ -10,7 +10,7 @@
  *              | {"check": NAME, "frames": "yes"|"no"}
  *              | {"check": NAME, "mountinfo": DIR, "option": NAME, "listed": "listed"|"not listed"} ]
  *                        what a correct kernel replies: the errno name ("ok" for success), the
- *                        value of a top-level string field of the reply (e.g. "sha256"), or whether
+ *                        value of a top-level string field of the reply (e.g. "xxh64"), or whether
  *                        the two files of a page_frames reply map the same frames (every page present
  *                        in both: "yes"; none: "no"; some: "partly"; no page present: "no pages present"),
  *                        or whether a read_file reply of /proc/self/mountinfo lists the option for the

@@ -14,7 +14,7 @@ import { DebianArchive, DEBIAN_MIRROR } from "../../util/debian-archive.ts";
 import { InputError } from "../../util/input-error.ts";
 import { ownedTempDir } from "../../util/temp.ts";
 import { progress } from "../../util/progress.ts";
-import { fileSha256 } from "../../images/manifest.ts";
+import { sha256File } from "../../util/hash.ts";
 import type { ImageSpec } from "../../images/spec-types.ts";
 import type { ParsedSource } from "./parse.ts";
 import { flattenLayers, imageLayers, tarMembers } from "./layers.ts";
@@ -48,7 +48,7 @@ export async function resolveSource(src: ParsedSource): Promise<BuilderSource> {
   if (!st.isFile()) throw new InputError(`SOURCE ${JSON.stringify(src.text)}: neither a directory nor a file`);
   const members = new Set((await tarMembers(p)).filter((n) => !n.includes("/")));
   const image = s.as !== undefined || members.has("manifest.json") || members.has("oci-layout");
-  const key = `${image ? "image" : "tar"}-${await fileSha256(p)}`;
+  const key = `${image ? "image" : "tar"}-${await sha256File(p)}`;
   return {
     tar: await normalizedTree(key, src.text, async (tree, work) => {
       if (!image) return untar(p, tree);
