@@ -1,7 +1,8 @@
 // How QEMU is confined on this host: which unprivileged user it switches to when pcshare runs as root
 // (PCSHARE_QEMU_USER, default a `pcshare` user when one exists, else `nobody`), whether this QEMU has
-// its seccomp sandbox, and what the kernel says about a running QEMU (seccomp mode, uid). The QEMU
-// flags themselves are built in qemu-args.ts; doctor and results.json show the Confinement.
+// its seccomp sandbox and which spelling of the user switch and chroot it takes (-runas/-chroot or
+// -run-with), and what the kernel says about a running QEMU (seccomp mode, uid). The QEMU flags
+// themselves are built in qemu-args.ts; doctor and results.json show the Confinement.
 import { readFile, readlink } from "node:fs/promises";
 import { execa } from "execa";
 import { sandboxOption } from "./qemu-args.ts";
@@ -54,14 +55,22 @@ export function describeConfinement(c: Confinement): string {
   return `${c.note}${c.chroot ? ", chrooted into its private run dir" : ""}; -sandbox ${c.sandbox}`;
 }
 
-const sandboxChecked = new Map<string, Promise<boolean>>();
+const helpText = new Map<string, Promise<string>>();
+
+/** This QEMU binary's -help text, read once per binary. */
+function qemuHelp(qemu: string): Promise<string> {
+  if (!helpText.has(qemu)) helpText.set(qemu, execa(qemu, ["-help"], { reject: false }).then((r) => r.stdout));
+  return helpText.get(qemu)!;
+}
 
 /** Whether this QEMU binary was built with seccomp (its -help lists -sandbox only then). */
-export function hasSandbox(qemu: string): Promise<boolean> {
-  if (!sandboxChecked.has(qemu)) {
-    sandboxChecked.set(qemu, execa(qemu, ["-help"], { reject: false }).then((r) => /^-sandbox /m.test(r.stdout)));
-  }
-  return sandboxChecked.get(qemu)!;
+export async function hasSandbox(qemu: string): Promise<boolean> {
+  return /^-sandbox /m.test(await qemuHelp(qemu));
+}
+
+/** Whether this QEMU takes -run-with user=...,chroot=... (9.1 and later; its -help says so) instead of -runas/-chroot. */
+export async function hasRunWith(qemu: string): Promise<boolean> {
+  return /^-run-with .*user=/m.test(await qemuHelp(qemu));
 }
 
 export interface Observed {

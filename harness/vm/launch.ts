@@ -8,7 +8,7 @@ import type { HostCaps } from "./qemu-args.ts";
 import { Vm, type BootOptions } from "./vm.ts";
 import { discardSnapshot, snapshotFor, type RestoreMode } from "./snapshot.ts";
 import { firmwareFor } from "./firmware.ts";
-import { hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
+import { hasRunWith, hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
 import { bootImage, slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 
 export interface GuestOptions extends Omit<BootOptions, "kernelImage" | "initrd" | "host" | "templateRam" | "restoreFrom"> {
@@ -25,6 +25,7 @@ export interface PreparedGuest {
   qemu: string;
   accel: AccelDecision;
   confinement: Confinement;
+  runWith: boolean;
 }
 
 export async function prepareGuest(kernel: Kernel): Promise<PreparedGuest> {
@@ -34,12 +35,12 @@ export async function prepareGuest(kernel: Kernel): Promise<PreparedGuest> {
   const { path: initrd } = await buildInitramfs(kernel.modules);
   const key = `${qemu}\0${kernel.image}`;
   if (!accelCache.has(key)) accelCache.set(key, chooseAccel(qemu, kernel.image, initrd));
-  return { initrd, qemu, accel: await accelCache.get(key)!, confinement: await confinement };
+  return { initrd, qemu, accel: await accelCache.get(key)!, confinement: await confinement, runWith: await hasRunWith(qemu) };
 }
 
 /** What qemuArgs needs to know about the host. */
 export function hostCaps(g: PreparedGuest): HostCaps {
-  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user, firmware: firmwareFor(g.qemu) };
+  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user, runWith: g.runWith, firmware: firmwareFor(g.qemu) };
 }
 
 export async function bootGuest(kernel: Kernel, opts: GuestOptions = {}): Promise<Vm> {

@@ -39,6 +39,8 @@ export interface HostCaps {
   accel: "kvm" | "tcg";
   /** Unprivileged user QEMU switches to (-runas) when pcshare runs as root (vm/confine.ts decides). */
   runAs?: string;
+  /** This QEMU spells the user switch and chroot `-run-with user=...,chroot=...` (9.1 and later; 10.0 rejects -runas and -chroot; 7.2 knows only those). */
+  runWith?: boolean;
   /** Firmware image for -bios (vm/firmware.ts decides; absent: QEMU's default SeaBIOS). */
   firmware?: string;
 }
@@ -101,8 +103,11 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
     // before the guest starts: the user needs no access to the cache (a boot with the kernel under
     // root's 0700 home worked). The chroot into the private run dir, which that user cannot even
     // list, leaves it no filesystem at all.
-    args.push("-runas", host.runAs);
-    if (spec.runDir) args.push("-chroot", spec.runDir);
+    if (host.runWith) args.push("-run-with", `user=${escapeOpt(host.runAs)}${spec.runDir ? `,chroot=${escapeOpt(spec.runDir)}` : ""}`);
+    else {
+      args.push("-runas", host.runAs);
+      if (spec.runDir) args.push("-chroot", spec.runDir);
+    }
   }
   args.push(...(spec.console === "pipe" ? ["-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0"] : ["-serial", "mon:stdio"]));
   if (spec.agentSocket) {
@@ -160,6 +165,11 @@ export function guestCmdline(opts: { interactive?: boolean; extra?: string[] } =
     ...(opts.interactive ? ["pcshare.shell=1"] : []),
     ...(opts.extra ?? []),
   ];
+}
+
+/** Whether QEMU started with `argv` chroots itself before the guest runs (either spelling). */
+export function chrootsItself(argv: readonly string[]): boolean {
+  return argv.some((a, i) => (a === "-chroot" && i + 1 < argv.length) || (argv[i - 1] === "-run-with" && /(^|,)chroot=/.test(a)));
 }
 
 /** A shell-quoted rendering of argv, for --show-command and qemu.cmd files. */

@@ -16,7 +16,7 @@ import { cachedDir, cachePath, lookupEntry } from "../util/cache.ts";
 import { InputError } from "../util/input-error.ts";
 import { progress } from "../util/progress.ts";
 import { sweepStaleTempDirs } from "../util/temp.ts";
-import { qemuArgs } from "./qemu-args.ts";
+import { chrootsItself, qemuArgs } from "./qemu-args.ts";
 import { Vm, vmSpecOf, type BootOptions, type RestoreSource } from "./vm.ts";
 
 /** "auto": restore when a snapshot can be made or exists, else boot; "off": always boot. */
@@ -119,7 +119,7 @@ async function saveState(vm: Vm, file: string): Promise<void> {
   });
   await new Promise<void>((resolve, reject) => server.listen(sockPath, resolve).once("error", reject));
   try {
-    const chrooted = vm.argv.includes("-chroot");
+    const chrooted = chrootsItself(vm.argv);
     if (chrooted) {
       await chmod(vm.workDir, 0o711);
       await chmod(sockPath, 0o666);

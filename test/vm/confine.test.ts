@@ -1,11 +1,14 @@
 // QEMU confinement on a real guest (the default kernel): the kernel reports the QEMU process in
 // seccomp filter mode and, when pcshare runs as root, running as the unprivileged user, chrooted into
 // its private run directory; the guest still boots and reads a drive from the root-only cache.
-import { stat } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveKernel } from "../../harness/kernel/resolve.ts";
 import { bootGuest, prepareGuest } from "../../harness/vm/launch.ts";
-import { observeConfinement, qemuConfinement } from "../../harness/vm/confine.ts";
+import { hasRunWith, hasSandbox, observeConfinement, qemuConfinement } from "../../harness/vm/confine.ts";
+import { which } from "../../harness/util/host-tools.ts";
 import { buildImages } from "../../harness/images/build.ts";
 import type { Vm } from "../../harness/vm/vm.ts";
 
@@ -57,5 +60,24 @@ describe("choosing the user", () => {
     const unpriv = await qemuConfinement({}, 1000);
     expect(unpriv.user).toBeUndefined();
     expect(unpriv.sandbox).toContain("elevateprivileges=deny");
+  });
+});
+
+describe("reading what a QEMU takes from its -help", () => {
+  // A stand-in binary prints the -help lines of QEMU 10.0 (-run-with with user=, no -runas/-chroot);
+  // the machine's own QEMU (7.2) is the other kind.
+  it("finds -run-with user= in QEMU 10.0's help and not in 7.2's, and -sandbox in both", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "pcshare-qemu-help-"));
+    try {
+      const fake = path.join(dir, "qemu-10");
+      await writeFile(fake, `#!/bin/sh\necho '-sandbox on[=off][,obsolete=allow|deny][,elevateprivileges=allow|deny|children]'\necho '-run-with [async-teardown=on|off][,chroot=dir][user=username|uid:gid]'\n`, { mode: 0o755 });
+      expect(await hasRunWith(fake)).toBe(true);
+      expect(await hasSandbox(fake)).toBe(true);
+      const system = await which("qemu-system-x86_64");
+      expect(await hasRunWith(system!)).toBe(false);
+      expect(await hasSandbox(system!)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

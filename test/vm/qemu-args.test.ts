@@ -1,6 +1,6 @@
 // The QEMU command line is a pure function of the VM spec and host capabilities: pinned here.
 import { describe, expect, it } from "vitest";
-import { qemuArgs, escapeOpt, shellQuote } from "../../harness/vm/qemu-args.ts";
+import { chrootsItself, qemuArgs, escapeOpt, shellQuote } from "../../harness/vm/qemu-args.ts";
 
 const spec = {
   kernel: "/k/vmlinuz",
@@ -49,6 +49,26 @@ describe("qemuArgs", () => {
       "-sandbox", "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny", "-runas", "nobody", "-chroot", "/tmp/run",
     ]);
     expect(qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg" })).not.toContain("-runas");
+  });
+
+  it("spells the user switch and chroot -run-with user=,chroot= for a QEMU that takes it (10.0 rejects -runas and -chroot)", () => {
+    const argv = qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg", runAs: "nobody", runWith: true });
+    const at = argv.indexOf("-run-with");
+    expect(argv.slice(at, at + 2)).toEqual(["-run-with", "user=nobody,chroot=/tmp/run"]);
+    expect(argv).not.toContain("-runas");
+    expect(argv).not.toContain("-chroot");
+    expect(qemuArgs(spec, { qemu: "q", accel: "tcg", runAs: "nobody", runWith: true })).toContain("user=nobody");
+    expect(qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg", runWith: true })).not.toContain("-run-with");
+  });
+
+  it("knows from argv whether QEMU chroots itself, in either spelling", () => {
+    const old = qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg", runAs: "nobody" });
+    const now = qemuArgs({ ...spec, runDir: "/tmp/run" }, { qemu: "q", accel: "tcg", runAs: "nobody", runWith: true });
+    expect(chrootsItself(old)).toBe(true);
+    expect(chrootsItself(now)).toBe(true);
+    expect(chrootsItself(qemuArgs(spec, { qemu: "q", accel: "tcg", runAs: "nobody", runWith: true }))).toBe(false);
+    expect(chrootsItself(qemuArgs(spec, { qemu: "q", accel: "tcg" }))).toBe(false);
+    expect(chrootsItself(["-run-with", "async-teardown=on"])).toBe(false);
   });
 
   it("rejects drive names the guest could not resolve", () => {
