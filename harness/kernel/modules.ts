@@ -4,14 +4,15 @@
 import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
+import { driveBusFromEnv, driveBusModules } from "../vm/drive-bus.ts";
 
 /** Modules the guest needs when the kernel has them as modules (built-in ones are skipped). */
 export const GUEST_MODULES = ["virtio_blk", "erofs", "loop", "overlay"];
 
-/** GUEST_MODULES plus any named in PCSHARE_EXTRA_MODULES (comma-separated, e.g. "ext4,xfs"). */
+/** GUEST_MODULES, those of the drive bus (PCSHARE_DRIVE_BUS) and any named in PCSHARE_EXTRA_MODULES (comma-separated, e.g. "ext4,xfs"). */
 export function guestModules(): string[] {
   const extra = (process.env.PCSHARE_EXTRA_MODULES ?? "").split(",").map((m) => m.trim()).filter(Boolean);
-  return [...new Set([...GUEST_MODULES, ...extra])];
+  return [...new Set([...GUEST_MODULES, ...driveBusModules(driveBusFromEnv()), ...extra])];
 }
 
 async function listModuleFiles(dir: string): Promise<Map<string, string>> {

@@ -8,6 +8,8 @@ import type { HostCaps } from "./qemu-args.ts";
 import { Vm, type BootOptions } from "./vm.ts";
 import { discardSnapshot, snapshotFor, type RestoreMode } from "./snapshot.ts";
 import { firmwareFor } from "./firmware.ts";
+import { driveBusFromEnv, driveBusProblem, type DriveBus } from "./drive-bus.ts";
+import { InputError } from "../util/input-error.ts";
 import { hasRunWith, hasSandbox, qemuConfinement, type Confinement } from "./confine.ts";
 import { bootImage, slowdownFactor, type Kernel } from "../kernel/kernel.ts";
 
@@ -26,21 +28,25 @@ export interface PreparedGuest {
   accel: AccelDecision;
   confinement: Confinement;
   runWith: boolean;
+  driveBus: DriveBus;
 }
 
 export async function prepareGuest(kernel: Kernel): Promise<PreparedGuest> {
   const qemu = await findQemu();
   if (!(await hasSandbox(qemu))) throw new Error(`${qemu} has no seccomp sandbox (-sandbox): pcshare confines QEMU with it; install a QEMU built with libseccomp (Debian's qemu-system-x86 is)`);
   confinement ??= qemuConfinement();
+  const driveBus = driveBusFromEnv();
+  const busProblem = driveBusProblem(driveBus, kernel.config, kernel.info.release);
+  if (busProblem) throw new InputError(busProblem);
   const { path: initrd } = await buildInitramfs(kernel.modules);
   const key = `${qemu}\0${kernel.image}`;
   if (!accelCache.has(key)) accelCache.set(key, chooseAccel(qemu, kernel.image, initrd));
-  return { initrd, qemu, accel: await accelCache.get(key)!, confinement: await confinement, runWith: await hasRunWith(qemu) };
+  return { initrd, qemu, accel: await accelCache.get(key)!, confinement: await confinement, runWith: await hasRunWith(qemu), driveBus };
 }
 
 /** What qemuArgs needs to know about the host. */
 export function hostCaps(g: PreparedGuest): HostCaps {
-  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user, runWith: g.runWith, firmware: firmwareFor(g.qemu) };
+  return { qemu: g.qemu, accel: g.accel.accel, runAs: g.confinement.user, runWith: g.runWith, firmware: firmwareFor(g.qemu), driveBus: g.driveBus };
 }
 
 export async function bootGuest(kernel: Kernel, opts: GuestOptions = {}): Promise<Vm> {

@@ -43,6 +43,8 @@ export interface HostCaps {
   runWith?: boolean;
   /** Firmware image for -bios (vm/firmware.ts decides; absent: QEMU's default SeaBIOS). */
   firmware?: string;
+  /** How the image drives attach (vm/drive-bus.ts; default virtio-blk). */
+  driveBus?: DriveBus;
 }
 
 /**
@@ -64,6 +66,7 @@ export function escapeOpt(v: string): string {
 
 export { AGENT_PORT_NAME } from "../guest/protocol.ts";
 import { AGENT_PORT_NAME } from "../guest/protocol.ts";
+import { driveBusCmdline, scsiDriveArgs, type DriveBus } from "./drive-bus.ts";
 
 export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
   for (const d of spec.drives) {
@@ -95,7 +98,7 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
       : []),
     "-kernel", spec.kernel,
     "-initrd", spec.initrd,
-    "-append", spec.cmdline.join(" "),
+    "-append", [...spec.cmdline, ...driveBusCmdline(host.driveBus ?? "virtio-blk", spec.drives.length)].join(" "),
     "-sandbox", sandboxOption(!!host.runAs),
   ];
   if (host.runAs) {
@@ -121,6 +124,10 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
   if (spec.incoming) args.push("-incoming", "defer");
   // The root bus has ~29 free slots: the first DRIVES_ON_ROOT_BUS drives sit there, the rest behind
   // PCI bridges of DRIVES_PER_BRIDGE slots each (a run attaches every image its cases use).
+  if (host.driveBus === "virtio-scsi") {
+    args.push(...scsiDriveArgs(spec.drives.map((d) => ({ name: d.name, file: escapeOpt(d.path), readOnly: d.readOnly }))));
+    return args;
+  }
   spec.drives.forEach((d, i) => {
     const ro = d.readOnly ? ",readonly=on" : "";
     let bus = "";

@@ -71,6 +71,19 @@ describe("qemuArgs", () => {
     expect(chrootsItself(["-run-with", "async-teardown=on"])).toBe(false);
   });
 
+  it("attaches the drives as LUNs of one virtio-scsi controller on that bus, and asks the agent to wait for them", () => {
+    const drives = [{ name: "share-a", path: "/c/a,b.erofs", readOnly: true }, { name: "share-b", path: "/c/b.erofs", readOnly: true }];
+    const scsi = qemuArgs({ ...spec, drives }, { qemu: "q", accel: "tcg", driveBus: "virtio-scsi" });
+    expect(scsi.filter((a) => a.startsWith("virtio-scsi-pci"))).toEqual(["virtio-scsi-pci,id=pcshare-scsi"]);
+    expect(scsi).toContain("file=/c/a,,b.erofs,if=none,id=drive0,format=raw,readonly=on");
+    expect(scsi).toContain("scsi-hd,drive=drive1,bus=pcshare-scsi.0,channel=0,scsi-id=1,lun=0,serial=share-b");
+    expect(scsi.join(" ")).not.toContain("virtio-blk-pci");
+    expect(scsi[scsi.indexOf("-append") + 1]).toMatch(/ pcshare\.drives=2$/);
+    const blk = qemuArgs({ ...spec, drives }, { qemu: "q", accel: "tcg" });
+    expect(blk.filter((a) => a.startsWith("virtio-blk-pci"))).toHaveLength(2);
+    expect(blk[blk.indexOf("-append") + 1]).not.toContain("pcshare.drives");
+  });
+
   it("rejects drive names the guest could not resolve", () => {
     expect(() => qemuArgs({ ...spec, drives: [{ name: "a name with spaces", path: "/x", readOnly: true }] }, { qemu: "q", accel: "tcg" })).toThrow(
       /drive name "a name with spaces"/,

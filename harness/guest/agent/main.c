@@ -125,7 +125,8 @@ static void usage(FILE *f)
                "  (no args)    serve on the virtio-serial port named \"" PORT_NAME "\"\n"
                "  --stdio      serve requests from stdin, replies on stdout; exit on EOF\n"
                "  --port PATH  serve on the given character device\n"
-               "  --link-drives DIR  symlink each virtio-blk disk's serial in DIR to its /dev node, then exit\n"
+               "  --link-drives DIR  symlink each virtio-blk or SCSI disk's serial in DIR to its /dev node (waiting for\n"
+               "               pcshare.drives=N of them when the kernel command line says so), then exit\n"
                "  --replay FILE  run the recorded requests of FILE in order, printing each step and its checks (replay.c)\n");
 }
 
