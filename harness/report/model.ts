@@ -162,7 +162,8 @@ export interface RunResult {
   startedAt: string; // ISO time
   finishedAt: string;
   /** qemuConfinement: how QEMU ran (vm/confine.ts): sandbox, unprivileged user, chroot. */
-  host: { hostname: string; accel: string; cpus: number; qemu: string; node: string; qemuConfinement?: { sandbox: string; user?: string; uid?: number; chroot: boolean; note: string } };
+  /** driveBus: how the image drives attached (vm/drive-bus.ts; absent in results of an older pcshare, which used virtio-blk). */
+  host: { hostname: string; accel: string; cpus: number; qemu: string; node: string; qemuConfinement?: { sandbox: string; user?: string; uid?: number; chroot: boolean; note: string }; driveBus?: "virtio-blk" | "virtio-scsi" };
   kernel: KernelInfo;
   tools: Record<string, string>; // e.g. { "mkfs.erofs": "1.9.4", busybox: "1.35.0" }
   /** Guests that ran cases at once (--jobs); absent in results of runs before it existed (1). */

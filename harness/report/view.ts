@@ -114,6 +114,7 @@ function header(run: RunResult): HeaderFact[] {
     { label: "Host", values: [`${h.hostname}, ${h.cpus} CPUs, node ${h.node}`] },
     { label: "QEMU / accel", values: [`${h.qemu} / ${h.accel}`] },
     { label: "QEMU confinement", values: [h.qemuConfinement ? describeConfinement(h.qemuConfinement) : "not recorded (results of an older pcshare)"] },
+    { label: "Image drives", values: [h.driveBus === "virtio-scsi" ? "virtio-scsi: every image a LUN of one controller (PCSHARE_DRIVE_BUS)" : "virtio-blk: one PCI device per image"] },
     { label: "Started", values: [run.startedAt] },
     { label: "Finished", values: [run.finishedAt] },
     { label: "Duration", values: [formatDuration(runDurationMs(run))] },

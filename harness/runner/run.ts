@@ -335,6 +335,7 @@ export async function hostInfo(kernel: Kernel): Promise<RunResult["host"]> {
     host.accel = `${guest.accel.accel} (${guest.accel.reason})`;
     host.qemu = (await execa(guest.qemu, ["--version"], { reject: false })).stdout.split("\n")[0] ?? "";
     host.qemuConfinement = guest.confinement;
+    host.driveBus = guest.driveBus;
   } catch (err) {
     host.accel = `unknown (${firstLine(err)})`;
   }

@@ -79,6 +79,14 @@ describe("markdown", () => {
     expect(section(md, "Run")).toContain("| **QEMU confinement** | not recorded (results of an older pcshare) |");
   });
 
+  it("shows in the Run table how the image drives attached (results.json host.driveBus; virtio-blk when not recorded)", () => {
+    const scsi = fullRun();
+    scsi.host.driveBus = "virtio-scsi";
+    expect(section(renderMarkdown(scsi), "Run")).toContain("| **Image drives** | virtio-scsi: every image a LUN of one controller (PCSHARE\\_DRIVE\\_BUS) |");
+    expect(renderHtml(scsi)).toContain("<td>Image drives</td><td>virtio-scsi: every image a LUN of one controller (PCSHARE_DRIVE_BUS)</td>");
+    expect(section(renderMarkdown(fullRun()), "Run")).toContain("| **Image drives** | virtio-blk: one PCI device per image |");
+  });
+
   it("shows a crash through decode_stacktrace.sh when it was symbolized", () => {
     const c = makeCase({ id: "L1", name: "x", outcome: "fail" });
     c.crashes = [{ kind: "bug", title: "kernel BUG at fs/super.c:639!", excerpt: "raw frame+0x1/0x2", symbolized: "raw frame (fs/super.c:639)" }];

@@ -85,6 +85,7 @@ describe("a run with PCSHARE_DRIVE_BUS=virtio-scsi", () => {
     const run = await runSuite({ kernel, cases: [F1, F1b, named], outDir: out, specs: DEFAULT_SPECS, jobs: 1, restore: "auto" });
     expect(run.cases.map((c) => [c.id, c.outcome, c.reason ?? ""])).toEqual([["F1", "pass", ""], ["F1b", "pass", ""], ["T4", "pass", ""]]);
     expect(run.boots!.every((b) => b.start === "restore"), JSON.stringify(run.boots)).toBe(true);
+    expect(run.host.driveBus).toBe("virtio-scsi"); // the report's "Image drives" row
     const cmd = await readFile(path.join(out, run.cases[0].artifacts.qemu), "utf8");
     expect(cmd).toContain("virtio-scsi-pci,id=pcshare-scsi");
     expect(cmd).not.toContain("virtio-blk-pci");
