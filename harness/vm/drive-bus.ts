@@ -30,19 +30,12 @@ export function driveBusProblem(bus: DriveBus, config: Record<string, string>, r
     : undefined;
 }
 
-/**
- * QEMU arguments for the drives on a virtio-scsi bus: one controller on the root bus, drive i a LUN
- * of it (target i % 256, LUN i / 256) with its name as the unit serial (VPD page 0x80).
- */
-export function scsiDriveArgs(drives: { name: string; file: string; readOnly: boolean }[]): string[] {
-  if (!drives.length) return [];
-  return [
-    "-device", "virtio-scsi-pci,id=pcshare-scsi",
-    ...drives.flatMap((d, i) => [
-      "-drive", `file=${d.file},if=none,id=drive${i},format=raw${d.readOnly ? ",readonly=on" : ""}`,
-      "-device", `scsi-hd,drive=drive${i},bus=pcshare-scsi.0,channel=0,scsi-id=${i % 256},lun=${Math.floor(i / 256)},serial=${d.name}`,
-    ]),
-  ];
+/** The virtio-scsi controller (on the root bus) the drives are LUNs of. */
+export const SCSI_CONTROLLER = "virtio-scsi-pci,id=pcshare-scsi";
+
+/** The -device value that makes drive `i` a LUN of that controller (target i % 256, LUN i / 256), its name the unit serial (VPD page 0x80). */
+export function scsiDevice(i: number, name: string): string {
+  return `scsi-hd,drive=drive${i},bus=pcshare-scsi.0,channel=0,scsi-id=${i % 256},lun=${Math.floor(i / 256)},serial=${name}`;
 }
 
 /**

@@ -66,12 +66,12 @@ export function escapeOpt(v: string): string {
 
 export { AGENT_PORT_NAME } from "../guest/protocol.ts";
 import { AGENT_PORT_NAME } from "../guest/protocol.ts";
-import { driveBusCmdline, scsiDriveArgs, type DriveBus } from "./drive-bus.ts";
+import { driveBusCmdline, SCSI_CONTROLLER, scsiDevice, type DriveBus } from "./drive-bus.ts";
 
 export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
   for (const d of spec.drives) {
     if (!/^[A-Za-z0-9._-]{1,20}$/.test(d.name)) {
-      throw new Error(`drive name "${d.name}" must be 1-20 characters of [A-Za-z0-9._-] (it becomes the virtio-blk serial)`);
+      throw new Error(`drive name "${d.name}" must be 1-20 characters of [A-Za-z0-9._-] (it becomes the drive's serial)`);
     }
   }
   const args = [
@@ -122,25 +122,26 @@ export function qemuArgs(spec: VmSpec, host: HostCaps): string[] {
   }
   if (spec.qmpSocket) args.push("-qmp", `unix:${escapeOpt(spec.qmpSocket)},server=on,wait=off`);
   if (spec.incoming) args.push("-incoming", "defer");
-  // The root bus has ~29 free slots: the first DRIVES_ON_ROOT_BUS drives sit there, the rest behind
-  // PCI bridges of DRIVES_PER_BRIDGE slots each (a run attaches every image its cases use).
-  if (host.driveBus === "virtio-scsi") {
-    args.push(...scsiDriveArgs(spec.drives.map((d) => ({ name: d.name, file: escapeOpt(d.path), readOnly: d.readOnly }))));
-    return args;
-  }
+  // virtio-blk: the root bus has ~29 free slots; the first DRIVES_ON_ROOT_BUS drives sit there, the
+  // rest behind PCI bridges of DRIVES_PER_BRIDGE slots each (a run attaches every image its cases use).
+  // virtio-scsi: every drive a LUN of one controller (vm/drive-bus.ts).
+  const scsi = host.driveBus === "virtio-scsi";
+  if (scsi && spec.drives.length) args.push("-device", SCSI_CONTROLLER);
   spec.drives.forEach((d, i) => {
     const ro = d.readOnly ? ",readonly=on" : "";
-    let bus = "";
-    if (i >= DRIVES_ON_ROOT_BUS) {
-      const k = i - DRIVES_ON_ROOT_BUS;
-      const bridge = Math.floor(k / DRIVES_PER_BRIDGE) + 1;
-      if (k % DRIVES_PER_BRIDGE === 0) args.push("-device", `pci-bridge,id=pcb${bridge},chassis_nr=${bridge}`);
-      bus = `,bus=pcb${bridge},addr=0x${((k % DRIVES_PER_BRIDGE) + 1).toString(16)}`; // slot numbers are hex
+    let device: string;
+    if (scsi) device = scsiDevice(i, d.name);
+    else {
+      let bus = "";
+      if (i >= DRIVES_ON_ROOT_BUS) {
+        const k = i - DRIVES_ON_ROOT_BUS;
+        const bridge = Math.floor(k / DRIVES_PER_BRIDGE) + 1;
+        if (k % DRIVES_PER_BRIDGE === 0) args.push("-device", `pci-bridge,id=pcb${bridge},chassis_nr=${bridge}`);
+        bus = `,bus=pcb${bridge},addr=0x${((k % DRIVES_PER_BRIDGE) + 1).toString(16)}`; // slot numbers are hex
+      }
+      device = `virtio-blk-pci,drive=drive${i},serial=${d.name}${bus}`;
     }
-    args.push(
-      "-drive", `file=${escapeOpt(d.path)},if=none,id=drive${i},format=raw${ro}`,
-      "-device", `virtio-blk-pci,drive=drive${i},serial=${d.name}${bus}`,
-    );
+    args.push("-drive", `file=${escapeOpt(d.path)},if=none,id=drive${i},format=raw${ro}`, "-device", device);
   });
   return args;
 }

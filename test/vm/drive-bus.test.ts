@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { driveBusCmdline, driveBusFromEnv, driveBusModules, driveBusProblem, scsiDriveArgs } from "../../harness/vm/drive-bus.ts";
+import { driveBusCmdline, driveBusFromEnv, driveBusModules, driveBusProblem } from "../../harness/vm/drive-bus.ts";
 import { InputError } from "../../harness/util/input-error.ts";
 
 describe("choosing the drive bus", () => {
@@ -36,18 +36,6 @@ describe("choosing the drive bus", () => {
       "PCSHARE_DRIVE_BUS=virtio-scsi: kernel 7.2.13-pcshare has no CONFIG_SCSI_VIRTIO or CONFIG_BLK_DEV_SD; unset PCSHARE_DRIVE_BUS (virtio-blk) or build the kernel with them",
     );
     expect(driveBusProblem("virtio-scsi", { CONFIG_SCSI_VIRTIO: "y", CONFIG_BLK_DEV_SD: "n" }, "x")).toMatch(/has no CONFIG_BLK_DEV_SD;/);
-  });
-
-  it("puts every drive on one controller, target i % 256 and LUN i / 256, its name as the serial", () => {
-    expect(scsiDriveArgs([])).toEqual([]);
-    const drives = Array.from({ length: 300 }, (_, i) => ({ name: `d${i}`, file: `/img/${i}`, readOnly: i !== 1 }));
-    const args = scsiDriveArgs(drives);
-    expect(args.filter((a) => a.startsWith("virtio-scsi-pci"))).toEqual(["virtio-scsi-pci,id=pcshare-scsi"]);
-    expect(args).toContain("file=/img/0,if=none,id=drive0,format=raw,readonly=on");
-    expect(args).toContain("file=/img/1,if=none,id=drive1,format=raw");
-    expect(args).toContain("scsi-hd,drive=drive255,bus=pcshare-scsi.0,channel=0,scsi-id=255,lun=0,serial=d255");
-    expect(args).toContain("scsi-hd,drive=drive256,bus=pcshare-scsi.0,channel=0,scsi-id=0,lun=1,serial=d256");
-    expect(args.filter((a) => a.startsWith("scsi-hd,"))).toHaveLength(300);
   });
 });
 

@@ -84,6 +84,18 @@ describe("qemuArgs", () => {
     expect(blk[blk.indexOf("-append") + 1]).not.toContain("pcshare.drives");
   });
 
+  it("puts every drive on one controller, target i % 256 and LUN i / 256, its name as the serial", () => {
+    expect(qemuArgs({ ...spec, drives: [] }, { qemu: "q", accel: "tcg", driveBus: "virtio-scsi" }).join(" ")).not.toContain("virtio-scsi-pci"); // no drives, no controller
+    const drives = Array.from({ length: 300 }, (_, i) => ({ name: `d${i}`, path: `/img/${i}`, readOnly: i !== 1 }));
+    const args = qemuArgs({ ...spec, drives }, { qemu: "q", accel: "tcg", driveBus: "virtio-scsi" });
+    expect(args.filter((a) => a.startsWith("virtio-scsi-pci"))).toEqual(["virtio-scsi-pci,id=pcshare-scsi"]);
+    expect(args).toContain("file=/img/0,if=none,id=drive0,format=raw,readonly=on");
+    expect(args).toContain("file=/img/1,if=none,id=drive1,format=raw");
+    expect(args).toContain("scsi-hd,drive=drive255,bus=pcshare-scsi.0,channel=0,scsi-id=255,lun=0,serial=d255");
+    expect(args).toContain("scsi-hd,drive=drive256,bus=pcshare-scsi.0,channel=0,scsi-id=0,lun=1,serial=d256");
+    expect(args.filter((a) => a.startsWith("scsi-hd,"))).toHaveLength(300);
+  });
+
   it("rejects drive names the guest could not resolve", () => {
     expect(() => qemuArgs({ ...spec, drives: [{ name: "a name with spaces", path: "/x", readOnly: true }] }, { qemu: "q", accel: "tcg" })).toThrow(
       /drive name "a name with spaces"/,
