@@ -131,11 +131,10 @@ export async function scanTree(root: string, fingerprints: boolean | string): Pr
     } else if (st.isFile()) {
       const first = st.nlink > 1 ? inodes.get(`${st.dev}:${st.ino}`) : undefined;
       const digests = first ? { sha256: first.sha256!, xxh64: first.xxh64! } : await fileDigests(host);
-      const digest = digests.sha256;
       const own = typeof fingerprints === "string" ? xattrs.find((x) => x.name === fingerprints) : undefined;
       const rec: FileRecord = {
-        ...base, type: "file", size: st.size, sha256: digest, xxh64: digests.xxh64,
-        fingerprint: own ? fingerprintText(Buffer.from(own.hex, "hex")) : expectedFingerprint("file", st.size, digest, fingerprints !== false),
+        ...base, type: "file", size: st.size, ...digests,
+        fingerprint: own ? fingerprintText(Buffer.from(own.hex, "hex")) : expectedFingerprint("file", st.size, digests.sha256, fingerprints !== false),
       };
       if (first) rec.linkOf = first.path;
       else if (st.nlink > 1) inodes.set(`${st.dev}:${st.ino}`, rec);

@@ -3,12 +3,11 @@
 // built in a private temporary sibling and renamed into place, so a reader sees either nothing or a
 // complete entry. Each entry carries a record of its files (size, sha256); an entry is checked against
 // it before every use, and a damaged one (truncated, changed, files missing) is replaced by a rebuild.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { exists } from "./fs.ts";
+import { sha256File } from "./hash.ts";
 import { ownerTag } from "./owner.ts";
 import { sweepStaleTempDirs } from "./temp.ts";
 
@@ -53,12 +52,6 @@ export interface CacheOptions {
   check?: (dir: string) => Promise<string | undefined>;
 }
 
-async function fileSha256(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
-
 async function listFiles(dir: string, rel = ""): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
@@ -74,7 +67,7 @@ export async function recordEntry(dir: string, verify: Verify): Promise<void> {
   const files: FileRecord[] = [];
   for (const p of await listFiles(dir)) {
     const st = await lstat(path.join(dir, p));
-    files.push(verify === "hash" ? { path: p, size: st.size, sha256: await fileSha256(path.join(dir, p)), ctimeMs: st.ctimeMs } : { path: p, size: st.size });
+    files.push(verify === "hash" ? { path: p, size: st.size, sha256: await sha256File(path.join(dir, p)), ctimeMs: st.ctimeMs } : { path: p, size: st.size });
   }
   const tmp = path.join(dir, `${RECORD_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify({ format: 1, verify, files } satisfies EntryRecord));
@@ -94,7 +87,7 @@ export async function entryProblem(dir: string): Promise<string | undefined> {
     const st = await lstat(path.join(dir, f.path)).catch(() => undefined);
     if (!st?.isFile()) return `${f.path} is missing`;
     if (st.size !== f.size) return `${f.path} is ${st.size} bytes, recorded ${f.size}`;
-    if (f.sha256 && st.ctimeMs !== f.ctimeMs && (await fileSha256(path.join(dir, f.path))) !== f.sha256) {
+    if (f.sha256 && st.ctimeMs !== f.ctimeMs && (await sha256File(path.join(dir, f.path))) !== f.sha256) {
       return `${f.path} changed since it was cached (sha256 differs)`;
     }
   }
